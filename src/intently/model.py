@@ -1,0 +1,207 @@
+"""The helpdesk-neutral model: users, tickets and the time-ordered events of a ticket's history.
+
+Every source (Zendesk export, Zendesk API, neutral JSON Lines) turns its data into these types and
+nothing else; the engine reads only these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, TypeAlias
+
+Id: TypeAlias = int | str
+"""A helpdesk id. Zendesk ids are integers and stay integers; other helpdesks may use strings."""
+
+AGENT_ROLES = frozenset({"agent", "admin"})
+SYSTEM_USER_ID = -1
+"""Zendesk's id for changes made by the system itself."""
+
+
+def iso(at: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: ``2026-03-02T09:00:00Z``."""
+    at = at.astimezone(UTC)
+    text = at.strftime("%Y-%m-%dT%H:%M:%S")
+    if at.microsecond:
+        text += f".{at.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def id_sort_key(value: Id | None) -> tuple[int, int | str]:
+    """A total order over mixed integer and string ids (integers first)."""
+    if value is None:
+        return (-1, 0)
+    if isinstance(value, int):
+        return (0, value)
+    return (1, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A person in the helpdesk: a customer (end-user), an agent or an admin."""
+
+    id: Id
+    name: str
+    role: str = "end-user"
+    email: str | None = None
+    time_zone: str | None = None
+    """IANA time zone, e.g. ``Europe/Amsterdam``."""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """Custom user fields (Zendesk ``user_fields``), e.g. ``{"support_region": "emea"}``."""
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in AGENT_ROLES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    id: Id
+    name: str
+    members: tuple[Id, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ticket:
+    """A ticket as it is now. Its history (and so its state at any moment) is in its events."""
+
+    id: Id
+    created_at: datetime
+    requester_id: Id | None = None
+    subject: str = ""
+    status: str | None = None
+    priority: str | None = None
+    tags: tuple[str, ...] = ()
+    assignee_id: Id | None = None
+    group_id: Id | None = None
+    fields: Mapping[str, object] = field(default_factory=dict)
+    """Custom ticket fields by title (or by id where the title is unknown)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened on a ticket, by someone, at a moment.
+
+    Events made together (one Zendesk audit) share ``update``; ``actor`` made every change in it.
+    """
+
+    id: Id
+    at: datetime
+    actor: Id | None
+    update: Id
+    via: str | None = None
+    """The channel of the update, e.g. ``web``, ``email``, ``api``; ``rule`` for triggers and automations."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment(Event):
+    author: Id | None
+    public: bool
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssigneeChange(Event):
+    assignee: Id | None
+
+
+WatcherKind = Literal["follower", "cc"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchersChange(Event):
+    """Followers or e-mail CCs added or removed; ``actor`` is who added or removed them."""
+
+    kind: WatcherKind
+    added: tuple[Id, ...] = ()
+    removed: tuple[Id, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagsChange(Event):
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldChange(Event):
+    """A ticket field set to a value: ``priority``, ``group_id`` or a custom field by its title."""
+
+    field: str
+    value: object
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusChange(Event):
+    status: str
+
+
+AnyEvent: TypeAlias = Comment | AssigneeChange | WatchersChange | TagsChange | FieldChange | StatusChange
+
+EVENT_KINDS: dict[type[Event], str] = {
+    Comment: "comment",
+    AssigneeChange: "assignee",
+    WatchersChange: "watchers",
+    TagsChange: "tags",
+    FieldChange: "field",
+    StatusChange: "status",
+}
+
+
+def event_kind(event: Event) -> str:
+    return EVENT_KINDS[type(event)]
+
+
+def event_order(event: Event) -> tuple[datetime, tuple[int, int | str], tuple[int, int | str]]:
+    """Events are ordered by time, then by the update they belong to, then by id."""
+    return (event.at, id_sort_key(event.update), id_sort_key(event.id))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketHistory:
+    """One ticket with every event of its history, in time order."""
+
+    ticket: Ticket
+    events: tuple[Event, ...]
+
+    @classmethod
+    def of(cls, ticket: Ticket, events: Iterable[Event]) -> TicketHistory:
+        return cls(ticket=ticket, events=tuple(sorted(events, key=event_order)))
+
+
+@dataclass(slots=True)
+class Directory:
+    """Who is who: users (with agents among them) and groups, looked up by id or e-mail."""
+
+    users: dict[Id, User] = field(default_factory=dict)
+    groups: dict[Id, Group] = field(default_factory=dict)
+    _by_email: dict[str, Id] = field(default_factory=dict)
+
+    def add_user(self, user: User) -> None:
+        self.users[user.id] = user
+        if user.email:
+            self._by_email[user.email.lower()] = user.id
+
+    def add_group(self, group: Group) -> None:
+        self.groups[group.id] = group
+
+    def get(self, user_id: Id | None) -> User | None:
+        return None if user_id is None else self.users.get(user_id)
+
+    def resolve(self, ref: str | int) -> Id:
+        """A user id from an id or an e-mail address (as in Zendesk follower/CC lists); unknown stays as is."""
+        if isinstance(ref, int):
+            return ref
+        text = ref.strip()
+        if "@" in text:
+            return self._by_email.get(text.lower(), text)
+        if text.lstrip("-").isdigit():
+            return int(text)
+        return text
+
+    def name_of(self, user_id: Id | None) -> str:
+        if user_id is None:
+            return "nobody"
+        user = self.users.get(user_id)
+        return user.name if user else f"user {user_id}"

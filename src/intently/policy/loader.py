@@ -1,0 +1,105 @@
+"""Loading a policy: the shipped default, with a user's override file merged over it, validated."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from intently.errors import PolicyError
+from intently.policy.schema import Policy
+
+DEFAULT_POLICY_FILE = "default.yaml"
+
+
+def default_policy_data() -> dict[str, Any]:
+    text = resources.files("intently.policy").joinpath(DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def read_policy_file(path: str | Path) -> dict[str, Any]:
+    """The raw mapping in a YAML (or JSON) policy file."""
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyError(str(path), ["file not found"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(str(path), [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(str(path), ["not a UTF-8 text file"]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyError(str(path), [f"the top level must be a mapping of keys, got {type(data).__name__}"])
+    return data
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Merge ``override`` over ``base``: mappings key by key, everything else replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif "[" in str(item) or "function-" in str(item):
+            continue  # pydantic's internal validator names
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (check its spelling)"
+            elif error["type"] == "missing":
+                message = "required key is missing"
+            problems.append(f"{_location(error['loc'])}: {message}")
+        raise PolicyError(source, problems) from None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The effective policy: the default, with the file at ``path`` (if any) merged over it."""
+    data = default_policy_data()
+    source = "default policy"
+    if path is not None:
+        data = merge(data, read_policy_file(path))
+        source = str(path)
+    return validate_policy(data, source)
+
+
+def policy_from_mapping(override: dict[str, Any] | None, source: str = "policy") -> Policy:
+    """The default policy with an in-memory override merged over it (scenarios use this)."""
+    return validate_policy(merge(default_policy_data(), override or {}), source)
+
+
+def fingerprint(policy: Policy) -> str:
+    """A short, stable hash of the effective policy, stored with every judgement."""
+    payload = orjson.dumps(policy.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()[:12]
+
+
+def dump_policy(policy: Policy) -> str:
+    """The effective policy as YAML, in the shape of the policy file."""
+    return yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,236 @@
+"""The neutral JSON Lines format: one record per line, so any helpdesk can be fed.
+
+Lines are ``user`` and ``group`` records first, then one ``ticket`` record per line with its events.
+The format is documented in ``docs/format.md``; its JSON Schema is :func:`json_schema`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+
+from intently.codec import (
+    group_from_record,
+    group_to_record,
+    history_from_record,
+    history_to_record,
+    user_from_record,
+    user_to_record,
+)
+from intently.errors import InputError
+from intently.model import Directory, TicketHistory
+
+IdValue = StrictInt | StrictStr
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRecord(_Record):
+    """A person: a customer (``end-user``), an ``agent`` or an ``admin``."""
+
+    kind: Literal["user"]
+    id: IdValue
+    name: StrictStr
+    role: Literal["end-user", "agent", "admin"] = "end-user"
+    email: StrictStr | None = None
+    time_zone: StrictStr | None = Field(None, description="IANA time zone, e.g. Europe/Amsterdam")
+    fields: dict[str, Any] = Field(default_factory=dict, description='Custom user fields, e.g. {"support_region": "emea"}')
+
+
+class GroupRecord(_Record):
+    kind: Literal["group"]
+    id: IdValue
+    name: StrictStr
+    members: list[IdValue] = Field(default_factory=list)
+
+
+class _EventBase(_Record):
+    id: IdValue
+    at: AwareDatetime = Field(description="When it happened, ISO 8601 with a time zone")
+    actor: IdValue | None = Field(description="Who made the change (for a comment: who submitted it)")
+    update: IdValue | None = Field(None, description="Events made together share an update id; defaults to the id")
+    via: StrictStr | None = Field(None, description="Channel: web, email, api; 'rule' for triggers and automations")
+
+
+class CommentEvent(_EventBase):
+    type: Literal["comment"]
+    author: IdValue | None = Field(None, description="Defaults to the actor")
+    public: StrictBool
+    body: StrictStr = ""
+
+
+class AssigneeEvent(_EventBase):
+    type: Literal["assignee"]
+    assignee: IdValue | None
+
+
+class WatchersEvent(_EventBase):
+    type: Literal["followers", "ccs"]
+    added: list[IdValue] = Field(default_factory=list)
+    removed: list[IdValue] = Field(default_factory=list)
+
+
+class TagsEvent(_EventBase):
+    type: Literal["tags"]
+    added: list[StrictStr] = Field(default_factory=list)
+    removed: list[StrictStr] = Field(default_factory=list)
+
+
+class FieldEvent(_EventBase):
+    type: Literal["field"]
+    field: StrictStr = Field(description="priority, group_id, or a custom field such as preferred_region")
+    value: Any
+
+
+class StatusEvent(_EventBase):
+    type: Literal["status"]
+    status: StrictStr
+
+
+EventRecord = Annotated[
+    CommentEvent | AssigneeEvent | WatchersEvent | TagsEvent | FieldEvent | StatusEvent,
+    Field(discriminator="type"),
+]
+
+
+class TicketRecord(_Record):
+    """One ticket as it is now, with every event of its history."""
+
+    kind: Literal["ticket"]
+    id: IdValue
+    created_at: AwareDatetime
+    requester_id: IdValue | None = None
+    subject: StrictStr = ""
+    status: StrictStr | None = None
+    priority: StrictStr | None = None
+    tags: list[StrictStr] = Field(default_factory=list)
+    assignee_id: IdValue | None = None
+    group_id: IdValue | None = None
+    fields: dict[str, Any] = Field(default_factory=dict, description='e.g. {"preferred_region": "emea"}')
+    events: list[EventRecord] = Field(default_factory=list)
+
+
+class NeutralLine(BaseModel):
+    """One line of a neutral JSON Lines file."""
+
+    root: Annotated[UserRecord | GroupRecord | TicketRecord, Field(discriminator="kind")]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one line of the neutral format."""
+    schema = NeutralLine.model_json_schema()
+    root = schema["properties"]["root"]
+    out: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://intently.dev/schema/neutral-line.json",
+        "title": "intently neutral format: one line",
+        "description": "A user, group or ticket record. User and group records come before ticket records.",
+        **{key: value for key, value in root.items() if key != "title"},
+        "$defs": schema.get("$defs", {}),
+    }
+    return out
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    loc = [str(part) for part in error["loc"] if part not in ("root",)]
+    # drop discriminator tags pydantic adds to the location ("ticket", "comment", ...)
+    cleaned: list[str] = []
+    for part in loc:
+        if part in ("user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status"):
+            if cleaned and not cleaned[-1].isdigit() and part != "tags":
+                continue
+            if not cleaned:
+                continue
+        cleaned.append(part)
+    field = ""
+    for part in cleaned:
+        field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    return field or "(record)", message
+
+
+class NeutralReader:
+    """Reads a neutral ``.jsonl`` file: the directory first, then tickets one by one."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError("file not found", file=str(self.path))
+        self.directory = Directory()
+        self.warnings: list[str] = []
+        self._first_ticket: tuple[int, TicketHistory] | None = None
+        self._lines = self._records()
+        self._read_directory()
+
+    def _records(self) -> Iterator[tuple[int, Any, dict[str, Any]]]:
+        with self.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    data = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise InputError(f"not valid JSON ({exc})", file=str(self.path), record=f"line {number}") from None
+                if not isinstance(data, dict):
+                    raise InputError("each line must be a JSON object", file=str(self.path), record=f"line {number}")
+                try:
+                    record = NeutralLine.model_validate({"root": data}).root
+                except ValidationError as exc:
+                    field, message = _describe(exc.errors()[0])
+                    label = f"line {number}"
+                    if "id" in data and isinstance(data.get("id"), int | str):
+                        label += f" ({data.get('kind', 'record')} {data['id']})"
+                    raise InputError(message, file=str(self.path), record=label, field=field) from None
+                yield number, record, data
+
+    def _read_directory(self) -> None:
+        for number, record, data in self._lines:
+            if isinstance(record, UserRecord):
+                self.directory.add_user(user_from_record(data))
+            elif isinstance(record, GroupRecord):
+                self.directory.add_group(group_from_record(data))
+            else:
+                self._first_ticket = (number, self._history(number, data))
+                return
+
+    def _history(self, number: int, data: dict[str, Any]) -> TicketHistory:
+        try:
+            return history_from_record(data)
+        except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - validated above
+            raise InputError(str(exc), file=str(self.path), record=f"line {number}") from None
+
+    def histories(self) -> Iterator[TicketHistory]:
+        if self._first_ticket is not None:
+            yield self._first_ticket[1]
+        for number, record, data in self._lines:
+            if not isinstance(record, TicketRecord):
+                raise InputError(
+                    f"{record.kind} records must come before the first ticket record",
+                    file=str(self.path),
+                    record=f"line {number}",
+                )
+            yield self._history(number, data)
+
+
+def write_neutral(path: str | Path, directory: Directory, histories: Iterator[TicketHistory]) -> int:
+    """Write a neutral ``.jsonl`` file; returns the number of tickets written."""
+    count = 0
+    with Path(path).open("wb") as handle:
+        for user in directory.users.values():
+            handle.write(orjson.dumps(user_to_record(user)) + b"\n")
+        for group in directory.groups.values():
+            handle.write(orjson.dumps(group_to_record(group)) + b"\n")
+        for history in histories:
+            handle.write(orjson.dumps(history_to_record(history)) + b"\n")
+            count += 1
+    return count
