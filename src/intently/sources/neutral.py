@@ -40,7 +40,9 @@ class UserRecord(_Record):
     role: Literal["end-user", "agent", "admin"] = "end-user"
     email: StrictStr | None = None
     time_zone: StrictStr | None = Field(None, description="IANA time zone, e.g. Europe/Amsterdam")
-    fields: dict[str, Any] = Field(default_factory=dict, description='Custom user fields, e.g. {"support_region": "emea"}')
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description='Custom user fields, e.g. {"support_region": "emea"}'
+    )
 
 
 class GroupRecord(_Record):
@@ -137,26 +139,25 @@ def json_schema() -> dict[str, Any]:
     return out
 
 
+_TAGS = frozenset({"user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status"})
+
+
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    loc = [str(part) for part in error["loc"] if part not in ("root",)]
-    # drop discriminator tags pydantic adds to the location ("ticket", "comment", ...)
-    cleaned: list[str] = []
-    for part in loc:
-        if part in ("user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status"):
-            if cleaned and not cleaned[-1].isdigit() and part != "tags":
-                continue
-            if not cleaned:
-                continue
-        cleaned.append(part)
-    field = ""
-    for part in cleaned:
-        field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+    """(field path, message) from a pydantic error, without pydantic's discriminator tags."""
+    parts: list[str] = []
+    previous: Any = "root"
+    for part in error["loc"]:
+        is_tag = isinstance(part, str) and part in _TAGS and (previous == "root" or isinstance(previous, int))
+        previous = part
+        if part == "root" or is_tag:
+            continue
+        parts.append(f"[{part}]" if isinstance(part, int) else (f".{part}" if parts else str(part)))
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "unknown field"
     elif error["type"] == "missing":
         message = "required field is missing"
-    return field or "(record)", message
+    return "".join(parts) or "(record)", message
 
 
 class NeutralReader:

@@ -1,0 +1,99 @@
+"""A ticket's timeline with each judgement and its reason, for people to read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from intently.engine import Judgement, judge_ticket
+from intently.model import (
+    AssigneeChange,
+    Comment,
+    Event,
+    FieldChange,
+    Id,
+    StatusChange,
+    TagsChange,
+    TicketHistory,
+    User,
+    WatchersChange,
+)
+from intently.policy import Policy
+
+PREVIEW = 90
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: Event
+    who: str
+    what: str
+    judgement: Judgement | None = None
+    not_judged: str | None = None
+
+
+def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
+    if user_id is None:
+        return "nobody"
+    if user_id == -1:
+        return "system"
+    user = users.get(user_id)
+    return user.name if user else f"user {user_id} (unknown)"
+
+
+def _names(users: Mapping[Id, User], ids: tuple[Id, ...]) -> str:
+    return ", ".join(_name(users, user_id) for user_id in ids)
+
+
+def describe(event: Event, users: Mapping[Id, User]) -> str:
+    """One line saying what the event did (comment text shortened; it is the user's own terminal)."""
+    if isinstance(event, Comment):
+        text = " ".join(event.body.split())
+        if len(text) > PREVIEW:
+            text = text[: PREVIEW - 1] + "…"
+        kind = "public reply" if event.public else "internal note"
+        return f"{kind}: {text}" if text else kind
+    if isinstance(event, AssigneeChange):
+        return f"assigned to {_name(users, event.assignee)}" if event.assignee is not None else "unassigned"
+    if isinstance(event, WatchersChange):
+        label = "follower" if event.kind == "follower" else "CC"
+        parts = []
+        if event.added:
+            parts.append(f"added {label} {_names(users, event.added)}")
+        if event.removed:
+            parts.append(f"removed {label} {_names(users, event.removed)}")
+        return "; ".join(parts) or f"{label}s unchanged"
+    if isinstance(event, TagsChange):
+        parts = []
+        if event.added:
+            parts.append("tagged " + ", ".join(event.added))
+        if event.removed:
+            parts.append("untagged " + ", ".join(event.removed))
+        return "; ".join(parts)
+    if isinstance(event, FieldChange):
+        return f"set {event.field} to {event.value}"
+    if isinstance(event, StatusChange):
+        return f"status {event.status}"
+    return type(event).__name__  # pragma: no cover
+
+
+def timeline(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> list[TimelineEntry]:
+    result = judge_ticket(history, users, policy)
+    judged = {j.comment_id: j for j in result.judgements}
+    skipped = {s.comment_id: s.why for s in result.skipped}
+    first_comment = next((e for e in history.events if isinstance(e, Comment)), None)
+    entries = []
+    for event in history.events:
+        who = _name(users, event.author if isinstance(event, Comment) else event.actor)
+        note = None
+        if isinstance(event, Comment) and event.id not in judged:
+            if event.id in skipped:
+                note = f"not judged: {skipped[event.id]}"
+            elif event is first_comment:
+                note = "not judged: the opening description"
+            elif event.via in ("rule", "system"):
+                note = "not judged: written by a trigger or automation"
+            else:
+                note = "not judged: written by the customer"
+        entries.append(TimelineEntry(event, who, describe(event, users), judged.get(event.id), note))
+    return entries
