@@ -39,7 +39,7 @@ policy_app = typer.Typer(help="Show, validate, test, render and compare the poli
 app.add_typer(policy_app, name="policy")
 
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 130)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -512,3 +512,7 @@ def main() -> None:
     except IntentlyError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

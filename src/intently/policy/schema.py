@@ -8,7 +8,7 @@ about; the rules themselves are applied in :mod:`intently.engine`.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -219,17 +219,29 @@ class Pod(_Strict):
     description: str = ""
 
 
+def _date_or_time(value: Any) -> Any:
+    """``2026-03-02`` is a whole day; ``2026-03-02T14:00:00Z`` a moment."""
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return date.fromisoformat(value.strip())
+    return value
+
+
+DateOrTime = Annotated[datetime | date, BeforeValidator(_date_or_time)]
+
+
 class OutOfOffice(_Strict):
+    """A period an agent is away. Dates are whole days; times without a zone are UTC."""
+
     agent: int | str = Field(description="Agent id or e-mail address")
-    start: datetime | date
-    end: datetime | date
+    start: DateOrTime
+    end: DateOrTime
     note: str = ""
 
     def covers(self, at: datetime) -> bool:
         start = self.start if isinstance(self.start, datetime) else datetime.combine(self.start, time.min)
         end = self.end if isinstance(self.end, datetime) else datetime.combine(self.end, time.max)
-        start = start if start.tzinfo else start.replace(tzinfo=at.tzinfo)
-        end = end if end.tzinfo else end.replace(tzinfo=at.tzinfo)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
         return start <= at <= end
 
 

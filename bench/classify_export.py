@@ -1,0 +1,87 @@
+"""Benchmark: classify a large synthetic Zendesk export from files.
+
+    python bench/classify_export.py [--tickets 50000] [--audits-per-page 2000] [--out bench/out]
+
+Generates (once, cached by parameters) a synthetic export whose audits are spread over many pages in
+time order, not grouped by ticket; then, each in a fresh process:
+
+1. the baseline: merely parse every file of the export with orjson;
+2. the real thing: ``intently classify EXPORT --format jsonl`` (output discarded).
+
+Prints judged comments per second, peak memory (max RSS of the classify process) and the ratio of
+the classify time to the parse time. Not a test: figures drift between machines; the ratio is what
+to compare (targets: ratio at most 5, peak memory under 1 GiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PARSE_ONLY = """
+import sys, pathlib, orjson
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    orjson.loads(path.read_bytes())
+"""
+
+
+def run(command: list[str]) -> tuple[float, int, bytes]:
+    """Wall time (s), peak RSS (KiB) and stdout of a child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks = []
+    assert process.stdout is not None
+    lines = 0
+    for chunk in iter(lambda: process.stdout.read(1 << 20), b""):
+        lines += chunk.count(b"\n")
+        chunks.append(chunk[-2000:])
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = process.stderr.read() if process.stderr else b""
+    if status != 0:
+        sys.exit(f"command failed ({status}): {' '.join(command)}\n{stderr.decode(errors='replace')}")
+    return elapsed, usage.ru_maxrss, str(lines).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=50_000)
+    parser.add_argument("--audits-per-page", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    args = parser.parse_args()
+
+    from intently.demo import generate_export
+
+    export = args.out / f"export-{args.tickets}-{args.audits_per_page}-{args.seed}"
+    marker = export / ".complete"
+    if not marker.exists():
+        started = time.perf_counter()
+        summary = generate_export(
+            export, tickets=args.tickets, seed=args.seed, audits_per_page=args.audits_per_page
+        )
+        marker.write_text(json.dumps({"seconds": time.perf_counter() - started}))
+        print(f"generated {export} in {time.perf_counter() - started:.1f}s: {summary}")
+    files = sorted(export.glob("*.json"))
+    size = sum(path.stat().st_size for path in files)
+    audit_pages = len([path for path in files if path.name.startswith("ticket_audits")])
+
+    parse_s, parse_rss, _ = run([sys.executable, "-c", PARSE_ONLY, str(export)])
+    classify_s, classify_rss, lines = run(
+        [sys.executable, "-m", "intently.cli", "classify", str(export), "--format", "jsonl"]
+    )
+    judged = int(lines)
+    print(f"export:            {args.tickets:,} tickets, {len(files)} files ({audit_pages} audit pages), {size / 2**20:,.0f} MiB")
+    print(f"parse with orjson: {parse_s:.2f} s (peak {parse_rss / 1024:,.0f} MiB)")
+    print(f"intently classify: {classify_s:.2f} s (peak {classify_rss / 1024:,.0f} MiB)")
+    print(f"judged comments:   {judged:,} ({judged / classify_s:,.0f} per second)")
+    print(f"ratio classify / parse: {classify_s / parse_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()
