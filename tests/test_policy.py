@@ -37,7 +37,8 @@ def test_default_policy_matches_the_written_definition() -> None:
 def test_override_file_is_merged_over_the_default(tmp_path: Path) -> None:
     path = tmp_path / "team.yaml"
     path.write_text(
-        "version: '2.0'\nrules:\n  ownership:\n    window: 1h\norganisation:\n  pods:\n    data: {members: [a@x.io], tags: [etl]}\n"
+        "version: '2.0'\nrules:\n  ownership:\n    window: 1h\n"
+        "organisation:\n  pods:\n    data: {members: [a@x.io], tags: [etl]}\n"
     )
     policy = load_policy(path)
     assert policy.version == "2.0" and policy.rules.ownership.window == timedelta(hours=1)

@@ -152,10 +152,9 @@ def demo(
 ) -> None:
     """Generate a realistic Zendesk export, import it, judge it, and write a report and the handbook."""
     from intently.demo import generate_export
-    from intently.policy.render import render_handbook
-
     from intently.pipeline import import_path
     from intently.policy import load_policy
+    from intently.policy.render import render_handbook
     from intently.policy.scenarios import run_suite
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -373,9 +372,8 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
-    from intently.report.terminal import print_report
-
     from intently.pipeline import judge_all
+    from intently.report.terminal import print_report
 
     histories, users, policy, origin = _dataset(path, db, config)
     judgements = [j for result in judge_all(histories, users, policy) for j in result.judgements]
@@ -448,7 +446,6 @@ def policy_render(
 ) -> None:
     """Render the handbook page: definitions, rules with rationale and examples, thresholds in force."""
     from intently.policy.render import render_handbook
-
     from intently.policy.scenarios import run_suite
 
     policy = _policy(config)
