@@ -77,7 +77,7 @@ def main() -> None:
     )
     judged = int(lines)
     mib = size / 2**20
-    print(f"export:            {args.tickets:,} tickets, {len(files)} files ({audit_pages} audit pages), {mib:,.0f} MiB")
+    print(f"export:     {args.tickets:,} tickets, {len(files)} files ({audit_pages} audit pages), {mib:,.0f} MiB")
     print(f"parse with orjson: {parse_s:.2f} s (peak {parse_rss / 1024:,.0f} MiB)")
     print(f"intently classify: {classify_s:.2f} s (peak {classify_rss / 1024:,.0f} MiB)")
     print(f"judged comments:   {judged:,} ({judged / classify_s:,.0f} per second)")

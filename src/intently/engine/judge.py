@@ -339,12 +339,23 @@ def _coverage(
     share = waited / limit if limit else 1.0
     priority = state.priority or policy.organisation.default_priority
     detail = (
-        f"the customer had waited {format_duration(waited)} since {since_what}, {share:.0%} of the "
+        f"the customer had waited {format_duration(waited)} since {since_what}, "
+        f"{_percent(share, policy.rules.coverage.wait_fraction)} of the "
         f"{format_duration(limit)} {label}-reply target for {priority} priority"
     )
     if waited < needed:
         return False, f"{unavailable}, but {detail} (coverage needs {policy.rules.coverage.wait_fraction:.0%})", None
     return True, f"{unavailable}, {detail}, and the assignee was left unchanged", waited_on
+
+
+def _percent(share: float, threshold: float) -> str:
+    """``88%``; a share below the threshold never reads as the threshold itself (``74.8%``, not ``75%``)."""
+    text = f"{share:.0%}"
+    for decimals in range(1, 4):
+        if share >= threshold or float(text.rstrip("%")) < threshold * 100:
+            break
+        text = f"{share:.{decimals}%}"
+    return text
 
 
 # --- flags and context ----------------------------------------------------------------------------

@@ -26,6 +26,10 @@ Step actions (several may share a step): ``comment`` (public, for customers), ``
 ``note`` (internal), ``assign`` (a handle or null), ``follow``/``unfollow``, ``cc``/``uncc``,
 ``tag``/``untag`` (a tag or a list), ``set`` (fields: priority, preferred_region, ...), ``status``.
 ``at`` is an ISO 8601 time or ``+DURATION`` after the previous step; ``via: rule`` marks a trigger.
+
+An expectation may also say ``judged: false`` for a step whose comment must not be judged at all (the
+opening description, a trigger's comment); such an entry takes no other keys. ``judged: true`` is implied
+by every other expectation.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from intently.model import (
 from intently.policy.loader import merge, validate_policy
 from intently.policy.schema import Policy, parse_duration
 
-EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee")
+EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee", "judged")
 ACTIONS = (
     "comment",
     "reply",
@@ -296,6 +300,11 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
         unknown = set(values) - set(EXPECTABLE)
         if unknown:
             raise _fail(source, f"expect step {step}: unknown key(s) {sorted(unknown)}; use {list(EXPECTABLE)}")
+        if "judged" in values:
+            if not isinstance(values["judged"], bool):
+                raise _fail(source, f"expect step {step}: `judged` must be true or false")
+            if values["judged"] is False and len(values) > 1:
+                raise _fail(source, f"expect step {step}: `judged: false` takes no other keys")
         if "assignee" in values:
             values["assignee"] = who(values["assignee"], f"expect step {step}")
         expectations.append(Expectation(step=step, values=values))
@@ -314,10 +323,16 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
     )
 
 
+def effective_policy(scenario: Scenario, policy: Policy) -> Policy:
+    """``policy`` with the scenario's own override (if any) merged over it."""
+    if scenario.policy_override:
+        return validate_policy(merge(policy.model_dump(), scenario.policy_override), scenario.source)
+    return policy
+
+
 def run_scenario(scenario: Scenario, policy: Policy) -> ScenarioResult:
     """Judge the scenario's ticket under ``policy`` (with the scenario's own override) and compare."""
-    if scenario.policy_override:
-        policy = validate_policy(merge(policy.model_dump(), scenario.policy_override), scenario.source)
+    policy = effective_policy(scenario, policy)
     result = judge_ticket(scenario.history, scenario.directory.users, policy)
     outcome = ScenarioResult(scenario)
     by_comment = {j.comment_id: j for j in result.judgements}
@@ -326,10 +341,16 @@ def run_scenario(scenario: Scenario, policy: Policy) -> ScenarioResult:
             outcome.judgements[int(event.update)] = by_comment[event.id]
     for expectation in scenario.expectations:
         judgement = outcome.judgements.get(expectation.step)
+        if expectation.values.get("judged") is False:
+            if judgement is not None:
+                outcome.mismatches.append(Mismatch(expectation.step, "judged", False, True))
+            continue
         if judgement is None:
             outcome.mismatches.append(Mismatch(expectation.step, "judgement", "a judgement", "no agent comment judged"))
             continue
         for key, expected in expectation.values.items():
+            if key == "judged":
+                continue
             actual = judgement.assignee_id if key == "assignee" else getattr(judgement, key)
             if actual != expected:
                 outcome.mismatches.append(Mismatch(expectation.step, key, expected, actual))
@@ -351,7 +372,9 @@ def load_scenarios(directory: str | Path | None = None) -> list[Scenario]:
     seen: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.id in seen:
-            raise InputError(f"duplicate scenario id {scenario.id!r} (also in {seen[scenario.id]})", file=scenario.source)
+            raise InputError(
+                f"duplicate scenario id {scenario.id!r} (also in {seen[scenario.id]})", file=scenario.source
+            )
         seen[scenario.id] = scenario.source
     return scenarios
 
