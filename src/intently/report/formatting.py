@@ -1,0 +1,99 @@
+"""Numbers, shares and dates the way the report writes them (shared by the terminal and HTML output)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from intently.report.metrics import Share
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+VOICE_LABELS: dict[str, str] = {
+    "0": "No public agent reply",
+    "1": "1 agent",
+    "2": "2 agents",
+    "3": "3 agents",
+    "4+": "4 or more agents",
+}
+
+VERDICT_COLOURS: dict[str, str] = {
+    "assignee": "#6b7f99",
+    "ownership_change": "#7d5bbe",
+    "intentional": "#2e9a63",
+    "drive_by": "#e0622a",
+}
+"""One colour per verdict, used by every chart: the assignee's own work slate blue, taking the ticket purple,
+intentional help green, drive-by orange."""
+
+OTHER_COLOUR = "#9aa5b1"
+MUTED_COLOUR = "#d5dbe1"
+
+RICH_VERDICT_STYLES: dict[str, str] = {
+    "assignee": "steel_blue",
+    "ownership_change": "medium_purple",
+    "intentional": "green",
+    "drive_by": "dark_orange",
+}
+
+
+def fmt_int(value: int) -> str:
+    """``1,234``."""
+    return f"{value:,}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """``7.4%``; ``n/a`` when there was nothing to divide."""
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.{digits}f}%"
+
+
+def fmt_share(value: Share) -> str:
+    """``7.4% (123 of 1,662)``, or ``n/a (none)`` when the whole is 0."""
+    if not value.whole:
+        return "n/a (none)"
+    return f"{fmt_pct(value.value)} ({fmt_int(value.part)} of {fmt_int(value.whole)})"
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """``2 Mar 2026`` (UTC)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, datetime):
+        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).date()
+    return f"{value.day} {value:%b %Y}"
+
+
+def fmt_short_date(value: date) -> str:
+    """``2 Mar``."""
+    return f"{value.day} {value:%b}"
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """``2026-03-02 09:00 UTC``."""
+    if value is None:
+        return "n/a"
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_period(first: datetime | None, last: datetime | None) -> str:
+    if first is None or last is None:
+        return "no comments"
+    start, end = fmt_date(first), fmt_date(last)
+    return start if start == end else f"{start} – {end}"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per value, scaled from 0 to the largest value; a space where there is no value."""
+    known = [v for v in values if v is not None]
+    top = max(known, default=0.0)
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append(" ")
+        elif top <= 0:
+            chars.append(SPARK[0])
+        else:
+            chars.append(SPARK[min(len(SPARK) - 1, round(value / top * (len(SPARK) - 1)))])
+    return "".join(chars)

@@ -1,0 +1,220 @@
+"""The report as one self-contained HTML file: inline CSS and inline SVG charts, no scripts, no links out.
+
+Rendered with Jinja2 with autoescaping on, so every string from the data (names, ticket ids, the policy
+name) is escaped; the charts are built in :mod:`intently.report.svg`, which escapes its own text.
+The output depends only on the metrics (and ``generated_at``): rendering reads no clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from intently.report import svg
+from intently.report.formatting import (
+    MUTED_COLOUR,
+    OTHER_COLOUR,
+    VERDICT_COLOURS,
+    VOICE_LABELS,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_pct,
+    fmt_period,
+    fmt_share,
+    fmt_short_date,
+)
+from intently.report.metrics import VERDICT_LABELS, Metrics
+
+TEMPLATE = "report.html.j2"
+MAX_ENGINEER_ROWS = 200
+MORE_VOICES_COLOUR = "#e3a05b"
+"""Tickets with more than one public voice: a warm colour, but not the drive-by one (a hand-over adds a voice too)."""
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("intently.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        int=fmt_int,
+        pct=fmt_pct,
+        share=fmt_share,
+        date=fmt_date,
+        datetime=fmt_datetime,
+    )
+    env.globals.update(verdict_label=lambda v: VERDICT_LABELS.get(v, v), verdict_colour=_verdict_colour)
+    return env
+
+
+def _verdict_colour(verdict: str) -> str:
+    return VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
+
+
+def _voice_colour(bucket: str) -> str:
+    if bucket == "0":
+        return OTHER_COLOUR
+    return VERDICT_COLOURS["assignee"] if bucket == "1" else MORE_VOICES_COLOUR
+
+
+def _share_tooltip(label: str, part: int, whole: int) -> str:
+    return f"{label}: {part:,} of {whole:,} ({part / whole * 100:.1f}%)" if whole else f"{label}: {part:,}"
+
+
+def _charts(metrics: Metrics) -> dict[str, Markup]:
+    weeks = metrics.weeks
+    categories = [fmt_short_date(w.start) for w in weeks]
+    years = [str(w.start.year) for w in weeks]
+    week_names = [f"Week of {w.start.isoformat()}" for w in weeks]
+    charts: dict[str, Markup] = {}
+
+    verdicts = list(metrics.by_verdict)
+    charts["weekly"] = svg.stacked_columns(
+        categories,
+        [
+            svg.Series(VERDICT_LABELS.get(v, v), _verdict_colour(v), [w.by_verdict.get(v, 0) for w in weeks])
+            for v in verdicts
+        ],
+        label=(
+            f"Judged comments per week by verdict: {len(weeks)} weeks, {metrics.judged_comments:,} comments in total"
+        ),
+        tooltips=week_names,
+        years=years,
+    )
+
+    rule_total = metrics.judged_comments
+    charts["rules"] = svg.horizontal_bars(
+        [
+            svg.Bar(
+                label=metrics.rule_titles.get(rule, rule),
+                value=count,
+                colour=_verdict_colour(metrics.rule_verdicts.get(rule, "")),
+                tooltip=_share_tooltip(metrics.rule_titles.get(rule, rule), count, rule_total),
+                value_text=f"{count:,} ({fmt_pct(count / rule_total if rule_total else None)})",
+            )
+            for rule, count in metrics.by_rule.items()
+        ],
+        label="Judged comments by the rule that decided them",
+        label_width=270,
+    )
+
+    shares = [w.drive_by_share for w in weeks]
+    charts["drive_by_trend"] = svg.share_columns(
+        categories,
+        [s.value for s in shares],
+        label="Drive-by share of contributor public replies per week",
+        tooltips=[
+            f"{name}: {fmt_pct(s.value)} ({s.part:,} of {s.whole:,} contributor public replies)"
+            if s.whole
+            else f"{name}: no contributor public replies"
+            for name, s in zip(week_names, shares, strict=True)
+        ],
+        colour=VERDICT_COLOURS["drive_by"],
+        reference=metrics.drive_by_share.value,
+        reference_label="whole period",
+        years=years,
+    )
+
+    overall = metrics.drive_by_share
+    charts["drive_by_share"] = svg.share_bar(
+        [
+            svg.Bar(
+                "Drive-by",
+                overall.part,
+                VERDICT_COLOURS["drive_by"],
+                _share_tooltip("Drive-bys", overall.part, overall.whole),
+            ),
+            svg.Bar(
+                "Other contributor replies",
+                overall.whole - overall.part,
+                MUTED_COLOUR,
+                _share_tooltip("Taken, asked for or covering", overall.whole - overall.part, overall.whole),
+            ),
+        ],
+        label=f"Drive-by share of contributor public replies: {fmt_share(overall)}",
+    )
+
+    voice_total = sum(metrics.voices.values())
+    charts["voices"] = svg.horizontal_bars(
+        [
+            svg.Bar(
+                label=VOICE_LABELS.get(bucket, bucket),
+                value=count,
+                colour=_voice_colour(bucket),
+                tooltip=_share_tooltip(f"Tickets with {VOICE_LABELS.get(bucket, bucket)}", count, voice_total),
+                value_text=f"{count:,} ({fmt_pct(count / voice_total if voice_total else None)})",
+            )
+            for bucket, count in metrics.voices.items()
+        ],
+        label="Tickets by the number of agents who replied publicly",
+    )
+
+    ack = metrics.pod_notes_acknowledged
+    charts["pod_ack"] = svg.share_bar(
+        [
+            svg.Bar(
+                "Acknowledged",
+                ack.part,
+                VERDICT_COLOURS["intentional"],
+                _share_tooltip("Acknowledged", ack.part, ack.whole),
+            ),
+            svg.Bar(
+                "Not acknowledged",
+                ack.whole - ack.part,
+                MUTED_COLOUR,
+                _share_tooltip("Not acknowledged", ack.whole - ack.part, ack.whole),
+            ),
+        ],
+        label=f"Pod notes acknowledged by the assignee: {fmt_share(ack)}",
+    )
+
+    split = metrics.regions.public_replies
+    charts["regions"] = svg.share_bar(
+        [
+            svg.Bar(
+                "Inside",
+                split.inside,
+                "#3f7fbf",
+                _share_tooltip("Inside the preferred region", split.inside, split.total),
+            ),
+            svg.Bar(
+                "Outside",
+                split.outside,
+                "#d9a03f",
+                _share_tooltip("Outside the preferred region", split.outside, split.total),
+            ),
+            svg.Bar(
+                "Unknown", split.unknown, MUTED_COLOUR, _share_tooltip("Region unknown", split.unknown, split.total)
+            ),
+        ],
+        label=(
+            f"Public replies inside and outside the customer's preferred region: {split.inside:,} inside, "
+            f"{split.outside:,} outside, {split.unknown:,} unknown"
+        ),
+    )
+    return charts
+
+
+def render_html(metrics: Metrics, *, generated_at: datetime | None = None) -> str:
+    """The whole report as one HTML document (a string); ``generated_at`` overrides ``metrics.generated_at``."""
+    when = generated_at if generated_at is not None else metrics.generated_at
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        m=metrics,
+        charts=_charts(metrics),
+        generated_at=when,
+        period=fmt_period(metrics.first_comment_at, metrics.last_comment_at),
+        engineers=metrics.engineers[:MAX_ENGINEER_ROWS],
+        engineers_hidden=max(0, len(metrics.engineers) - MAX_ENGINEER_ROWS),
+        verdict_colours=VERDICT_COLOURS,
+        voice_labels=VOICE_LABELS,
+    )

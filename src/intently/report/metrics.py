@@ -1,0 +1,660 @@
+"""Metrics over judgements: what a support manager reads in the report.
+
+Everything here is counted from judgements the engine has already made; no rule is applied again.
+:func:`build_metrics` reads the judgements once, as a stream, and keeps only running totals plus the
+one thing a ticket-level metric needs: the distinct agents who replied publicly on each ticket.
+
+Terms used throughout (from the policy's definitions):
+
+* a *public reply* is an agent comment the customer can see; an *internal note* is one only agents see;
+* a *contributor* is the author of a comment who was not the assignee at that comment
+  (``author_id != assignee_id``, which includes every comment on an unassigned ticket);
+* an engineer's *own work* is what they wrote as the assignee, plus replies with which they took the ticket
+  (verdict ``ownership_change``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from intently.engine.judgement import Judgement
+from intently.model import Id, User, id_sort_key, iso
+from intently.policy.schema import RULE_IDS, VERDICTS
+
+DEFAULT_TITLE = "Collaboration on support tickets"
+
+VERDICT_LABELS: dict[str, str] = {
+    "assignee": "Assignee's own work",
+    "ownership_change": "Took the ticket",
+    "intentional": "Intentional help",
+    "drive_by": "Drive-by",
+}
+"""Plain-language names for the verdicts, as the report shows them."""
+
+RULE_TITLES: dict[str, str] = {
+    "assignee": "The assignee's own work",
+    "ownership": "Taking the ticket",
+    "solicited": "Asked to help",
+    "internal_note": "Internal note",
+    "coverage": "Covering for an unavailable assignee",
+    "unowned_reply": "Reply on an unowned ticket",
+    "unsolicited_reply": "Unsolicited public reply",
+}
+"""The default policy's rule titles; a policy with other titles can pass its own to :func:`build_metrics`."""
+
+RULE_VERDICTS: dict[str, str] = {
+    "assignee": "assignee",
+    "ownership": "ownership_change",
+    "solicited": "intentional",
+    "internal_note": "intentional",
+    "coverage": "intentional",
+    "unowned_reply": "drive_by",
+    "unsolicited_reply": "drive_by",
+}
+"""The verdict each rule gives (fixed by the policy schema)."""
+
+HELP_RULES = ("solicited", "internal_note", "coverage")
+"""Rules whose judgements count as intentional help given by a contributor."""
+
+VOICE_BUCKETS = ("0", "1", "2", "3", "4+")
+"""Tickets by the number of distinct agents who replied publicly (``0``: judged comments, none public)."""
+
+UNKNOWN_REGION = "unknown"
+MAX_EXAMPLES = 20
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part / whole``, or ``None`` when there is nothing to divide (shown as "n/a", never as 0%)."""
+    return part / whole if whole else None
+
+
+def week_of(at: datetime) -> date:
+    """The Monday (in UTC) of the ISO week ``at`` falls in; a naive time is taken as UTC."""
+    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _ordered(counts: Mapping[str, int], known: Iterable[str]) -> dict[str, int]:
+    """Counts with every known key (zero where absent) in the known order, then any others sorted."""
+    known = tuple(known)
+    result = {key: counts.get(key, 0) for key in known}
+    for key in sorted(k for k in counts if k not in result):
+        result[key] = counts[key]
+    return result
+
+
+# --- the metrics ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Share:
+    """``part`` of ``whole``; ``value`` is ``None`` when ``whole`` is 0."""
+
+    part: int
+    whole: int
+
+    @property
+    def value(self) -> float | None:
+        return share(self.part, self.whole)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"part": self.part, "whole": self.whole, "share": self.value}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Week:
+    """One ISO week (``start`` is its Monday, UTC)."""
+
+    start: date
+    judged: int
+    by_verdict: dict[str, int]
+    by_rule: dict[str, int]
+    contributor_public: int
+    """Public replies by contributors (author is not the assignee at the comment)."""
+    contributor_drive_bys: int
+
+    @property
+    def drive_by_share(self) -> Share:
+        return Share(part=self.contributor_drive_bys, whole=self.contributor_public)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "week": self.start.isoformat(),
+            "judged": self.judged,
+            "by_verdict": dict(self.by_verdict),
+            "by_rule": dict(self.by_rule),
+            "contributor_public_replies": self.contributor_public,
+            "contributor_drive_bys": self.contributor_drive_bys,
+            "drive_by_share": self.drive_by_share.value,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Engineer:
+    id: Id
+    name: str
+    region: str | None
+    public_replies: int
+    own_public_replies: int
+    """Public replies as the assignee at the comment, plus replies with which they took the ticket."""
+    internal_notes: int
+    intentional_help: int
+    """Judgements by the rules solicited, internal_note and coverage: help given as a contributor."""
+    help_by_rule: dict[str, int]
+    drive_bys: int
+    contributor_notes: int
+    """Internal notes written while not the assignee."""
+    notes_acknowledged: int
+    """Of ``contributor_notes``, those the assignee later acknowledged."""
+
+    @property
+    def own_share(self) -> Share:
+        return Share(part=self.own_public_replies, whole=self.public_replies)
+
+    @property
+    def acknowledged_share(self) -> Share:
+        return Share(part=self.notes_acknowledged, whole=self.contributor_notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "region": self.region,
+            "public_replies": self.public_replies,
+            "own_public_replies": self.own_public_replies,
+            "own_share": self.own_share.value,
+            "internal_notes": self.internal_notes,
+            "intentional_help": self.intentional_help,
+            "help_by_rule": dict(self.help_by_rule),
+            "drive_bys": self.drive_bys,
+            "contributor_notes": self.contributor_notes,
+            "notes_acknowledged": self.notes_acknowledged,
+            "acknowledged_share": self.acknowledged_share.value,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PodStats:
+    """A pod's members' work on tickets with the pod's topic tags that were assigned outside the pod."""
+
+    name: str
+    notes: int
+    """Internal notes by members on pod-topic tickets assigned to someone outside the pod."""
+    acknowledged: int
+    """Of ``notes``, those the assignee later acknowledged."""
+    public_replies: int
+    """Public replies by members on the same kind of ticket."""
+    drive_bys: int
+    members_active: int
+    """Distinct members with at least one note or reply counted here."""
+    tickets: int
+    """Distinct tickets counted here."""
+
+    @property
+    def acknowledged_share(self) -> Share:
+        return Share(part=self.acknowledged, whole=self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "notes": self.notes,
+            "acknowledged": self.acknowledged,
+            "acknowledged_share": self.acknowledged_share.value,
+            "public_replies": self.public_replies,
+            "drive_bys": self.drive_bys,
+            "members_active": self.members_active,
+            "tickets": self.tickets,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegionSplit:
+    """Public replies inside, outside and with unknown relation to the customer's preferred region."""
+
+    inside: int = 0
+    outside: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inside + self.outside + self.unknown
+
+    @property
+    def outside_share(self) -> Share:
+        """Outside as a share of the replies whose region relation is known."""
+        return Share(part=self.outside, whole=self.inside + self.outside)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inside": self.inside,
+            "outside": self.outside,
+            "unknown": self.unknown,
+            "total": self.total,
+            "outside_share": self.outside_share.value,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Regions:
+    public_replies: RegionSplit
+    by_author_region: dict[str, RegionSplit]
+    """Keyed by the author's region (``unknown`` where the policy could not tell)."""
+    coverage_by_author_region: dict[str, int]
+    """Public replies judged as coverage for an unavailable assignee, by the covering author's region."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "public_replies": self.public_replies.to_dict(),
+            "by_author_region": {name: split.to_dict() for name, split in self.by_author_region.items()},
+            "coverage_by_author_region": dict(self.coverage_by_author_region),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriveByExample:
+    """The most recent drive-by on one ticket, for a manager to follow up."""
+
+    ticket_id: Id
+    comment_id: Id
+    author_id: Id
+    author_name: str
+    assignee_id: Id | None
+    assignee_name: str | None
+    created_at: datetime
+    rule: str
+    drive_bys_on_ticket: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ticket_id": self.ticket_id,
+            "comment_id": self.comment_id,
+            "author_id": self.author_id,
+            "author_name": self.author_name,
+            "assignee_id": self.assignee_id,
+            "assignee_name": self.assignee_name,
+            "created_at": iso(self.created_at),
+            "rule": self.rule,
+            "drive_bys_on_ticket": self.drive_bys_on_ticket,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metrics:
+    """Everything the report shows; :meth:`to_dict` gives it as JSON-ready data."""
+
+    title: str
+    policy_name: str
+    policy_version: str
+    generated_at: datetime | None
+    """When the report was made; set by the caller (never read from the clock here), or ``None``."""
+    first_comment_at: datetime | None
+    last_comment_at: datetime | None
+    tickets: int
+    judged_comments: int
+    public_replies: int
+    internal_notes: int
+    by_verdict: dict[str, int]
+    by_rule: dict[str, int]
+    rule_titles: dict[str, str]
+    rule_verdicts: dict[str, str]
+    weeks: list[Week]
+    """Every week from the first comment's to the last comment's, empty weeks included."""
+    contributor_public: int
+    contributor_drive_bys: int
+    voices: dict[str, int]
+    """Tickets by the number of distinct agents with a judged public reply (keys :data:`VOICE_BUCKETS`)."""
+    engineers: list[Engineer]
+    """By public replies (most first), then by name."""
+    pods: list[PodStats]
+    regions: Regions
+    drive_by_examples: list[DriveByExample]
+    """The most recent drive-by of up to 20 tickets, newest first."""
+    drive_by_tickets: int
+    """Tickets with at least one drive-by."""
+
+    @property
+    def drive_by_share(self) -> Share:
+        """Drive-bys as a share of contributors' public replies."""
+        return Share(part=self.contributor_drive_bys, whole=self.contributor_public)
+
+    @property
+    def pod_notes_acknowledged(self) -> Share:
+        """All pods together: acknowledged notes of members' notes on pod tickets assigned outside the pod."""
+        return Share(part=sum(p.acknowledged for p in self.pods), whole=sum(p.notes for p in self.pods))
+
+    @property
+    def multi_voice_tickets(self) -> int:
+        """Tickets where two or more agents replied publicly."""
+        return sum(count for bucket, count in self.voices.items() if bucket not in ("0", "1"))
+
+    def with_generated_at(self, at: datetime | None) -> Metrics:
+        return replace(self, generated_at=at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "policy": {"name": self.policy_name, "version": self.policy_version},
+            "generated_at": iso(self.generated_at) if self.generated_at else None,
+            "first_comment_at": iso(self.first_comment_at) if self.first_comment_at else None,
+            "last_comment_at": iso(self.last_comment_at) if self.last_comment_at else None,
+            "tickets": self.tickets,
+            "judged_comments": self.judged_comments,
+            "public_replies": self.public_replies,
+            "internal_notes": self.internal_notes,
+            "by_verdict": dict(self.by_verdict),
+            "by_rule": dict(self.by_rule),
+            "rule_titles": dict(self.rule_titles),
+            "rule_verdicts": dict(self.rule_verdicts),
+            "weeks": [week.to_dict() for week in self.weeks],
+            "drive_by_share": {
+                "contributor_public_replies": self.contributor_public,
+                "drive_bys": self.contributor_drive_bys,
+                "share": self.drive_by_share.value,
+            },
+            "voices": dict(self.voices),
+            "engineers": [engineer.to_dict() for engineer in self.engineers],
+            "pods": [pod.to_dict() for pod in self.pods],
+            "pod_notes_acknowledged": self.pod_notes_acknowledged.to_dict(),
+            "regions": self.regions.to_dict(),
+            "drive_by_examples": [example.to_dict() for example in self.drive_by_examples],
+            "drive_by_tickets": self.drive_by_tickets,
+        }
+
+
+# --- building them --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _WeekAcc:
+    judged: int = 0
+    by_verdict: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[str] = field(default_factory=Counter)
+    contributor_public: int = 0
+    contributor_drive_bys: int = 0
+
+
+@dataclass(slots=True)
+class _EngineerAcc:
+    region: str | None = None
+    public_replies: int = 0
+    own_public_replies: int = 0
+    internal_notes: int = 0
+    help_by_rule: Counter[str] = field(default_factory=Counter)
+    drive_bys: int = 0
+    contributor_notes: int = 0
+    notes_acknowledged: int = 0
+
+
+@dataclass(slots=True)
+class _PodAcc:
+    notes: int = 0
+    acknowledged: int = 0
+    public_replies: int = 0
+    drive_bys: int = 0
+    members: set[Id] = field(default_factory=set)
+    tickets: set[Id] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _RegionAcc:
+    inside: int = 0
+    outside: int = 0
+    unknown: int = 0
+
+    def add(self, out_of_region: bool | None) -> None:
+        if out_of_region is None:
+            self.unknown += 1
+        elif out_of_region:
+            self.outside += 1
+        else:
+            self.inside += 1
+
+    def freeze(self) -> RegionSplit:
+        return RegionSplit(inside=self.inside, outside=self.outside, unknown=self.unknown)
+
+
+def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
+    if user_id is None:
+        return "nobody"
+    user = users.get(user_id)
+    return user.name if user is not None else f"user {user_id}"
+
+
+def _user_region(user: User | None) -> str | None:
+    if user is None:
+        return None
+    value = user.fields.get("support_region") if user.fields else None
+    return str(value) if value else None
+
+
+def build_metrics(
+    judgements: Iterable[Judgement],
+    users: Mapping[Id, User],
+    *,
+    policy_name: str,
+    policy_version: str,
+    title: str = DEFAULT_TITLE,
+    generated_at: datetime | None = None,
+    rule_titles: Mapping[str, str] | None = None,
+) -> Metrics:
+    """Count the report's metrics in one pass over ``judgements`` (any iterable; it is read once).
+
+    ``users`` gives names (and a fallback region) for authors and assignees. ``rule_titles`` overrides the
+    default policy's rule titles (pass ``{rule_id: policy.rule(rule_id).title}`` for a custom policy).
+    """
+    by_verdict: Counter[str] = Counter()
+    by_rule: Counter[str] = Counter()
+    rule_verdicts: dict[str, str] = dict(RULE_VERDICTS)
+    weeks: defaultdict[date, _WeekAcc] = defaultdict(_WeekAcc)
+    voices: dict[Id, set[Id]] = {}
+    engineers: defaultdict[Id, _EngineerAcc] = defaultdict(_EngineerAcc)
+    pods: defaultdict[str, _PodAcc] = defaultdict(_PodAcc)
+    regions = _RegionAcc()
+    by_author_region: defaultdict[str, _RegionAcc] = defaultdict(_RegionAcc)
+    coverage_by_region: Counter[str] = Counter()
+    latest_drive_by: dict[Id, Judgement] = {}
+    drive_bys_per_ticket: Counter[Id] = Counter()
+    first: datetime | None = None
+    last: datetime | None = None
+    judged = public_replies = internal_notes = contributor_public = contributor_drive_bys = 0
+
+    for j in judgements:
+        at = _utc(j.created_at)
+        first = at if first is None or at < first else first
+        last = at if last is None or at > last else last
+        judged += 1
+        by_verdict[j.verdict] += 1
+        by_rule[j.rule] += 1
+        rule_verdicts.setdefault(j.rule, j.verdict)
+        week = weeks[week_of(at)]
+        week.judged += 1
+        week.by_verdict[j.verdict] += 1
+        week.by_rule[j.rule] += 1
+
+        authors = voices.setdefault(j.ticket_id, set())
+        contributor = j.author_id != j.assignee_id
+        drive_by = j.verdict == "drive_by"
+        engineer = engineers[j.author_id]
+        if j.author_region:
+            engineer.region = j.author_region
+        if drive_by:
+            engineer.drive_bys += 1
+        if j.rule in HELP_RULES:
+            engineer.help_by_rule[j.rule] += 1
+
+        if j.public:
+            public_replies += 1
+            authors.add(j.author_id)
+            engineer.public_replies += 1
+            if not contributor or j.verdict == "ownership_change":
+                engineer.own_public_replies += 1
+            if contributor:
+                contributor_public += 1
+                week.contributor_public += 1
+                if drive_by:
+                    contributor_drive_bys += 1
+                    week.contributor_drive_bys += 1
+            regions.add(j.out_of_region)
+            author_region = j.author_region or UNKNOWN_REGION
+            by_author_region[author_region].add(j.out_of_region)
+            if j.rule == "coverage":
+                coverage_by_region[author_region] += 1
+        else:
+            internal_notes += 1
+            engineer.internal_notes += 1
+            if contributor:
+                engineer.contributor_notes += 1
+                if j.acknowledged is True:
+                    engineer.notes_acknowledged += 1
+
+        if j.pod is not None and j.assignee_in_pod is False:
+            pod = pods[j.pod]
+            pod.members.add(j.author_id)
+            pod.tickets.add(j.ticket_id)
+            if j.public:
+                pod.public_replies += 1
+                pod.drive_bys += int(drive_by)
+            else:
+                pod.notes += 1
+                pod.acknowledged += int(j.acknowledged is True)
+
+        if drive_by:
+            drive_bys_per_ticket[j.ticket_id] += 1
+            current = latest_drive_by.get(j.ticket_id)
+            if current is None or _example_key(j) > _example_key(current):
+                latest_drive_by[j.ticket_id] = j
+
+    titles = {**RULE_TITLES, **(rule_titles or {})}
+    return Metrics(
+        title=title,
+        policy_name=policy_name,
+        policy_version=policy_version,
+        generated_at=generated_at,
+        first_comment_at=first,
+        last_comment_at=last,
+        tickets=len(voices),
+        judged_comments=judged,
+        public_replies=public_replies,
+        internal_notes=internal_notes,
+        by_verdict=_ordered(by_verdict, VERDICTS),
+        by_rule=_ordered(by_rule, RULE_IDS),
+        rule_titles={rule: titles.get(rule, rule) for rule in _ordered(by_rule, RULE_IDS)},
+        rule_verdicts={rule: rule_verdicts[rule] for rule in _ordered(by_rule, RULE_IDS)},
+        weeks=_weeks(weeks, by_verdict, by_rule),
+        contributor_public=contributor_public,
+        contributor_drive_bys=contributor_drive_bys,
+        voices=_voices(voices),
+        engineers=_engineers(engineers, users),
+        pods=[_pod(name, acc) for name, acc in sorted(pods.items())],
+        regions=Regions(
+            public_replies=regions.freeze(),
+            by_author_region={name: by_author_region[name].freeze() for name in _region_order(by_author_region)},
+            coverage_by_author_region={name: coverage_by_region[name] for name in _region_order(coverage_by_region)},
+        ),
+        drive_by_examples=_examples(latest_drive_by, drive_bys_per_ticket, users),
+        drive_by_tickets=len(drive_bys_per_ticket),
+    )
+
+
+def _example_key(j: Judgement) -> tuple[datetime, tuple[int, int | str]]:
+    return (_utc(j.created_at), id_sort_key(j.comment_id))
+
+
+def _weeks(weeks: Mapping[date, _WeekAcc], verdicts: Mapping[str, int], rules: Mapping[str, int]) -> list[Week]:
+    if not weeks:
+        return []
+    verdict_keys = tuple(_ordered(verdicts, VERDICTS))
+    rule_keys = tuple(_ordered(rules, RULE_IDS))
+    result = []
+    start, end = min(weeks), max(weeks)
+    empty = _WeekAcc()
+    while start <= end:
+        acc = weeks.get(start, empty)
+        result.append(
+            Week(
+                start=start,
+                judged=acc.judged,
+                by_verdict={key: acc.by_verdict.get(key, 0) for key in verdict_keys},
+                by_rule={key: acc.by_rule.get(key, 0) for key in rule_keys},
+                contributor_public=acc.contributor_public,
+                contributor_drive_bys=acc.contributor_drive_bys,
+            )
+        )
+        start += timedelta(days=7)
+    return result
+
+
+def _voices(voices: Mapping[Id, set[Id]]) -> dict[str, int]:
+    counts = dict.fromkeys(VOICE_BUCKETS, 0)
+    for authors in voices.values():
+        counts[str(len(authors)) if len(authors) < 4 else "4+"] += 1
+    return counts
+
+
+def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User]) -> list[Engineer]:
+    rows = [
+        Engineer(
+            id=author_id,
+            name=_name(users, author_id),
+            region=acc.region or _user_region(users.get(author_id)),
+            public_replies=acc.public_replies,
+            own_public_replies=acc.own_public_replies,
+            internal_notes=acc.internal_notes,
+            intentional_help=sum(acc.help_by_rule.values()),
+            help_by_rule={rule: acc.help_by_rule.get(rule, 0) for rule in HELP_RULES},
+            drive_bys=acc.drive_bys,
+            contributor_notes=acc.contributor_notes,
+            notes_acknowledged=acc.notes_acknowledged,
+        )
+        for author_id, acc in accs.items()
+    ]
+    rows.sort(key=lambda row: (-row.public_replies, row.name.casefold(), id_sort_key(row.id)))
+    return rows
+
+
+def _pod(name: str, acc: _PodAcc) -> PodStats:
+    return PodStats(
+        name=name,
+        notes=acc.notes,
+        acknowledged=acc.acknowledged,
+        public_replies=acc.public_replies,
+        drive_bys=acc.drive_bys,
+        members_active=len(acc.members),
+        tickets=len(acc.tickets),
+    )
+
+
+def _region_order(keys: Iterable[str]) -> list[str]:
+    """Regions by name, with ``unknown`` last."""
+    return sorted(keys, key=lambda name: (name == UNKNOWN_REGION, name))
+
+
+def _examples(
+    latest: Mapping[Id, Judgement], counts: Mapping[Id, int], users: Mapping[Id, User]
+) -> list[DriveByExample]:
+    newest = sorted(latest.values(), key=lambda j: (*_example_key(j), id_sort_key(j.ticket_id)), reverse=True)[
+        :MAX_EXAMPLES
+    ]
+    return [
+        DriveByExample(
+            ticket_id=j.ticket_id,
+            comment_id=j.comment_id,
+            author_id=j.author_id,
+            author_name=_name(users, j.author_id),
+            assignee_id=j.assignee_id,
+            assignee_name=None if j.assignee_id is None else _name(users, j.assignee_id),
+            created_at=_utc(j.created_at),
+            rule=j.rule,
+            drive_bys_on_ticket=counts[j.ticket_id],
+        )
+        for j in newest
+    ]

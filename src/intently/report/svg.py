@@ -1,0 +1,325 @@
+"""The few inline SVG charts the HTML report needs, drawn in Python.
+
+Each function returns :class:`markupsafe.Markup`: every piece of text in it (labels, tooltips, the
+``aria-label``) is escaped here, so a chart can go into the autoescaped template as is. Every bar carries a
+``<title>`` with its exact number (the browser shows it as a tooltip), and every chart has ``role="img"``
+and an ``aria-label`` that says what it shows. No external references: the SVG works in an offline file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+FONT = "font-family:inherit"
+TEXT = "#3e4c59"
+AXIS = "#9aa5b1"
+GRID = "#e4e7eb"
+EMPTY = "#eef1f4"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One coloured layer of a stacked column chart."""
+
+    label: str
+    colour: str
+    values: Sequence[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a horizontal bar chart (or one part of a share bar)."""
+
+    label: str
+    value: float
+    colour: str
+    tooltip: str
+    value_text: str | None = None
+    """What to print at the end of the bar; the value itself when ``None``."""
+
+
+def _e(text: object) -> str:
+    return str(escape(str(text)))
+
+
+def _n(value: float) -> str:
+    """A coordinate: short, no needless decimals."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _svg(width: float, height: float, label: str, body: list[str]) -> Markup:
+    head = (
+        f'<svg class="chart" viewBox="0 0 {_n(width)} {_n(height)}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="{_e(label)}" style="{FONT}">'
+    )
+    return Markup(head + f"<title>{_e(label)}</title>" + "".join(body) + "</svg>")
+
+
+def _title(text: str) -> str:
+    return f"<title>{_e(text)}</title>"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ) at least ``value`` (1 for 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value - 1e-9:
+            return step * power
+    return 10 * power  # pragma: no cover
+
+
+def nice_share_ceiling(value: float) -> float:
+    """A round top for a share axis: 5%, 10%, 20%, 25%, 40%, 50%, 60%, 80% or 100% (at most 100%)."""
+    for top in (0.05, 0.1, 0.2, 0.25, 0.4, 0.5, 0.6, 0.8):
+        if top >= value - 1e-9:
+            return top
+    return 1.0
+
+
+def _is_nice(step: float) -> bool:
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return any(abs(mantissa - nice) < 1e-6 for nice in (1, 2, 2.5, 5, 10))
+
+
+def _ticks(top: float, *, whole: bool = False) -> list[float]:
+    """Gridline values from 0 to ``top`` in round steps (3 to 6 of them); whole numbers only if ``whole``."""
+    if whole and top <= 6:
+        return [float(i) for i in range(int(top) + 1)]
+    count = next((n for n in (5, 4, 6, 3) if _is_nice(top / n)), 4)
+    return [top * i / count for i in range(count + 1)]
+
+
+def _fmt_tick(value: float, percent: bool) -> str:
+    if percent:
+        pct = value * 100
+        return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _legend(items: Sequence[tuple[str, str]], x: float, y: float, width: float) -> tuple[list[str], float]:
+    """Swatches with labels, wrapping to new lines; returns the elements and the height used."""
+    parts: list[str] = []
+    cx, cy = x, y
+    for label, colour in items:
+        item_width = 22 + 7.2 * len(label) + 18
+        if cx > x and cx + item_width > x + width:
+            cx, cy = x, cy + 20
+        parts.append(f'<rect x="{_n(cx)}" y="{_n(cy)}" width="12" height="12" rx="2" fill="{_e(colour)}"/>')
+        parts.append(f'<text x="{_n(cx + 18)}" y="{_n(cy + 10.5)}" font-size="12.5" fill="{TEXT}">{_e(label)}</text>')
+        cx += item_width
+    return parts, cy - y + 20
+
+
+def _x_labels(labels: Sequence[str], years: Sequence[str] | None, centres: Sequence[float], y: float) -> list[str]:
+    """Category labels under the columns, thinned to at most about 13 so they never overlap."""
+    step = max(1, math.ceil(len(labels) / 13))
+    parts = []
+    shown_year = None
+    for index in range(0, len(labels), step):
+        x = centres[index]
+        parts.append(f'<text x="{_n(x)}" y="{_n(y)}" font-size="11.5" fill="{TEXT}" text-anchor="middle">')
+        parts.append(_e(labels[index]))
+        if years is not None and years[index] != shown_year:
+            parts.append(f'<tspan x="{_n(x)}" dy="14" fill="{AXIS}">{_e(years[index])}</tspan>')
+            shown_year = years[index]
+        parts.append("</text>")
+    return parts
+
+
+def stacked_columns(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    label: str,
+    tooltips: Sequence[str],
+    years: Sequence[str] | None = None,
+    width: float = 880,
+    height: float = 280,
+) -> Markup:
+    """One column per category (a week), stacked by series, with a legend on top.
+
+    ``tooltips`` are the categories' full names for the tooltips (``Week of 2026-03-02``); ``years`` optionally
+    adds the year under the first label of each year.
+    """
+    legend, legend_height = _legend([(s.label, s.colour) for s in series], 48, 4, width - 56)
+    top_pad = legend_height + 14
+    left, right, bottom = 48, 8, 40 if years is None else 54
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
+    highest = max(totals, default=0)
+    top = float(max(1, highest)) if highest <= 6 else nice_ceiling(highest)
+    body: list[str] = [*legend]
+    for tick in _ticks(top, whole=True):
+        y = top_pad + plot_h - tick / top * plot_h
+        body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
+        body.append(
+            f'<text x="{left - 6}" y="{_n(y + 4)}" font-size="11" fill="{AXIS}" text-anchor="end">'
+            f"{_fmt_tick(tick, False)}</text>"
+        )
+    count = max(1, len(categories))
+    band = plot_w / count
+    bar = min(48.0, band * 0.72)
+    centres = [left + band * (i + 0.5) for i in range(len(categories))]
+    for index, centre in enumerate(centres):
+        x = centre - bar / 2
+        y = top_pad + plot_h
+        body.append(f"<g>{_title(f'{tooltips[index]}: {totals[index]:,} in total')}")
+        if totals[index] == 0:
+            body.append(f'<rect x="{_n(x)}" y="{_n(y - 1)}" width="{_n(bar)}" height="1" fill="{AXIS}"/>')
+        for s in series:
+            value = s.values[index]
+            if not value:
+                continue
+            h = value / top * plot_h
+            y -= h
+            body.append(
+                f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar)}" height="{_n(h)}" fill="{_e(s.colour)}">'
+                f"{_title(f'{tooltips[index]} · {s.label}: {value:,} of {totals[index]:,}')}</rect>"
+            )
+        body.append("</g>")
+    base = top_pad + plot_h
+    body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
+    body.extend(_x_labels(categories, years, centres, base + 16))
+    return _svg(width, height, label, body)
+
+
+def share_columns(
+    categories: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    label: str,
+    tooltips: Sequence[str],
+    colour: str,
+    reference: float | None = None,
+    reference_label: str = "overall",
+    years: Sequence[str] | None = None,
+    width: float = 880,
+    height: float = 230,
+) -> Markup:
+    """Columns of shares (0 to 1) per category; ``None`` (nothing to divide) is drawn as a dashed stub.
+
+    ``reference`` draws a dashed line across the chart (e.g. the share over the whole period).
+    """
+    left, right, bottom = 48, 8, 40 if years is None else 54
+    top_pad = 34 if reference is not None else 14
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    highest = max([v for v in values if v is not None] + [reference or 0.0], default=0.0)
+    top = nice_share_ceiling(highest) if highest > 0 else 0.1
+    body: list[str] = []
+    for tick in _ticks(top):
+        y = top_pad + plot_h - tick / top * plot_h
+        body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
+        body.append(
+            f'<text x="{left - 6}" y="{_n(y + 4)}" font-size="11" fill="{AXIS}" text-anchor="end">'
+            f"{_fmt_tick(tick, True)}</text>"
+        )
+    count = max(1, len(categories))
+    band = plot_w / count
+    bar = min(48.0, band * 0.72)
+    centres = [left + band * (i + 0.5) for i in range(len(categories))]
+    base = top_pad + plot_h
+    for index, centre in enumerate(centres):
+        x = centre - bar / 2
+        value = values[index]
+        if value is None:
+            body.append(
+                f'<rect x="{_n(x)}" y="{_n(base - 3)}" width="{_n(bar)}" height="3" fill="{EMPTY}" '
+                f'stroke="{AXIS}" stroke-dasharray="2 2" stroke-width="0.6">{_title(tooltips[index])}</rect>'
+            )
+            continue
+        h = max(value / top * plot_h, 1.0)
+        body.append(
+            f'<rect x="{_n(x)}" y="{_n(base - h)}" width="{_n(bar)}" height="{_n(h)}" fill="{_e(colour)}">'
+            f"{_title(tooltips[index])}</rect>"
+        )
+    if reference is not None:
+        y = base - reference / top * plot_h
+        note = f"{reference_label}: {reference * 100:.1f}%"
+        body.append(
+            f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{TEXT}" '
+            f'stroke-width="1.2" stroke-dasharray="5 4">{_title(note)}</line>'
+        )
+        body.append(
+            f'<line x1="{left}" x2="{left + 24}" y1="10" y2="10" stroke="{TEXT}" stroke-width="1.2" '
+            f'stroke-dasharray="5 4"/>'
+        )
+        body.append(f'<text x="{left + 30}" y="14" font-size="12.5" fill="{TEXT}">{_e(note)}</text>')
+    body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
+    body.extend(_x_labels(categories, years, centres, base + 16))
+    return _svg(width, height, label, body)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def horizontal_bars(
+    bars: Sequence[Bar], *, label: str, width: float = 880, label_width: float = 230, row: float = 26
+) -> Markup:
+    """One labelled bar per row, scaled to the largest value, with the value printed after the bar."""
+    value_room = 110
+    plot_w = width - label_width - value_room
+    top = max((b.value for b in bars), default=0) or 1
+    height = max(row, row * len(bars)) + 8
+    limit = max(8, int(label_width / 7.2))
+    body: list[str] = []
+    for index, b in enumerate(bars):
+        y = 4 + index * row
+        w = b.value / top * plot_w
+        text = _clip(b.label, limit)
+        body.append(f"<g>{_title(b.tooltip)}")
+        body.append(
+            f'<text x="{_n(label_width - 10)}" y="{_n(y + row / 2 + 4)}" font-size="12.5" fill="{TEXT}" '
+            f'text-anchor="end">{_e(text)}</text>'
+        )
+        body.append(
+            f'<rect x="{_n(label_width)}" y="{_n(y + 4)}" width="{_n(plot_w)}" height="{_n(row - 8)}" '
+            f'fill="{EMPTY}" rx="2"/>'
+        )
+        if w > 0:
+            body.append(
+                f'<rect x="{_n(label_width)}" y="{_n(y + 4)}" width="{_n(max(w, 1.5))}" height="{_n(row - 8)}" '
+                f'fill="{_e(b.colour)}" rx="2">{_title(b.tooltip)}</rect>'
+            )
+        value_text = b.value_text if b.value_text is not None else f"{b.value:,.0f}"
+        body.append(
+            f'<text x="{_n(label_width + plot_w + 8)}" y="{_n(y + row / 2 + 4)}" font-size="12.5" '
+            f'fill="{TEXT}">{_e(value_text)}</text>'
+        )
+        body.append("</g>")
+    return _svg(width, height, label, body)
+
+
+def share_bar(parts: Sequence[Bar], *, label: str, width: float = 880, bar_height: float = 26) -> Markup:
+    """A 100% bar split into parts, with a legend giving each part's number and share."""
+    total = sum(p.value for p in parts)
+    body: list[str] = []
+    x = 0.0
+    if total <= 0:
+        body.append(
+            f'<rect x="0" y="0" width="{_n(width)}" height="{_n(bar_height)}" fill="{EMPTY}" rx="3">'
+            f"{_title('nothing to show')}</rect>"
+        )
+    for p in parts:
+        if total <= 0 or p.value <= 0:
+            continue
+        w = p.value / total * width
+        body.append(
+            f'<rect x="{_n(x)}" y="0" width="{_n(w)}" height="{_n(bar_height)}" fill="{_e(p.colour)}">'
+            f"{_title(p.tooltip)}</rect>"
+        )
+        x += w
+    items = [
+        (f"{p.label}: {p.value:,.0f}" + (f" ({p.value / total * 100:.1f}%)" if total > 0 else ""), p.colour)
+        for p in parts
+    ]
+    legend, legend_height = _legend(items, 0, bar_height + 10, width)
+    body.extend(legend)
+    return _svg(width, bar_height + 10 + legend_height, label, body)
