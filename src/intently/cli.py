@@ -212,10 +212,18 @@ def _print_tally(tally: Any) -> None:
 
 
 def _write_report(judgements: list[Any], users: dict[Id, User], policy: Policy, path: Path | None, title: str) -> Any:
+    from intently.policy import RULE_IDS
     from intently.report.html import render_html
     from intently.report.metrics import build_metrics
 
-    metrics = build_metrics(judgements, users, policy_name=policy.name, policy_version=policy.version, title=title)
+    metrics = build_metrics(
+        judgements,
+        users,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        title=title,
+        rule_titles={rule_id: policy.rule(rule_id).title for rule_id in RULE_IDS},
+    )
     if path is not None:
         path.write_text(render_html(metrics, generated_at=datetime.now(UTC)), encoding="utf-8")
     return metrics
