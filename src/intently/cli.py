@@ -500,10 +500,10 @@ def policy_compare(
         table.add_column("to (verdict / rule)")
         table.add_column("comments", justify="right")
         table.add_column("example tickets")
-        for before, after, count, examples in comparison.sorted_transitions():
+        for was, becomes, count, examples in comparison.sorted_transitions():
             table.add_row(
-                f"{_verdict(before[0])} / {before[1]}",
-                f"{_verdict(after[0])} / {after[1]}",
+                f"{_verdict(was[0])} / {was[1]}",
+                f"{_verdict(becomes[0])} / {becomes[1]}",
                 f"{count:,}",
                 ", ".join(str(e) for e in examples),
             )

@@ -434,8 +434,8 @@ def _acknowledge(
         elif (
             isinstance(event, Comment) and event.author == owner and pattern is not None and pattern.search(event.body)
         ):
-            kind = "public reply" if event.public else "internal note"
-            detail = f"{ctx.name(owner)} named {ctx.name(note_author)} in a {kind}"
+            kind = "a public reply" if event.public else "an internal note"
+            detail = f"{ctx.name(owner)} named {ctx.name(note_author)} in {kind}"
             return _with_ack(judgement, _evidence(event, "acknowledged", detail))
     return _replace(judgement, acknowledged=False)
 

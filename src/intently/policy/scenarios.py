@@ -55,6 +55,7 @@ from intently.model import (
     Ticket,
     TicketHistory,
     User,
+    WatcherKind,
     WatchersChange,
 )
 from intently.policy.loader import merge, validate_policy
@@ -229,7 +230,11 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
                 events.append(Comment(id=next_id(), **common, author=actor, public=public, body=str(step[action])))
         if "assign" in step:
             events.append(AssigneeChange(id=next_id(), **common, assignee=who(step["assign"], where)))
-        for add, remove, kind in (("follow", "unfollow", "follower"), ("cc", "uncc", "cc")):
+        watcher_actions: tuple[tuple[str, str, WatcherKind], ...] = (
+            ("follow", "unfollow", "follower"),
+            ("cc", "uncc", "cc"),
+        )
+        for add, remove, kind in watcher_actions:
             if add in step or remove in step:
                 events.append(
                     WatchersChange(

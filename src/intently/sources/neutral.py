@@ -142,7 +142,7 @@ def json_schema() -> dict[str, Any]:
 _TAGS = frozenset({"user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status"})
 
 
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
+def _describe(error: Any) -> tuple[str, str]:
     """(field path, message) from a pydantic error, without pydantic's discriminator tags."""
     parts: list[str] = []
     previous: Any = "root"

@@ -160,6 +160,8 @@ class ZendeskExport:
                 where = f"users[{index}]"
                 try:
                     user_id = zendesk_id(record["id"])
+                    if user_id is None:
+                        raise ValueError("empty")
                 except (KeyError, ValueError) as exc:
                     raise InputError(
                         f"missing or invalid id ({exc})", file=str(path), record=where, field="id"
@@ -301,9 +303,10 @@ class ZendeskExport:
             for index, audit in enumerate(_load(path, "audits")):
                 where = f"audits[{index}]"
                 try:
-                    ticket_id = zendesk_id(audit["ticket_id"])
-                    if ticket_id is None:
+                    audit_ticket = zendesk_id(audit["ticket_id"])
+                    if audit_ticket is None:
                         raise ValueError("empty ticket_id")
+                    ticket_id = audit_ticket
                     where = f"audit {audit.get('id')} (ticket {ticket_id})"
                     if ticket_id in done or self._last_page.get(ticket_id, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
@@ -316,16 +319,16 @@ class ZendeskExport:
                 except (ValueError, TypeError) as exc:
                     raise InputError(str(exc), file=str(path), record=where) from None
             for ticket_id in sorted(closing.get(page, ()), key=str):
-                events = pending.pop(ticket_id, None)
+                collected = pending.pop(ticket_id, None)
                 tag_state.pop(ticket_id, None)
                 done.add(ticket_id)
-                if events is None or ticket_id in self.deleted:
+                if collected is None or ticket_id in self.deleted:
                     continue
                 ticket = self.tickets.get(ticket_id) or self._ticket_from_audits(
                     ticket_id, first_seen.pop(ticket_id, {})
                 )
                 first_seen.pop(ticket_id, None)
-                yield TicketHistory.of(ticket, events)
+                yield TicketHistory.of(ticket, collected)
         for ticket_id, ticket in self.tickets.items():
             if ticket_id not in done:
                 yield TicketHistory.of(ticket, ())
@@ -374,7 +377,7 @@ class ZendeskExport:
             event_id = zendesk_id(event.get("id"))
             if event_id is None:
                 continue
-            common = {"id": event_id, "at": at, "actor": actor, "update": update, "via": via}
+            common: dict[str, Any] = {"id": event_id, "at": at, "actor": actor, "update": update, "via": via}
             if "previous_followers" in event or "current_followers" in event:
                 out.append(self._watchers(common, "follower", event, "followers", resolve))
                 continue
