@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -165,8 +166,9 @@ def demo(
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     with _progress("Writing a synthetic Zendesk export", tickets) as advance:
         summary = generate_export(export_dir, tickets=tickets, seed=seed, progress=advance)
-    policy_file = summary.policy_path
-    policy = load_policy(policy_file)
+    policy_path = out_dir / "intently.yaml"
+    shutil.copyfile(summary.policy_path, policy_path)
+    policy = load_policy(policy_path)
     store = Store.open(db_path)
     with _progress("Importing and judging", tickets) as advance:
         outcome = import_path(export_dir, store, policy, progress=advance)
@@ -185,12 +187,14 @@ def demo(
     _print_tally(outcome.tally)
     from intently.report.terminal import print_report
 
-    print_report(metrics, out)
     out.print()
-    out.print(f"  Report:   {report_path}")
+    print_report(metrics, out, details=False)
+    out.print(f"  Report:   {report_path}  (open it in a browser; it works offline)")
     out.print(f"  Handbook: {handbook_path}")
-    out.print(f"  Policy:   {policy_file} ({policy.name} {policy.version})")
-    out.print(f"  Try:      intently explain {_example_ticket(judgements)} --db {db_path}")
+    out.print(f"  Policy:   {policy_path} ({policy.name} {policy.version}, with the demo's pods)")
+    out.print(f"  Export:   {export_dir}")
+    out.print(f"  Next:     intently report --db {db_path}")
+    out.print(f"            intently explain {_example_ticket(judgements)} --db {db_path}")
 
 
 def _example_ticket(judgements: list[Any]) -> Id:
@@ -200,7 +204,7 @@ def _example_ticket(judgements: list[Any]) -> Id:
 
 def _print_tally(tally: Any) -> None:
     total = tally.judged or 1
-    out.print(f"  {tally.judged:,} agent comments judged on {tally.tickets:,} tickets:")
+    out.print(f"  {tally.judged:,} agent comments judged across {tally.tickets:,} tickets:")
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("verdict")
     table.add_column("comments", justify="right")

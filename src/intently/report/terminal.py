@@ -42,8 +42,9 @@ def _headline(console: Console, label: str, value: str) -> None:
     console.print(line)
 
 
-def print_report(metrics: Metrics, console: Console) -> None:
-    """Print the report: headline lines, then the weekly trend, engineers, pods, regions and examples."""
+def print_report(metrics: Metrics, console: Console, *, details: bool = True) -> None:
+    """Print the report: headline lines, then (with ``details``) the weekly trend, engineers, pods, regions
+    and examples."""
     m = metrics
     console.print(Text(m.title, style="bold"))
     console.print(
@@ -79,7 +80,8 @@ def print_report(metrics: Metrics, console: Console) -> None:
         fmt_share(split.outside_share) + (f", {fmt_int(split.unknown)} unknown" if split.unknown else ""),
     )
     console.print()
-
+    if not details:
+        return
     _print_weeks(m, console)
     _print_verdicts(m, console)
     _print_voices(m, console)
