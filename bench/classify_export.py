@@ -23,6 +23,14 @@ import sys
 import time
 from pathlib import Path
 
+GENERATE = """
+import sys
+from pathlib import Path
+from intently.demo import generate_export
+out, tickets, seed, per_page = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+generate_export(Path(out), tickets=tickets, seed=seed, audits_per_page=per_page)
+"""
+
 PARSE_ONLY = """
 import sys, pathlib, orjson
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
@@ -56,17 +64,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     args = parser.parse_args()
 
-    from intently.demo import generate_export
-
     export = args.out / f"export-{args.tickets}-{args.audits_per_page}-{args.seed}"
     marker = export / ".complete"
     if not marker.exists():
+        # In its own process: a child's peak memory would otherwise include this process's.
         started = time.perf_counter()
-        summary = generate_export(
-            export, tickets=args.tickets, seed=args.seed, audits_per_page=args.audits_per_page
+        subprocess.run(
+            [sys.executable, "-c", GENERATE, str(export), str(args.tickets), str(args.seed), str(args.audits_per_page)],
+            check=True,
         )
         marker.write_text(json.dumps({"seconds": time.perf_counter() - started}))
-        print(f"generated {export} in {time.perf_counter() - started:.1f}s: {summary}")
+        print(f"generated {export} in {time.perf_counter() - started:.1f}s")
     files = sorted(export.glob("*.json"))
     size = sum(path.stat().st_size for path in files)
     audit_pages = len([path for path in files if path.name.startswith("ticket_audits")])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Literal, TypeAlias
 
 Id: TypeAlias = int | str
@@ -21,11 +22,9 @@ SYSTEM_USER_ID = -1
 
 def iso(at: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``: ``2026-03-02T09:00:00Z``."""
-    at = at.astimezone(UTC)
-    text = at.strftime("%Y-%m-%dT%H:%M:%S")
-    if at.microsecond:
-        text += f".{at.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat()[:-6] + "Z"
 
 
 def id_sort_key(value: Id | None) -> tuple[int, int | str]:
@@ -79,11 +78,13 @@ class Ticket:
     """Custom ticket fields by title (or by id where the title is unknown)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Event:
     """Something that happened on a ticket, by someone, at a moment.
 
     Events made together (one Zendesk audit) share ``update``; ``actor`` made every change in it.
+    Events are values: treat them as immutable (they are not frozen only because exports hold millions
+    of them and frozen dataclasses are several times slower to build).
     """
 
     id: Id
@@ -94,14 +95,14 @@ class Event:
     """The channel of the update, e.g. ``web``, ``email``, ``api``; ``rule`` for triggers and automations."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Comment(Event):
     author: Id | None
     public: bool
     body: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AssigneeChange(Event):
     assignee: Id | None
 
@@ -109,7 +110,7 @@ class AssigneeChange(Event):
 WatcherKind = Literal["follower", "cc"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class WatchersChange(Event):
     """Followers or e-mail CCs added or removed; ``actor`` is who added or removed them."""
 
@@ -118,13 +119,13 @@ class WatchersChange(Event):
     removed: tuple[Id, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class TagsChange(Event):
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class FieldChange(Event):
     """A ticket field set to a value: ``priority``, ``group_id`` or a custom field by its title."""
 
@@ -132,7 +133,7 @@ class FieldChange(Event):
     value: object
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class StatusChange(Event):
     status: str
 
@@ -158,6 +159,18 @@ def event_order(event: Event) -> tuple[datetime, tuple[int, int | str], tuple[in
     return (event.at, id_sort_key(event.update), id_sort_key(event.id))
 
 
+_FAST_ORDER = attrgetter("at", "update", "id")
+
+
+def ordered(events: Iterable[Event]) -> list[Event]:
+    """Events in time order, then update, then id (see :func:`event_order`)."""
+    items = list(events)
+    try:
+        return sorted(items, key=_FAST_ORDER)  # ids of one type: compare them directly (fast)
+    except TypeError:  # integer and string ids mixed: the total order of id_sort_key
+        return sorted(items, key=event_order)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TicketHistory:
     """One ticket with every event of its history, in time order."""
@@ -167,7 +180,7 @@ class TicketHistory:
 
     @classmethod
     def of(cls, ticket: Ticket, events: Iterable[Event]) -> TicketHistory:
-        return cls(ticket=ticket, events=tuple(sorted(events, key=event_order)))
+        return cls(ticket=ticket, events=tuple(ordered(events)))
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from intently.model import (
     TicketHistory,
     User,
     WatchersChange,
-    event_order,
+    ordered,
 )
 from intently.policy.schema import ALL_REGIONS, Policy, format_duration
 
@@ -78,7 +78,7 @@ def _groups(events: Sequence[Event]) -> list[tuple[int, int]]:
 
 def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> TicketResult:
     """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause)."""
-    events = sorted(history.events, key=event_order)
+    events = ordered(history.events)
     ctx = _Context(history=history, users=users, policy=policy, events=events)
     ticket = history.ticket
     state = _initial_state(history, events, policy)

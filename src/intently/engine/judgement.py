@@ -25,7 +25,7 @@ EXPORT_FIELDS = (
 """The fields of one judgement in ``classify --format jsonl``, in order."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evidence:
     """One event a judgement rests on: what happened, when, and by whom."""
 
@@ -49,7 +49,7 @@ class Evidence:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Judgement:
     """The one judgement of one agent comment."""
 

@@ -44,6 +44,7 @@ from intently.model import (
 KINDS = ("tickets", "ticket_audits", "users", "groups", "group_memberships", "ticket_fields")
 _TICKET_ID = re.compile(rb'"ticket_id"\s*:\s*"?(\d+)')
 _NUMBER = re.compile(r"(\d+)")
+_KEPT_FIELDS = frozenset({"assignee_id", "tags", "status", "priority", "group_id", "requester_id"})
 
 
 def _natural(path: Path) -> list[Any]:
@@ -89,6 +90,8 @@ def _load(path: Path, key: str) -> list[dict[str, Any]]:
 
 def zendesk_id(value: Any) -> Id | None:
     """Zendesk ids arrive as numbers or, in Create/Change events, as strings: normalise to int."""
+    if type(value) is int:
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -338,9 +341,9 @@ class ZendeskExport:
                 "their comments are not judged"
             )
 
-    def _note_user(self, user_id: Id | None, reference: str) -> None:
-        if user_id is not None and user_id != SYSTEM_USER_ID and user_id not in self.directory.users:
-            self._missing.setdefault(user_id, reference)
+    def _note_user(self, user_id: Id | None, comment_id: Id, ticket_id: Id) -> None:
+        if user_id is not None and user_id != SYSTEM_USER_ID and user_id not in self._missing:
+            self._missing[user_id] = f"author of comment {comment_id} on ticket {ticket_id}"
 
     def _ticket_from_audits(self, ticket_id: Id, seen: dict[str, Any]) -> Ticket:
         self.warnings.append(
@@ -371,44 +374,40 @@ class ZendeskExport:
         if not isinstance(events, list):
             raise ValueError("events must be a list")
         resolve = self.directory.resolve
+        base: dict[str, Any] = {"at": at, "actor": actor, "update": update, "via": via}
         for event in events:
             if not isinstance(event, dict):
                 continue
-            event_id = zendesk_id(event.get("id"))
-            if event_id is None:
-                continue
-            common: dict[str, Any] = {"id": event_id, "at": at, "actor": actor, "update": update, "via": via}
-            if "previous_followers" in event or "current_followers" in event:
-                out.append(self._watchers(common, "follower", event, "followers", resolve))
-                continue
-            if "previous_email_ccs" in event or "current_email_ccs" in event:
-                out.append(self._watchers(common, "cc", event, "email_ccs", resolve))
-                continue
             kind = event.get("type")
             if kind == "Comment":
-                body = event.get("plain_body") or event.get("body") or ""
+                event_id = zendesk_id(event.get("id"))
+                if event_id is None:
+                    continue
                 public = event.get("public")
                 if not isinstance(public, bool):
                     raise ValueError(f"comment {event_id}: public must be true or false")
                 author = zendesk_id(event.get("author_id", actor))
-                self._note_user(author, f"author of comment {event_id} on ticket {ticket_id}")
-                out.append(
-                    Comment(
-                        **common,
-                        author=author,
-                        public=public,
-                        body=str(body),
-                    )
-                )
-            elif kind in ("Create", "Change"):
-                self._change(common, event, out, tags, seen)
+                if author not in self.directory.users:
+                    self._note_user(author, event_id, ticket_id)
+                body = event.get("plain_body") or event.get("body") or ""
+                out.append(Comment(id=event_id, **base, author=author, public=public, body=str(body)))
+            elif "previous_followers" in event or "current_followers" in event:
+                out.append(self._watchers(base, "follower", event, "followers", resolve))
+            elif "previous_email_ccs" in event or "current_email_ccs" in event:
+                out.append(self._watchers(base, "cc", event, "email_ccs", resolve))
+            elif kind == "Create" or kind == "Change":
+                self._change(base, event, out, tags, seen)
             # every other event type (Notification, SatisfactionRating, ...) is ignored
 
-    def _watchers(self, common: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event:
+    def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event | None:
+        event_id = zendesk_id(event.get("id"))
+        if event_id is None:
+            raise ValueError(f"{kind} change without an id")
         before = {resolve(v) for v in event.get(f"previous_{key}") or [] if v is not None}
         after = {resolve(v) for v in event.get(f"current_{key}") or [] if v is not None}
         return WatchersChange(
-            **common,
+            id=event_id,
+            **base,
             kind=kind,  # type: ignore[arg-type]
             added=tuple(sorted(after - before, key=id_sort_key)),
             removed=tuple(sorted(before - after, key=id_sort_key)),
@@ -416,16 +415,21 @@ class ZendeskExport:
 
     def _change(
         self,
-        common: dict[str, Any],
+        base: dict[str, Any],
         event: dict[str, Any],
         out: list[Event],
         tags: set[str],
         seen: dict[str, Any] | None,
     ) -> None:
         name = event.get("field_name")
+        if name not in _KEPT_FIELDS and not (isinstance(name, str | int) and str(name).isdigit()):
+            return  # subject, type, brand, form ...: not part of the model
+        event_id = zendesk_id(event.get("id"))
+        if event_id is None:
+            raise ValueError(f"{event.get('type')} event for {name} without an id")
         value = event.get("value")
         if name == "assignee_id":
-            out.append(AssigneeChange(**common, assignee=zendesk_id(value)))
+            out.append(AssigneeChange(id=event_id, **base, assignee=zendesk_id(value)))
         elif name == "tags":
             new = set(_tags(value))
             old = set(_tags(event["previous_value"])) if "previous_value" in event else set(tags)
@@ -433,14 +437,16 @@ class ZendeskExport:
             tags.update(new)
             added, removed = sorted(new - old), sorted(old - new)
             if added or removed:
-                out.append(TagsChange(**common, added=tuple(added), removed=tuple(removed)))
+                out.append(TagsChange(id=event_id, **base, added=tuple(added), removed=tuple(removed)))
         elif name == "status":
             if value is not None:
-                out.append(StatusChange(**common, status=str(value)))
-        elif name == "priority" or name == "group_id":
-            out.append(FieldChange(**common, field=name, value=zendesk_id(value) if name == "group_id" else value))
+                out.append(StatusChange(id=event_id, **base, status=str(value)))
+        elif name == "priority":
+            out.append(FieldChange(id=event_id, **base, field=name, value=value))
+        elif name == "group_id":
+            out.append(FieldChange(id=event_id, **base, field=name, value=zendesk_id(value)))
         elif name == "requester_id":
             if seen is not None:
                 seen["requester_id"] = zendesk_id(value)
-        elif isinstance(name, str | int) and str(name).isdigit():
-            out.append(FieldChange(**common, field=self._field_name(name), value=value))
+        else:
+            out.append(FieldChange(id=event_id, **base, field=self._field_name(name), value=value))
