@@ -399,7 +399,7 @@ class ZendeskExport:
                 self._change(base, event, out, tags, seen)
             # every other event type (Notification, SatisfactionRating, ...) is ignored
 
-    def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event | None:
+    def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event:
         event_id = zendesk_id(event.get("id"))
         if event_id is None:
             raise ValueError(f"{kind} change without an id")
