@@ -130,6 +130,12 @@ def _time(value: Any) -> datetime:
     return at
 
 
+def _where(audit: dict[str, Any], index: int) -> str:
+    if "id" in audit and "ticket_id" in audit:
+        return f"audit {audit['id']} (ticket {audit['ticket_id']})"
+    return f"audits[{index}]"
+
+
 class ZendeskExport:
     """Reads a Zendesk export directory: the directory of people first, then ticket histories."""
 
@@ -302,25 +308,26 @@ class ZendeskExport:
         tag_state: dict[Id, set[str]] = {}
         first_seen: dict[Id, dict[str, Any]] = {}
         done: set[Id] = set()
+        last_page = self._last_page
         for page, path in enumerate(self.files["ticket_audits"]):
             for index, audit in enumerate(_load(path, "audits")):
-                where = f"audits[{index}]"
                 try:
-                    audit_ticket = zendesk_id(audit["ticket_id"])
-                    if audit_ticket is None:
+                    of = zendesk_id(audit["ticket_id"])
+                    if of is None:
                         raise ValueError("empty ticket_id")
-                    ticket_id = audit_ticket
-                    where = f"audit {audit.get('id')} (ticket {ticket_id})"
-                    if ticket_id in done or self._last_page.get(ticket_id, -1) < page:
+                    if last_page.get(of, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
-                    events = pending.setdefault(ticket_id, [])
-                    self._audit_events(audit, events, tag_state.setdefault(ticket_id, set()), first_seen, ticket_id)
+                    events = pending.get(of)
+                    if events is None:
+                        events = pending[of] = []
+                        tag_state[of] = set()
+                    self._audit_events(audit, events, tag_state[of], first_seen, of)
                 except KeyError as exc:
                     raise InputError(
-                        "required field is missing", file=str(path), record=where, field=str(exc)
+                        "required field is missing", file=str(path), record=_where(audit, index), field=str(exc)
                     ) from None
                 except (ValueError, TypeError) as exc:
-                    raise InputError(str(exc), file=str(path), record=where) from None
+                    raise InputError(str(exc), file=str(path), record=_where(audit, index)) from None
             for ticket_id in sorted(closing.get(page, ()), key=str):
                 collected = pending.pop(ticket_id, None)
                 tag_state.pop(ticket_id, None)
