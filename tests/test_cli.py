@@ -125,3 +125,57 @@ def test_config_override_changes_judgements(tmp_path: Path, export: Path) -> Non
     (tmp_path / "intently.yaml").write_text(policy.read_text())
     local = [json.loads(x) for x in intently("classify", str(export), "-f", "jsonl", cwd=tmp_path).stdout.splitlines()]
     assert [r["rule"] for r in local] == ["assignee", "unsolicited_reply", "internal_note"]
+
+
+def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    done = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11")
+    assert done.returncode == 0, done.stderr
+    for name in ("intently.db", "report.html", "handbook.md", "intently.yaml", "export/users.page-001.json"):
+        assert (out / name).is_file(), name
+    assert "agent comments judged across 300 tickets" in done.stdout
+    assert "Drive-by share of contributor public replies" in done.stdout
+    html = (out / "report.html").read_text()
+    assert "Judged comments per week" in html and "<svg" in html
+    assert "# Collaboration handbook" in (out / "handbook.md").read_text()
+    # the store remembers the demo's policy (its pods), so later commands judge the same way
+    stored = [
+        json.loads(x) for x in intently("classify", "--db", str(out / "intently.db"), "-f", "jsonl").stdout.splitlines()
+    ]
+    from_files = intently("classify", str(out / "export"), "-f", "jsonl", "--config", str(out / "intently.yaml"))
+    key = lambda row: (row["ticket_id"], row["created_at"], row["comment_id"])  # noqa: E731
+    assert sorted(stored, key=key) == sorted((json.loads(x) for x in from_files.stdout.splitlines()), key=key)
+    assert {row["verdict"] for row in stored} == {"assignee", "ownership_change", "intentional", "drive_by"}
+    again = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11")
+    assert again.returncode == 0 and again.stdout == done.stdout
+
+
+def test_policy_commands(tmp_path: Path, export: Path) -> None:
+    shown = intently("policy", "show")
+    assert shown.returncode == 0 and "window: 30m" in shown.stdout and "needs_collaboration" in shown.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  coverage:\n    wait_fraction: lots\n")
+    invalid = intently("policy", "validate", str(bad))
+    assert invalid.returncode == 1 and "rules.coverage.wait_fraction" in invalid.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text("version: proposal-2\nrules:\n  solicited: {tags: [pod_help], followers: false, ccs: false}\n")
+    assert intently("policy", "validate", str(good)).returncode == 0
+    tested = intently("policy", "test")
+    assert tested.returncode == 0 and " 0 failed" in tested.stdout
+    rendered = intently("policy", "render", "--out", str(tmp_path / "h.md"), "--config", str(good))
+    assert rendered.returncode == 0 and "pod_help" in (tmp_path / "h.md").read_text()
+    compared = intently("policy", "compare", str(good), str(export))
+    assert compared.returncode == 0, compared.stderr
+    text = " ".join(compared.stdout.split())
+    # Pip's reply and Bo's note were solicited by the tag, a follower and a CC: the proposal counts none of them
+    assert "2 of 3 judgements change (66.7%), on 1 of 1 tickets" in text
+    assert "intentional / solicited │ drive_by / unsolicited_reply │ 1 │ 7" in text
+    assert "intentional / solicited │ intentional / internal_note │ 1 │ 7" in text
+
+
+def test_policy_test_fails_on_a_policy_that_breaks_a_scenario(tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("rules:\n  ownership:\n    window: 5m\n")
+    done = intently("policy", "test", "--config", str(strict))
+    assert done.returncode == 1
+    assert "FAIL" in done.stdout and "unassigned-taken-at-30m" in done.stdout

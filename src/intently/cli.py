@@ -12,7 +12,7 @@ import io
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -216,7 +216,9 @@ def _print_tally(tally: Any) -> None:
     out.print(table)
 
 
-def _write_report(judgements: list[Any], users: dict[Id, User], policy: Policy, path: Path | None, title: str) -> Any:
+def _write_report(
+    judgements: Iterable[Any], users: dict[Id, User], policy: Policy, path: Path | None, title: str
+) -> Any:
     from intently.policy import RULE_IDS
     from intently.report.html import render_html
     from intently.report.metrics import build_metrics
@@ -385,11 +387,19 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
-    from intently.pipeline import judge_all
+    from intently.pipeline import classify_store, judge_all
+    from intently.policy import fingerprint
     from intently.report.terminal import print_report
 
     histories, users, policy, origin = _dataset(path, db, config)
-    judgements = [j for result in judge_all(histories, users, policy) for j in result.judgements]
+    if isinstance(origin, Store):
+        # Reports read the stored judgements; judge again first if they were made under another policy.
+        if origin.judged_policy() != fingerprint(policy):
+            with _progress("Judging under the current policy", origin.ticket_count()) as advance:
+                classify_store(origin, policy, progress=advance)
+        judgements: Iterable[Any] = origin.judgements()
+    else:
+        judgements = (j for result in judge_all(histories, users, policy) for j in result.judgements)
     metrics = _write_report(judgements, users, policy, html, title="intently report")
     print_report(metrics, out)
     if html is not None:
