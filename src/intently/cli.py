@@ -347,12 +347,16 @@ def explain(
     wanted = _parse_id(ticket_id)
     history: TicketHistory | None
     if path is not None:
-        histories, users, policy, _ = _dataset(path, None, config)
-        history = next((h for h in histories if h.ticket.id == wanted), None)
+        from intently.sources import open_source
+
+        source = open_source(path)
+        directory, policy = source.directory, _policy(config)
+        history = next((h for h in source.histories() if h.ticket.id == wanted), None)
     else:
         store = _store(db)
-        users, policy = store.directory().users, _policy(config, store)
+        directory, policy = store.directory(), _policy(config, store)
         history = store.history(wanted)
+    users = directory.users
     if history is None:
         raise IntentlyError(f"ticket {ticket_id} not found in {path or 'the store'}")
     ticket = history.ticket
@@ -362,7 +366,7 @@ def explain(
         f"  status {ticket.status or '-'}, priority {ticket.priority or '-'}, assignee now {escape(str(assignee))}; "
         f"policy {policy.name} {policy.version}"
     )
-    for entry in timeline(history, users, policy):
+    for entry in timeline(history, users, policy, directory.groups):
         event = entry.event
         out.print(f"[dim]{_fmt_time(event.at)}[/]  [bold]{escape(entry.who)}[/]  {escape(entry.what)}")
         if entry.judgement is not None:
@@ -415,7 +419,7 @@ def policy_show(config: ConfigOption = None, db: DbOption = None) -> None:
     """Print the effective policy (the default with your override merged over it)."""
     from intently.policy import dump_policy, fingerprint
 
-    policy = _policy(config)
+    policy = _policy(config, _store(db) if db else None)
     out.print(f"# {policy.name} {policy.version} (fingerprint {fingerprint(policy)})")
     sys.stdout.write(dump_policy(policy))
 

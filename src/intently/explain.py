@@ -11,6 +11,7 @@ from intently.model import (
     Comment,
     Event,
     FieldChange,
+    Group,
     Id,
     StatusChange,
     TagsChange,
@@ -45,13 +46,17 @@ def _names(users: Mapping[Id, User], ids: tuple[Id, ...]) -> str:
     return ", ".join(_name(users, user_id) for user_id in ids)
 
 
-def describe(event: Event, users: Mapping[Id, User]) -> str:
+def describe(event: Event, users: Mapping[Id, User], groups: Mapping[Id, Group] | None = None) -> str:
     """One line saying what the event did (comment text shortened; it is the user's own terminal)."""
     if isinstance(event, Comment):
         text = " ".join(event.body.split())
         if len(text) > PREVIEW:
             text = text[: PREVIEW - 1] + "…"
-        kind = "public reply" if event.public else "internal note"
+        author = users.get(event.author) if event.author is not None else None
+        if author is not None and author.is_agent:
+            kind = "public reply" if event.public else "internal note"
+        else:
+            kind = "public comment" if event.public else "private comment"
         return f"{kind}: {text}" if text else kind
     if isinstance(event, AssigneeChange):
         return f"assigned to {_name(users, event.assignee)}" if event.assignee is not None else "unassigned"
@@ -71,13 +76,21 @@ def describe(event: Event, users: Mapping[Id, User]) -> str:
             parts.append("untagged " + ", ".join(event.removed))
         return "; ".join(parts)
     if isinstance(event, FieldChange):
+        group = groups.get(event.value) if groups is not None and isinstance(event.value, int | str) else None
+        if event.field == "group_id" and group is not None:
+            return f"moved to group {group.name}"
         return f"set {event.field} to {event.value}"
     if isinstance(event, StatusChange):
         return f"status {event.status}"
     return type(event).__name__  # pragma: no cover
 
 
-def timeline(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> list[TimelineEntry]:
+def timeline(
+    history: TicketHistory,
+    users: Mapping[Id, User],
+    policy: Policy,
+    groups: Mapping[Id, Group] | None = None,
+) -> list[TimelineEntry]:
     result = judge_ticket(history, users, policy)
     judged = {j.comment_id: j for j in result.judgements}
     skipped = {s.comment_id: s.why for s in result.skipped}
@@ -95,5 +108,5 @@ def timeline(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -
                 note = "not judged: written by a trigger or automation"
             else:
                 note = "not judged: written by the customer"
-        entries.append(TimelineEntry(event, who, describe(event, users), judged.get(event.id), note))
+        entries.append(TimelineEntry(event, who, describe(event, users, groups), judged.get(event.id), note))
     return entries

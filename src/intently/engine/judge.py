@@ -234,10 +234,16 @@ def _judge_comment(
 
     # 4. internal note
     if not comment.public:
-        owner = (
-            f"{ctx.name(assignee)} keeps ownership" if assignee is not None else "the ticket has no owner to overrule"
-        )
-        reason = f"Internal note by {who}: asynchronous help, {owner} and the customer hears one voice."
+        if assignee is not None:
+            reason = (
+                f"Internal note by {who}: asynchronous help, {ctx.name(assignee)} keeps ownership "
+                "and the customer hears one voice."
+            )
+        else:
+            reason = (
+                f"Internal note by {who} on an unassigned ticket: asynchronous help for whoever takes it; "
+                "the customer hears no second voice."
+            )
         return decide("internal_note", reason, [own, *assigned])
 
     # 5. coverage
