@@ -295,12 +295,20 @@ def classify(
         for judgement in judgements:
             row = judgement.to_export()
             row["evidence"] = orjson.dumps(row["evidence"]).decode()
-            writer.writerow(["" if row[key] is None else row[key] for key in EXPORT_FIELDS])
+            writer.writerow([_csv_value(row[key]) for key in EXPORT_FIELDS])
     else:
         _classify_table(list(judgements), users, limit)
         _print_tally(tally)
     sys.stdout.flush()
     _warn(getattr(origin, "warnings", []) + tally.warnings())
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _stored(store: Store, results: Iterator[Any], policy: str) -> Iterator[Any]:
