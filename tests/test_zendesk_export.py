@@ -177,3 +177,12 @@ def test_not_an_export(tmp_path: Path) -> None:
         open_source(tmp_path)
     with pytest.raises(InputError, match="no such file"):
         open_source(tmp_path / "missing")
+
+
+def test_a_ticket_only_mentioned_in_another_audit_is_still_read(tmp_path: Path) -> None:
+    b = _small_export()
+    b.ticket(8, "2026-03-01T09:00:00Z", requester=1)  # no audits of its own in this export
+    follow_up = b.audit(7, "2026-03-02T11:00:00Z", 10, comment("Follow-up noted.", public=False))
+    follow_up["via"] = {"channel": "web", "source": {"from": {"ticket_id": 8}, "rel": "follow_up"}}
+    source = open_source(b.write(tmp_path / "export", audits_per_page=3))
+    assert sorted(h.ticket.id for h in source.histories()) == [7, 8]

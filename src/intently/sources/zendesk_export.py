@@ -330,9 +330,11 @@ class ZendeskExport:
                     raise InputError(str(exc), file=str(path), record=_where(audit, index)) from None
             for ticket_id in sorted(closing.get(page, ()), key=str):
                 collected = pending.pop(ticket_id, None)
+                if collected is None:  # only mentioned on this page (e.g. a follow-up's via.source)
+                    continue
                 tag_state.pop(ticket_id, None)
                 done.add(ticket_id)
-                if collected is None or ticket_id in self.deleted:
+                if ticket_id in self.deleted:
                     continue
                 ticket = self.tickets.get(ticket_id) or self._ticket_from_audits(
                     ticket_id, first_seen.pop(ticket_id, {})
