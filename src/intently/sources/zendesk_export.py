@@ -16,35 +16,25 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from intently.errors import InputError
-from intently.model import (
-    SYSTEM_USER_ID,
-    AssigneeChange,
-    Comment,
-    Directory,
-    Event,
-    FieldChange,
-    Group,
-    Id,
-    StatusChange,
-    TagsChange,
-    Ticket,
-    TicketHistory,
-    User,
-    WatchersChange,
-    id_sort_key,
+from intently.model import Directory, Event, Id, Ticket, TicketHistory
+from intently.sources.zendesk_records import (
+    HistoryBuilder,
+    field_titles,
+    group_from_record,
+    memberships,
+    user_from_record,
+    zendesk_id,
 )
 
 KINDS = ("tickets", "ticket_audits", "users", "groups", "group_memberships", "ticket_fields")
 _TICKET_ID = re.compile(rb'"ticket_id"\s*:\s*"?(\d+)')
 _NUMBER = re.compile(r"(\d+)")
-_KEPT_FIELDS = frozenset({"assignee_id", "tags", "status", "priority", "group_id", "requester_id"})
 
 
 def _natural(path: Path) -> list[Any]:
@@ -88,48 +78,6 @@ def _load(path: Path, key: str) -> list[dict[str, Any]]:
     return records
 
 
-def zendesk_id(value: Any) -> Id | None:
-    """Zendesk ids arrive as numbers or, in Create/Change events, as strings: normalise to int."""
-    if type(value) is int:
-        return value
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not an id: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        return text
-    raise ValueError(f"not an id: {value!r}")
-
-
-def _tags(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return [str(tag) for tag in value]
-    raise ValueError(f"tags must be a list, got {type(value).__name__}")
-
-
-def _time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 time, got {value!r}")
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"expected an ISO 8601 time, got {value!r}") from None
-    if at.tzinfo is None:
-        raise ValueError(f"time without a time zone: {value!r}")
-    return at
-
-
 def _where(audit: dict[str, Any], index: int) -> str:
     if "id" in audit and "ticket_id" in audit:
         return f"audit {audit['id']} (ticket {audit['ticket_id']})"
@@ -150,12 +98,12 @@ class ZendeskExport:
                 file=str(self.root),
             )
         self.warnings: list[str] = []
-        self._missing: dict[Id, str] = {}
         self.directory = Directory()
         self.field_titles: dict[str, str] = {}
         self._read_users()
         self._read_groups()
         self._read_fields()
+        self._builder = HistoryBuilder(self.directory, self.field_titles)
         self.tickets: dict[Id, Ticket] = {}
         self.deleted: set[Id] = set()
         self._read_tickets()
@@ -166,69 +114,29 @@ class ZendeskExport:
     def _read_users(self) -> None:
         for path in self.files["users"]:
             for index, record in enumerate(_load(path, "users")):
-                where = f"users[{index}]"
                 try:
-                    user_id = zendesk_id(record["id"])
-                    if user_id is None:
-                        raise ValueError("empty")
-                except (KeyError, ValueError) as exc:
-                    raise InputError(
-                        f"missing or invalid id ({exc})", file=str(path), record=where, field="id"
-                    ) from None
-                role = record.get("role") or "end-user"
-                zone = record.get("iana_time_zone") or record.get("time_zone")
-                fields = {}
-                if role != "end-user":
-                    raw_fields = record.get("user_fields") or {}
-                    if not isinstance(raw_fields, dict):
-                        raise InputError("must be an object", file=str(path), record=where, field="user_fields")
-                    fields = {str(k): str(v) for k, v in raw_fields.items() if v is not None}
-                self.directory.add_user(
-                    User(
-                        id=user_id,
-                        name=str(record.get("name") or f"user {user_id}"),
-                        role=str(role),
-                        email=record.get("email") or None,
-                        time_zone=zone if isinstance(zone, str) and "/" in zone else None,
-                        fields=fields,
-                    )
-                )
+                    self.directory.add_user(user_from_record(record))
+                except ValueError as exc:
+                    field = getattr(exc, "field", None)
+                    raise InputError(str(exc), file=str(path), record=f"users[{index}]", field=field) from None
 
     def _read_groups(self) -> None:
-        members: dict[Id, list[Id]] = defaultdict(list)
-        for path in self.files["group_memberships"]:
-            for index, record in enumerate(_load(path, "group_memberships")):
-                try:
-                    group_id, user_id = zendesk_id(record["group_id"]), zendesk_id(record["user_id"])
-                except (KeyError, ValueError) as exc:
-                    raise InputError(
-                        f"missing or invalid id ({exc})", file=str(path), record=f"group_memberships[{index}]"
-                    ) from None
-                if group_id is not None and user_id is not None:
-                    members[group_id].append(user_id)
+        members = memberships(
+            record for path in self.files["group_memberships"] for record in _load(path, "group_memberships")
+        )
         for path in self.files["groups"]:
             for index, record in enumerate(_load(path, "groups")):
                 try:
-                    group_id = zendesk_id(record["id"])
-                except (KeyError, ValueError) as exc:
-                    raise InputError(
-                        f"missing or invalid id ({exc})", file=str(path), record=f"groups[{index}]", field="id"
-                    ) from None
-                if group_id is None:
-                    continue
-                self.directory.add_group(
-                    Group(id=group_id, name=str(record.get("name") or ""), members=tuple(members.get(group_id, ())))
-                )
+                    group = group_from_record(record, members)
+                except ValueError as exc:
+                    raise InputError(str(exc), file=str(path), record=f"groups[{index}]", field="id") from None
+                if group is not None:
+                    self.directory.add_group(group)
 
     def _read_fields(self) -> None:
-        for path in self.files["ticket_fields"]:
-            for record in _load(path, "ticket_fields"):
-                if record.get("id") is not None and record.get("title"):
-                    self.field_titles[str(record["id"])] = str(record["title"])
-
-    def _field_name(self, field_id: Any) -> str:
-        key = str(field_id)
-        return self.field_titles.get(key, key)
+        self.field_titles.update(
+            field_titles(record for path in self.files["ticket_fields"] for record in _load(path, "ticket_fields"))
+        )
 
     # --- tickets --------------------------------------------------------------------------------
 
@@ -252,34 +160,10 @@ class ZendeskExport:
                         self.tickets.pop(ticket_id, None)
                         continue
                     self.deleted.discard(ticket_id)
-                    self.tickets[ticket_id] = self._ticket(ticket_id, record)
+                    self.tickets[ticket_id] = self._builder.ticket(ticket_id, record)
                 except (KeyError, ValueError, TypeError) as exc:
                     field = getattr(exc, "field", field)
                     raise InputError(str(exc), file=str(path), record=where, field=field) from None
-
-    def _ticket(self, ticket_id: Id, record: dict[str, Any]) -> Ticket:
-        fields: dict[str, object] = {}
-        for item in record.get("custom_fields") or record.get("fields") or []:
-            if isinstance(item, dict) and "id" in item:
-                fields[self._field_name(item["id"])] = item.get("value")
-        try:
-            created_at = _time(record.get("created_at"))
-        except ValueError as exc:
-            error = ValueError(str(exc))
-            error.field = "created_at"  # type: ignore[attr-defined]
-            raise error from None
-        return Ticket(
-            id=ticket_id,
-            created_at=created_at,
-            requester_id=zendesk_id(record.get("requester_id")),
-            subject=str(record.get("subject") or record.get("raw_subject") or ""),
-            status=record.get("status"),
-            priority=record.get("priority"),
-            tags=tuple(_tags(record.get("tags"))),
-            assignee_id=zendesk_id(record.get("assignee_id")),
-            group_id=zendesk_id(record.get("group_id")),
-            fields=fields,
-        )
 
     # --- audits ---------------------------------------------------------------------------------
 
@@ -321,7 +205,8 @@ class ZendeskExport:
                     if events is None:
                         events = pending[of] = []
                         tag_state[of] = set()
-                    self._audit_events(audit, events, tag_state[of], first_seen, of)
+                    seen = None if of in self.tickets else first_seen.setdefault(of, {})
+                    self._builder.audit_events(audit, events, tag_state[of], of, seen)
                 except KeyError as exc:
                     raise InputError(
                         "required field is missing", file=str(path), record=_where(audit, index), field=str(exc)
@@ -344,15 +229,11 @@ class ZendeskExport:
         for ticket_id, ticket in self.tickets.items():
             if ticket_id not in done:
                 yield TicketHistory.of(ticket, ())
-        for user_id, first_reference in self._missing.items():
+        for user_id, first_reference in self._builder.missing.items():
             self.warnings.append(
                 f"user {user_id} is referenced ({first_reference}) but is not in the export's users; "
                 "their comments are not judged"
             )
-
-    def _note_user(self, user_id: Id | None, comment_id: Id, ticket_id: Id) -> None:
-        if user_id is not None and user_id != SYSTEM_USER_ID and user_id not in self._missing:
-            self._missing[user_id] = f"author of comment {comment_id} on ticket {ticket_id}"
 
     def _ticket_from_audits(self, ticket_id: Id, seen: dict[str, Any]) -> Ticket:
         self.warnings.append(
@@ -360,102 +241,3 @@ class ZendeskExport:
         )
         return Ticket(id=ticket_id, created_at=seen["created_at"], requester_id=seen.get("requester_id"))
 
-    def _audit_events(
-        self,
-        audit: dict[str, Any],
-        out: list[Event],
-        tags: set[str],
-        first_seen: dict[Id, dict[str, Any]],
-        ticket_id: Id,
-    ) -> None:
-        at = _time(audit["created_at"])
-        update = zendesk_id(audit["id"])
-        if update is None:
-            raise ValueError("audit without an id")
-        actor = zendesk_id(audit.get("author_id"))
-        via_data = audit.get("via")
-        via = via_data.get("channel") if isinstance(via_data, dict) else None
-        seen = None
-        if ticket_id not in self.tickets:  # no ticket record: learn what we can from the audits
-            seen = first_seen.setdefault(ticket_id, {"created_at": at})
-            seen["created_at"] = min(seen["created_at"], at)
-        events = audit.get("events") or []
-        if not isinstance(events, list):
-            raise ValueError("events must be a list")
-        resolve = self.directory.resolve
-        base: dict[str, Any] = {"at": at, "actor": actor, "update": update, "via": via}
-        for event in events:
-            if not isinstance(event, dict):
-                continue
-            kind = event.get("type")
-            if kind == "Comment":
-                event_id = zendesk_id(event.get("id"))
-                if event_id is None:
-                    continue
-                public = event.get("public")
-                if not isinstance(public, bool):
-                    raise ValueError(f"comment {event_id}: public must be true or false")
-                author = zendesk_id(event.get("author_id", actor))
-                if author not in self.directory.users:
-                    self._note_user(author, event_id, ticket_id)
-                body = event.get("plain_body") or event.get("body") or ""
-                out.append(Comment(id=event_id, **base, author=author, public=public, body=str(body)))
-            elif "previous_followers" in event or "current_followers" in event:
-                out.append(self._watchers(base, "follower", event, "followers", resolve))
-            elif "previous_email_ccs" in event or "current_email_ccs" in event:
-                out.append(self._watchers(base, "cc", event, "email_ccs", resolve))
-            elif kind == "Create" or kind == "Change":
-                self._change(base, event, out, tags, seen)
-            # every other event type (Notification, SatisfactionRating, ...) is ignored
-
-    def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event:
-        event_id = zendesk_id(event.get("id"))
-        if event_id is None:
-            raise ValueError(f"{kind} change without an id")
-        before = {resolve(v) for v in event.get(f"previous_{key}") or [] if v is not None}
-        after = {resolve(v) for v in event.get(f"current_{key}") or [] if v is not None}
-        return WatchersChange(
-            id=event_id,
-            **base,
-            kind=kind,  # type: ignore[arg-type]
-            added=tuple(sorted(after - before, key=id_sort_key)),
-            removed=tuple(sorted(before - after, key=id_sort_key)),
-        )
-
-    def _change(
-        self,
-        base: dict[str, Any],
-        event: dict[str, Any],
-        out: list[Event],
-        tags: set[str],
-        seen: dict[str, Any] | None,
-    ) -> None:
-        name = event.get("field_name")
-        if name not in _KEPT_FIELDS and not (isinstance(name, str | int) and str(name).isdigit()):
-            return  # subject, type, brand, form ...: not part of the model
-        event_id = zendesk_id(event.get("id"))
-        if event_id is None:
-            raise ValueError(f"{event.get('type')} event for {name} without an id")
-        value = event.get("value")
-        if name == "assignee_id":
-            out.append(AssigneeChange(id=event_id, **base, assignee=zendesk_id(value)))
-        elif name == "tags":
-            new = set(_tags(value))
-            old = set(_tags(event["previous_value"])) if "previous_value" in event else set(tags)
-            tags.clear()
-            tags.update(new)
-            added, removed = sorted(new - old), sorted(old - new)
-            if added or removed:
-                out.append(TagsChange(id=event_id, **base, added=tuple(added), removed=tuple(removed)))
-        elif name == "status":
-            if value is not None:
-                out.append(StatusChange(id=event_id, **base, status=str(value)))
-        elif name == "priority":
-            out.append(FieldChange(id=event_id, **base, field=name, value=value))
-        elif name == "group_id":
-            out.append(FieldChange(id=event_id, **base, field=name, value=zendesk_id(value)))
-        elif name == "requester_id":
-            if seen is not None:
-                seen["requester_id"] = zendesk_id(value)
-        else:
-            out.append(FieldChange(id=event_id, **base, field=self._field_name(name), value=value))
