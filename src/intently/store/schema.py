@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -18,7 +19,8 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "0002"
+"""The Alembic revision the tables below describe."""
 
 metadata = MetaData()
 
@@ -87,4 +89,53 @@ judgements = Table(
     Index("ix_judgements_created_at", "created_at"),
     Index("ix_judgements_author", "author_id"),
     Index("ix_judgements_verdict", "verdict"),
+)
+
+# --- live Zendesk: sync checkpoints, API tokens, the webhook queue, write-backs ---------------------
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sync_done = Table(
+    "sync_done",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("stamp", String(64), nullable=False),
+)
+"""Tickets of the current incremental-export page already synced (cleared when the cursor moves on)."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_key", String(128), nullable=False, unique=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+write_backs = Table(
+    "write_backs",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("comment_id", String(64), primary_key=True),
+    Column("written_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, inspect, select
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, inspect, select, tuple_, update
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from intently.codec import history_from_record, history_to_record
 from intently.engine import Evidence, Judgement, TicketResult
@@ -37,9 +41,37 @@ def _utc(at: datetime) -> datetime:
 def database_url(db: str | Path | None) -> str:
     """A SQLAlchemy URL from a URL or a plain file path (default ``./intently.db``)."""
     text = str(db) if db is not None else DEFAULT_DB
+    for plain in ("postgresql://", "postgres://"):
+        if text.startswith(plain):  # no driver named: the BSD-licensed pure-Python pg8000
+            return "postgresql+pg8000://" + text.removeprefix(plain)
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: str
+    ticket_id: Id
+    event_type: str
+    received_at: datetime
+    attempts: int
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        key=row.delivery_key,
+        ticket_id=decode_id(row.ticket_id),  # type: ignore[arg-type]
+        event_type=row.event_type,
+        received_at=_utc(row.received_at),
+        attempts=row.attempts,
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -91,11 +123,20 @@ class Store:
         self.close()
 
     def _ensure_schema(self) -> None:
+        """Create the store, or upgrade an existing one in place (Alembic migrations)."""
         with self.engine.begin() as conn:
-            existing = set(inspect(conn).get_table_names())
-            schema.metadata.create_all(conn)
-            if schema.meta.name not in existing:
-                conn.execute(insert(schema.meta).values(key="schema_version", value=schema.SCHEMA_VERSION))
+            config = AlembicConfig()
+            config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+            config.attributes["connection"] = conn
+            tables = set(inspect(conn).get_table_names())
+            if schema.meta.name in tables and "alembic_version" not in tables:
+                alembic_command.stamp(config, "0001")  # a store from before migrations existed
+            alembic_command.upgrade(config, "head")
+            _set_meta(conn, "schema_version", schema.SCHEMA_VERSION)
+
+    def batch(self) -> Batch:
+        """One transaction: ``with store.batch() as batch: ...`` commits everything or nothing."""
+        return Batch(self.engine)
 
     # --- import ---------------------------------------------------------------------------------
 
@@ -111,27 +152,20 @@ class Store:
         Re-importing the same data is idempotent: records are replaced by id.
         """
         stats = ImportStats()
-        with self.engine.begin() as conn:
-            user_rows = [_user_row(user) for user in directory.users.values()]
-            for batch in _batches(user_rows):
-                _replace(conn, schema.users, batch)
-            stats.users = len(user_rows)
-            group_rows = [_group_row(group) for group in directory.groups.values()]
-            for batch in _batches(group_rows):
-                _replace(conn, schema.groups, batch)
-            stats.groups = len(group_rows)
-            rows: list[dict[str, Any]] = []
+        with self.batch() as batch:
+            stats.users = batch.put_users(directory.users.values())
+            stats.groups = batch.put_groups(directory.groups.values())
+            rows: list[TicketHistory] = []
             for history in histories:
-                rows.append(_ticket_row(history))
+                rows.append(history)
                 stats.tickets += 1
                 stats.events += len(history.events)
                 if len(rows) >= BATCH:
-                    _replace(conn, schema.tickets, rows)
+                    batch.put_histories(rows)
                     rows = []
                 if progress is not None:
                     progress(1)
-            if rows:
-                _replace(conn, schema.tickets, rows)
+            batch.put_histories(rows)
         return stats
 
     # --- reading the model ----------------------------------------------------------------------
@@ -139,12 +173,17 @@ class Store:
     def directory(self) -> Directory:
         directory = Directory()
         with self.engine.connect() as conn:
+            service = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "service_users")
+            ).scalar_one_or_none()
+            service_ids = set(orjson.loads(service)) if service else set()
             for row in conn.execute(select(schema.users)):
+                user_id = decode_id(row.id)
                 directory.add_user(
                     User(
-                        id=decode_id(row.id),  # type: ignore[arg-type]
+                        id=user_id,  # type: ignore[arg-type]
                         name=row.name,
-                        role=row.role,
+                        role="service" if user_id in service_ids else row.role,
                         email=row.email,
                         time_zone=row.time_zone,
                         fields=orjson.loads(row.fields or "{}"),
@@ -161,13 +200,20 @@ class Store:
             return int(conn.execute(select(func.count()).select_from(schema.tickets)).scalar_one())
 
     def histories(self) -> Iterator[TicketHistory]:
-        """Every stored ticket history, streamed in id order."""
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-                select(schema.tickets.c.history).order_by(schema.tickets.c.id)
-            )
-            for (blob,) in result:
-                yield history_from_record(orjson.loads(blob))
+        """Every stored ticket history, in id order, read a page at a time (keyset paging, any driver)."""
+        table = schema.tickets
+        after: str | None = None
+        while True:
+            query = select(table.c.id, table.c.history).order_by(table.c.id).limit(BATCH)
+            if after is not None:
+                query = query.where(table.c.id > after)
+            with self.engine.connect() as conn:
+                page = conn.execute(query).all()
+            for row in page:
+                yield history_from_record(orjson.loads(row.history))
+            if len(page) < BATCH:
+                return
+            after = page[-1].id
 
     def history(self, ticket_id: Id) -> TicketHistory | None:
         with self.engine.connect() as conn:
@@ -199,14 +245,162 @@ class Store:
         return count
 
     def judgements(self, ticket_id: Id | None = None) -> Iterator[Judgement]:
-        query = select(schema.judgements).order_by(
-            schema.judgements.c.created_at, schema.judgements.c.ticket_id, schema.judgements.c.comment_id
-        )
-        if ticket_id is not None:
-            query = query.where(schema.judgements.c.ticket_id == encode_id(ticket_id))
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(stream_results=True, yield_per=BATCH).execute(query):
+        """Stored judgements in time order, read a page at a time (keyset paging, any driver)."""
+        table = schema.judgements
+        order = (table.c.created_at, table.c.ticket_id, table.c.comment_id)
+        after: tuple[Any, ...] | None = None
+        while True:
+            query = select(table).order_by(*order).limit(BATCH)
+            if ticket_id is not None:
+                query = query.where(table.c.ticket_id == encode_id(ticket_id))
+            if after is not None:
+                query = query.where(tuple_(*order) > tuple_(*after))
+            with self.engine.connect() as conn:
+                page = conn.execute(query).all()
+            for row in page:
                 yield _judgement_from_row(row)
+            if len(page) < BATCH:
+                return
+            last = page[-1]
+            after = (last.created_at, last.ticket_id, last.comment_id)
+
+    def ticket_judgements(self, ticket_id: Id) -> list[Judgement]:
+        return list(self.judgements(ticket_id))
+
+    # --- sync checkpoints -----------------------------------------------------------------------
+
+    def state(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(schema.sync_state.c.value).where(schema.sync_state.c.key == key)
+            ).scalar_one_or_none()
+
+    def synced(self) -> dict[Id, str]:
+        """Tickets of the current incremental page already synced, with the stamp they were synced at."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.sync_done)).all()
+        return {decode_id(row.ticket_id): row.stamp for row in rows}  # type: ignore[misc]
+
+    # --- API tokens -----------------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str = "admin") -> str:
+        """A new API token for ``name``; only its hash is stored, so it is shown once."""
+        if not name.strip():
+            raise IntentlyError("a token needs a name")
+        if role not in ("viewer", "admin"):
+            raise IntentlyError(f"unknown role {role!r}: use viewer or admin")
+        token = "itk_" + secrets.token_urlsafe(32)
+        table = schema.api_tokens
+        with self.engine.begin() as conn:
+            if conn.execute(select(table.c.name).where(table.c.name == name)).first():
+                raise IntentlyError(f"a token named {name!r} exists: revoke it first, or pick another name")
+            conn.execute(
+                insert(table).values(name=name, token_hash=_token_hash(token), role=role, created_at=datetime.now(UTC))
+            )
+        return token
+
+    def revoke_token(self, name: str) -> bool:
+        with self.engine.begin() as conn:
+            done = conn.execute(delete(schema.api_tokens).where(schema.api_tokens.c.name == name))
+        return bool(done.rowcount)
+
+    def token_owner(self, token: str) -> tuple[str, str] | None:
+        """(name, role) of a valid token, else None. Looked up by hash: the token itself is never stored."""
+        if not token:
+            return None
+        table = schema.api_tokens
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.name, table.c.role).where(table.c.token_hash == _token_hash(token))
+            ).first()
+        return None if row is None else (row.name, row.role)
+
+    def tokens(self) -> list[tuple[str, str, datetime]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.api_tokens).order_by(schema.api_tokens.c.name)).all()
+        return [(row.name, row.role, _utc(row.created_at)) for row in rows]
+
+    # --- webhook deliveries (a queue that survives restarts) ------------------------------------
+
+    def enqueue_delivery(self, key: str, ticket_id: Id, event_type: str, received_at: datetime) -> bool:
+        """Queue a webhook delivery; False when a delivery with this key was seen before (a replay)."""
+        table = schema.webhook_deliveries
+        with self.engine.begin() as conn:
+            if conn.execute(select(table.c.id).where(table.c.delivery_key == key)).first():
+                return False
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(table).values(
+                            delivery_key=key,
+                            ticket_id=encode_id(ticket_id),
+                            event_type=event_type,
+                            received_at=_utc(received_at),
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=_utc(received_at),
+                        )
+                    )
+            except IntegrityError:  # a concurrent delivery with the same key won the race
+                return False
+        return True
+
+    def due_deliveries(self, now: datetime, limit: int = 50) -> list[Delivery]:
+        table = schema.webhook_deliveries
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table)
+                .where(table.c.status == "pending", table.c.next_attempt_at <= _utc(now))
+                .order_by(table.c.next_attempt_at, table.c.id)
+                .limit(limit)
+            ).all()
+        return [_delivery(row) for row in rows]
+
+    def finish_delivery(self, delivery_id: int, *, error: str | None = None, retry_at: datetime | None = None) -> None:
+        """Mark a delivery done, or record its error and when to try again (``retry_at``), or give up."""
+        table = schema.webhook_deliveries
+        if error is None:
+            values: dict[str, Any] = {"status": "done", "last_error": None}
+        elif retry_at is not None:
+            values = {"status": "pending", "last_error": error, "next_attempt_at": _utc(retry_at)}
+        else:
+            values = {"status": "failed", "last_error": error}
+        with self.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == delivery_id).values(attempts=table.c.attempts + 1, **values))
+
+    def delivery_counts(self) -> dict[str, int]:
+        table = schema.webhook_deliveries
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.status, func.count()).group_by(table.c.status)).all()
+        return {status: int(count) for status, count in rows}
+
+    # --- write-backs ----------------------------------------------------------------------------
+
+    def record_write_back(self, ticket_id: Id, comment_id: Id) -> bool:
+        """Remember that a note was written for this comment; False when one was written before."""
+        table = schema.write_backs
+        keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
+        with self.engine.begin() as conn:
+            if conn.execute(select(table.c.ticket_id).filter_by(**keys)).first():
+                return False
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table).values(**keys, written_at=datetime.now(UTC)))
+            except IntegrityError:
+                return False
+        return True
+
+    # --- policy and service users ---------------------------------------------------------------
+
+    def add_service_user(self, user_id: Id) -> None:
+        """Mark the API user intently writes as (write-back notes): its comments are never judged."""
+        with self.engine.begin() as conn:
+            text = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "service_users")
+            ).scalar_one_or_none()
+            ids = set(orjson.loads(text)) if text else set()
+            ids.add(user_id)
+            _set_meta(conn, "service_users", orjson.dumps(sorted(ids, key=str)).decode())
 
     def save_policy(self, policy: Any) -> None:
         """Remember the effective policy, so later commands on this store judge the same way."""
@@ -223,6 +417,62 @@ class Store:
     def judged_policy(self) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "policy")).scalar_one_or_none()
+
+
+class Batch:
+    """Writes that commit together (a context manager around one transaction)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._context: Any = None
+        self.conn: Connection
+
+    def __enter__(self) -> Batch:
+        self._context = self._engine.begin()
+        self.conn = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+    def put_users(self, users: Iterable[User]) -> int:
+        rows = [_user_row(user) for user in users]
+        for chunk in _batches(rows):
+            _replace(self.conn, schema.users, chunk)
+        return len(rows)
+
+    def put_groups(self, groups: Iterable[Group]) -> int:
+        rows = [_group_row(group) for group in groups]
+        for chunk in _batches(rows):
+            _replace(self.conn, schema.groups, chunk)
+        return len(rows)
+
+    def put_histories(self, histories: Iterable[TicketHistory]) -> None:
+        _replace(self.conn, schema.tickets, [_ticket_row(history) for history in histories])
+
+    def put_judgements(self, result: TicketResult, policy: str) -> None:
+        """Replace one ticket's judgements."""
+        table = schema.judgements
+        self.conn.execute(delete(table).where(table.c.ticket_id == encode_id(result.ticket_id)))
+        rows = [_judgement_row(judgement, policy) for judgement in result.judgements]
+        if rows:
+            self.conn.execute(insert(table), rows)
+
+    def set_state(self, key: str, value: str) -> None:
+        table = schema.sync_state
+        self.conn.execute(delete(table).where(table.c.key == key))
+        self.conn.execute(insert(table).values(key=key, value=value))
+
+    def mark_synced(self, ticket_id: Id, stamp: str) -> None:
+        table = schema.sync_done
+        self.conn.execute(delete(table).where(table.c.ticket_id == encode_id(ticket_id)))
+        self.conn.execute(insert(table).values(ticket_id=encode_id(ticket_id), stamp=stamp))
+
+    def clear_synced(self) -> None:
+        self.conn.execute(delete(schema.sync_done))
+
+    def set_meta(self, key: str, value: str) -> None:
+        _set_meta(self.conn, key, value)
 
 
 def _safe_url(url: str) -> str:
