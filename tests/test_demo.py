@@ -14,9 +14,12 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from intently.compare import compare_policies
 from intently.demo import K_COMMENT, POLICY_FILE, DemoPlan, generate_export, plan_export, write_export
+from intently.demo.plan import K_FOLLOWERS
 from intently.engine import Judgement, judge_ticket
-from intently.policy import RULE_IDS, load_policy
+from intently.policy import RULE_IDS, Policy, load_policy
+from intently.policy.loader import default_policy_data, merge, read_policy_file, validate_policy
 from intently.sources import open_source
 
 TICKETS = 800
@@ -273,3 +276,61 @@ def test_the_engine_agrees_with_the_story_the_generator_told(plan: DemoPlan, jud
     disagreements = [(j.comment_id, intended.get(j.comment_id), j.rule) for j in judgements]
     disagreements = [item for item in disagreements if item[1] != item[2]]
     assert len(disagreements) <= len(judgements) // 100, disagreements[:10]
+
+
+# --- borderline cases, judged under a proposal that moves the thresholds --------------------------------
+
+PROPOSAL = {"rules": {"ownership": {"window": "1h"}, "coverage": {"wait_fraction": 0.5}}}
+
+
+@pytest.fixture(scope="module")
+def proposed(export: Path) -> Policy:
+    """The demo's policy with a longer ownership window and a lower coverage threshold."""
+    data = merge(merge(default_policy_data(), read_policy_file(export / POLICY_FILE)), PROPOSAL)
+    return validate_policy(data, "proposal")
+
+
+def test_a_threshold_proposal_changes_the_borderline_cases(export: Path, proposed: Policy) -> None:
+    """Late pick-ups and early covers sit just past the default thresholds: the looser proposal flips them."""
+    current = load_policy(export / POLICY_FILE)
+    assert proposed.rules.ownership.window > current.rules.ownership.window
+    assert proposed.rules.coverage.wait_fraction < current.rules.coverage.wait_fraction
+    source = open_source(export)
+    comparison = compare_policies(source.histories(), source.directory.users, current, proposed)
+    by_rule: Counter[tuple[str, str]] = Counter()
+    for (before, after), count in comparison.transitions.items():
+        by_rule[before[1], after[1]] += count
+    assert by_rule["unowned_reply", "ownership"] > 0, comparison.transitions
+    assert by_rule["unsolicited_reply", "coverage"] > 0, comparison.transitions
+    assert 0 < comparison.changed < comparison.judgements // 20
+    assert comparison.proposed_verdicts["drive_by"] < comparison.current_verdicts["drive_by"]
+
+
+def test_self_added_followers_who_reply_stay_drive_bys(
+    plan: DemoPlan, export: Path, judgements: list[Judgement], proposed: Policy
+) -> None:
+    """Following a ticket on your own solicits nothing, and the assignee was at work: no threshold excuses it."""
+    replies: dict[int, set[int]] = {}  # ticket id -> comment ids of public replies by self-added followers
+    for ticket in plan.tickets:
+        followed: set[int] = set()
+        for step in ticket.steps:
+            event_id = step.id
+            for op in step.ops:
+                event_id += 128
+                if op[0] == K_FOLLOWERS and step.author in set(op[1]) - set(op[2]):
+                    followed.add(step.author)
+                elif op[0] == K_COMMENT and op[1] in followed and op[2] and op[5]:
+                    replies.setdefault(ticket.id, set()).add(event_id)
+    wanted = {comment for comments in replies.values() for comment in comments}
+    assert wanted
+    assert {j.verdict for j in judgements if j.comment_id in wanted} == {"drive_by"}
+    source = open_source(export)
+    judged = [
+        j
+        for history in source.histories()
+        if history.ticket.id in replies
+        for j in judge_ticket(history, source.directory.users, proposed).judgements
+        if j.comment_id in wanted
+    ]
+    assert len(judged) == len(wanted)
+    assert {j.verdict for j in judged} == {"drive_by"}

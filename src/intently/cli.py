@@ -494,17 +494,19 @@ def policy_render(
 
 @policy_app.command("compare")
 def policy_compare(
-    file: Annotated[Path, typer.Argument(help="The proposed policy (an override file)")],
+    file: Annotated[Path, typer.Argument(help="The proposed policy: changes merged over the current policy")],
     path: PathArgument = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Weigh a proposed policy on a dataset: how many judgements change, from what to what."""
     from intently.compare import compare_policies
-    from intently.policy import load_policy
+
+    from intently.policy.loader import merge, read_policy_file, validate_policy
 
     histories, users, current, _ = _dataset(path, db, config)
-    proposed = load_policy(file)
+    # The proposal is read as changes to the current policy (a full policy file works the same way).
+    proposed = validate_policy(merge(current.model_dump(), read_policy_file(file)), str(file))
     comparison = compare_policies(histories, users, current, proposed)
     share = comparison.changed / comparison.judgements if comparison.judgements else 0.0
     out.print(

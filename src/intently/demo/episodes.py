@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,9 @@ from intently.demo.organisation import R_ASSIGNMENT, SOLICIT_TAG
 from intently.demo.people import Agent
 from intently.demo.plan import K_FOLLOWERS, V_WEB
 from intently.demo.stories import StorySim
+
+EARLY_COVER_SHARE = (0.45, 0.74)
+"""The share of the reply target a customer has waited when an early cover steps in (below the default 75%)."""
 
 
 class EpisodeSim(StorySim):
@@ -182,8 +186,11 @@ class EpisodeSim(StorySim):
         self.acks = []
         return True
 
-    def coverage_round(self) -> bool:
-        """A customer message lands as the assignee's day ends; another region covers after the wait."""
+    def coverage_round(self, early: bool = False) -> bool:
+        """A customer message lands as the assignee's day ends; another region covers after the wait.
+
+        ``early``: a colleague steps in before the customer has waited long enough (see :meth:`early_cover`).
+        """
         owner = self.owner()
         if owner is None or self.last_reply is None:
             return False
@@ -193,4 +200,75 @@ class EpisodeSim(StorySim):
             return False
         at = max(self.t + 10 * MINUTE, close - self.rand(0, 60 * MINUTE))
         self.customer_reply(self.when(at), ("c_hi", "c_followup", "c_sign"))
-        return self.cover(first=False)
+        return self.early_cover() if early else self.cover(first=False)
+
+    def early_cover(self) -> bool:
+        """A colleague in another region answers while the assignee is off shift, but too early to be cover.
+
+        The customer has waited 45-74% of the reply target (exactly, from the state the engine replays): a
+        drive-by under the default 75% threshold, cover under a lower one.
+        """
+        owner = self.owner()
+        if owner is None:
+            return False
+        first_target, next_target = self.w.targets.get(self.priority or "", self.w.targets[self.w.default_priority])
+        since = self.created if self.last_reply is None else self.waiting
+        if since is None:
+            return False
+        limit = first_target if self.last_reply is None else next_target
+        low, high = EARLY_COVER_SHARE
+        latest = since + math.floor(high * limit)
+        earliest = max(self.t + MINUTE, since + self.rand(math.ceil(low * limit), math.floor(high * limit)))
+        back = self.back(owner, self.t + 1)
+        candidates: list[tuple[int, Agent]] = []
+        for code in self.w.regions:
+            if code == owner.region and not self.w.away(owner.id, earliest):
+                continue
+            at = self.w.cal.next_open(code, earliest)
+            if at > latest or at >= back - 15 * MINUTE:
+                continue
+            agent = self.choose(self.w.pool[code], at, exclude=(owner.id, *self.followers, *self.ccs))
+            if agent is not None:
+                candidates.append((at, agent))
+        if not candidates:
+            return False
+        at, agent = self.rng.choice(candidates)
+        at += self.rand(0, min(10 * MINUTE, latest - at))
+        if self.coverage_holds(at) or self.w.available(owner, at) or not self.w.available(agent, at):
+            return False
+        parts = self.parts("hi", "coverage", self.topic_part("step"), "sign")
+        ops = [self.agent_comment(at, agent.id, True, parts, named=owner.id)]
+        self.reply_ops(ops)
+        self.push(at, agent.id, V_WEB, ops)
+        return True
+
+    def self_follow(self) -> None:
+        """A colleague of the assignee follows the ticket on their own, then replies while the assignee is at work.
+
+        Nobody asked them (a follower added by themself solicits nothing) and the assignee was available, so the
+        reply is a drive-by whatever the thresholds: the unclear case of someone who did take an interest.
+        """
+        owner = self.owner()
+        if owner is None or SOLICIT_TAG in self.tags:
+            return
+        at = self.w.cal.next_open(owner.region, self.t + self.rand(5 * MINUTE, 60 * MINUTE))
+        if at >= FAR:
+            return
+        at = self.when(at + self.rand(0, 30 * MINUTE))
+        pool: Sequence[Agent] = self.w.pool[owner.region]
+        pod = self.w.pod_of_tag.get(self.topic.tag)
+        if pod and self.rng.random() < 0.5:
+            pool = [a for a in self.w.pod_members[pod] if a.region == owner.region and not a.lead] or pool
+        agent = self.choose(pool, at, exclude=(owner.id, *self.followers, *self.ccs))
+        if agent is None:
+            return
+        ops: list[tuple[Any, ...]] = []
+        self.add_watcher(ops, K_FOLLOWERS, agent.id, agent.id)
+        self.push(at, agent.id, V_WEB, ops)
+        at += self.rand(20 * MINUTE, 3 * HOUR)
+        if not (self.w.available(agent, at) and self.w.available(owner, at)) or self.coverage_holds(at):
+            return
+        parts = self.parts("hi", "self_follow", self.topic_part("step"), "sign")
+        ops = [self.agent_comment(at, agent.id, True, parts)]
+        self.reply_ops(ops)
+        self.push(at, agent.id, V_WEB, ops)

@@ -35,6 +35,9 @@ _PRIORITY_WEIGHTS = (12, 15, 45, 20, 8)
 _TYPES = (None, "question", "incident", "problem", "task")
 _TYPE_WEIGHTS = (30, 35, 25, 5, 5)
 _COVERAGE_CHANCE = {"urgent": 0.30, "high": 0.18, "normal": 0.06, "low": 0.03}
+# borderline cases, which a proposal that moves a threshold judges differently (see EpisodeSim.early_cover)
+_EARLY_COVER_CHANCE = {"urgent": 0.16, "high": 0.10, "normal": 0.04, "low": 0.025}
+_SELF_FOLLOW_CHANCE = 0.007
 
 
 class _Sim(EpisodeSim):
@@ -60,6 +63,10 @@ class _Sim(EpisodeSim):
             put("drive_by")
         if rng.random() < _COVERAGE_CHANCE.get(self.priority or "normal", 0.05):
             put("coverage")
+        if rng.random() < _EARLY_COVER_CHANCE.get(self.priority or "normal", 0.02):
+            put("early_cover")
+        if rng.random() < _SELF_FOLLOW_CHANCE:
+            put("self_follow")
         for name, chance in (("tag", 0.06), ("follower", 0.05), ("mention", 0.05), ("cc", 0.025)):
             if rng.random() < chance:
                 put(name)
@@ -90,6 +97,9 @@ class _Sim(EpisodeSim):
             if "coverage" in episodes and self.coverage_round():
                 self.assignee_reply(self.t, final=last and final == "reply")
                 continue
+            if "early_cover" in episodes and self.coverage_round(early=True):
+                self.assignee_reply(self.t, final=last and final == "reply")
+                continue
             if "cc" in episodes:
                 self.cc_reply()
             else:
@@ -101,11 +111,15 @@ class _Sim(EpisodeSim):
                 )
                 self.customer_reply(self.customer_time(self.t), groups, region=region_change)
             taken = False
-            for name in ("drive_by", "lead_note", "pod_note", "own_note", "tag", "follower", "mention", "bump"):
+            for name in (
+                "drive_by", "self_follow", "lead_note", "pod_note", "own_note", "tag", "follower", "mention", "bump"
+            ):  # fmt: skip
                 if name not in episodes:
                     continue
                 if name == "drive_by":
                     self.drive_by()
+                elif name == "self_follow":
+                    self.self_follow()
                 elif name == "lead_note":
                     self.lead_note()
                 elif name == "pod_note":

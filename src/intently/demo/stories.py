@@ -39,6 +39,10 @@ from intently.demo.plan import (
 )
 from intently.demo.ticket import TicketSim
 
+LATE_PICKUP = (31 * MINUTE, 75 * MINUTE)
+"""How long after their first public reply a late pick-up's author assigns the ticket to themself: past the
+default 30-minute ownership window, within a 1-hour one for about two thirds of them."""
+
 
 class StorySim(TicketSim):
     """A ticket's main line: creation, pick-up, the assignee's replies, cover, out of office, the customer."""
@@ -162,6 +166,15 @@ class StorySim(TicketSim):
             self.set_assignee(ops, agent)
             self.set_status(ops, "pending")
             self.push(self.when(at + self.rand(3 * MINUTE, 25 * MINUTE)), agent.id, V_WEB, ops)
+            return True
+        if roll < 0.86:  # a late pick-up: replies, and takes it only after the ownership window has passed
+            ops = [self.agent_comment(at, agent.id, True, self.parts("hi_first", "first", "sign"))]
+            self.reply_ops(ops, "open")
+            self.push(at, agent.id, V_WEB, ops)
+            ops = []
+            self.set_assignee(ops, agent)
+            self.set_status(ops, "pending")
+            self.push(at + self.rand(*LATE_PICKUP), agent.id, V_WEB, ops)
             return True
         # someone answers (or notes) without taking it; the lead assigns someone else later
         public = rng.random() < 0.75

@@ -312,6 +312,10 @@ _GENERIC_TEXTS: dict[str, tuple[str, ...]] = {
         "I noticed this in the queue and wanted to share a quick tip.",
         "I happened to see your message and might be able to help.",
     ),
+    "self_follow": (
+        "I've been following this one since it came in, as we saw the same thing on another account.",
+        "I've been keeping an eye on this ticket; here is what worked for a similar case.",
+    ),
     "unowned": (
         "Thanks for contacting us. A specialist will pick this up shortly.",
         "Thanks for the report; we've received it and someone from the {area} team will follow up.",

@@ -240,4 +240,3 @@ class ZendeskExport:
             f"ticket {ticket_id} has audits but is not in any tickets*.json file; judged from its audits"
         )
         return Ticket(id=ticket_id, created_at=seen["created_at"], requester_id=seen.get("requester_id"))
-
