@@ -501,7 +501,6 @@ def policy_compare(
 ) -> None:
     """Weigh a proposed policy on a dataset: how many judgements change, from what to what."""
     from intently.compare import compare_policies
-
     from intently.policy.loader import merge, read_policy_file, validate_policy
 
     histories, users, current, _ = _dataset(path, db, config)
