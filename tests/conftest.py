@@ -21,3 +21,44 @@ def recorded_export() -> Path:
             pytest.fail(message + " (INTENTLY_REQUIRE_SHARED is set)")
         pytest.skip(message)
     return RECORDED_EXPORT
+
+
+POSTGRES_ADMIN_URL = os.environ.get("INTENTLY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_admin():  # type: ignore[no-untyped-def]
+    """A connection to the local PostgreSQL server (skips in a fresh clone without one, fails in CI)."""
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        return pg8000.native.Connection(
+            user=url.username or "postgres",
+            password=url.password,
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            database=url.database or "postgres",
+        ), url
+    except Exception as exc:  # any failure to connect means "no server here"
+        message = f"no PostgreSQL server at {url.render_as_string(hide_password=True)} ({exc})"
+        if os.environ.get("INTENTLY_REQUIRE_POSTGRES"):
+            pytest.fail(message + " (INTENTLY_REQUIRE_POSTGRES is set)")
+        pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh, empty store: a SQLite file, or a throwaway database on the local PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.db")
+        return
+    admin, url = _postgres_admin()
+    name = f"intently_test_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.run(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(drivername="postgresql+pg8000", database=name).render_as_string(hide_password=False)
+    finally:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -179,3 +179,16 @@ def test_policy_test_fails_on_a_policy_that_breaks_a_scenario(tmp_path: Path) ->
     done = intently("policy", "test", "--config", str(strict))
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "unassigned-taken-at-30m" in done.stdout
+
+
+def test_every_store_command_works_on_each_backend(tmp_path: Path, export: Path, store_url: str) -> None:
+    assert intently("import", str(export), "--db", store_url).returncode == 0
+    rows = intently("classify", "--db", store_url, "-f", "jsonl").stdout.splitlines()
+    assert [json.loads(row)["rule"] for row in rows] == ["assignee", "solicited", "solicited"]
+    assert "intentional by rule solicited" in intently("explain", "7", "--db", store_url).stdout
+    report = intently("report", "--db", store_url, "--html", str(tmp_path / "r.html"))
+    assert report.returncode == 0 and (tmp_path / "r.html").is_file()
+    proposal = tmp_path / "p.yaml"
+    proposal.write_text("rules: {solicited: {enabled: false}}\n")
+    compared = intently("policy", "compare", str(proposal), "--db", store_url)
+    assert compared.returncode == 0 and "2 of 3 judgements change" in " ".join(compared.stdout.split())

@@ -25,9 +25,9 @@ def _counts(store: Store) -> dict[str, int]:
         }
 
 
-def test_reimport_is_idempotent(tmp_path: Path) -> None:
+def test_reimport_is_idempotent(tmp_path: Path, store_url: str) -> None:
     export = _small_export().write(tmp_path / "export")
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(store_url)
     policy = load_policy()
     first = import_path(export, store, policy)
     before = _counts(store), [j.to_export() for j in store.judgements()]
@@ -37,9 +37,9 @@ def test_reimport_is_idempotent(tmp_path: Path) -> None:
     assert before[0] == {"users": 4, "tickets": 1, "judgements": 3}
 
 
-def test_stored_histories_equal_the_source(tmp_path: Path) -> None:
+def test_stored_histories_equal_the_source(tmp_path: Path, store_url: str) -> None:
     export = _small_export().write(tmp_path / "export")
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(store_url)
     import_path(export, store, load_policy())
     assert list(store.histories()) == list(open_source(export).histories())
     assert store.history(7) == next(iter(open_source(export).histories()))
@@ -47,9 +47,9 @@ def test_stored_histories_equal_the_source(tmp_path: Path) -> None:
     assert store.directory().users == open_source(export).directory.users
 
 
-def test_a_failed_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+def test_a_failed_import_leaves_the_store_as_it_was(tmp_path: Path, store_url: str) -> None:
     good = _small_export().write(tmp_path / "good")
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(store_url)
     import_path(good, store, load_policy())
     before = _counts(store), list(store.histories())
 
@@ -68,8 +68,8 @@ def test_a_failed_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     assert 99 not in store.directory().users
 
 
-def test_judgements_round_trip_with_policy_fingerprint(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "s.db")
+def test_judgements_round_trip_with_policy_fingerprint(tmp_path: Path, store_url: str) -> None:
+    store = Store.open(store_url)
     policy = load_policy()
     import_path(_small_export().write(tmp_path / "export"), store, policy)
     source = open_source(tmp_path / "export")
@@ -98,3 +98,100 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
         Store.open(tmp_path / "absent.db", create=False)
     with pytest.raises(IntentlyError, match="does not exist"):
         Store.open(tmp_path / "no" / "such" / "dir.db")
+
+
+def test_many_tickets_are_read_back_in_pages(tmp_path: Path, store_url: str) -> None:
+    from intently.demo import generate_export
+
+    generate_export(tmp_path / "export", tickets=1200, seed=5)
+    store = Store.open(store_url)
+    import_path(tmp_path / "export", store, load_policy(tmp_path / "export" / "intently.yaml"))
+    histories = list(store.histories())
+    assert len(histories) == 1200 == len({h.ticket.id for h in histories})
+    judgements = list(store.judgements())
+    keys = [(j.created_at, encode_id(j.ticket_id), encode_id(j.comment_id)) for j in judgements]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) > 1200
+
+
+def test_a_store_from_before_migrations_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, insert
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    old_tables = [tables.meta, tables.users, tables.groups, tables.tickets, tables.judgements]
+    tables.metadata.create_all(engine, tables=old_tables)  # what the first release created, no Alembic
+    with engine.begin() as conn:
+        conn.execute(insert(tables.users).values(id="5", name="Ana", role="agent", fields="{}"))
+    engine.dispose()
+    store = Store.open(path)
+    assert store.directory().users[5].name == "Ana"  # data kept
+    token = store.create_token("sidebar")  # new tables exist
+    assert store.token_owner(token) == ("sidebar", "admin")
+    with store.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == tables.SCHEMA_VERSION
+
+
+def test_migrations_build_exactly_the_tables_the_code_uses(store_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store = Store.open(store_url)
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), tables.metadata)
+    assert differences == []
+
+
+def test_tokens_are_stored_as_hashes(store_url: str) -> None:
+    store = Store.open(store_url)
+    token = store.create_token("sidebar", role="viewer")
+    assert token.startswith("itk_") and len(token) > 40
+    assert store.token_owner(token) == ("sidebar", "viewer")
+    assert store.token_owner(token + "x") is None and store.token_owner("") is None
+    with store.engine.connect() as conn:
+        stored = [tuple(row) for row in conn.execute(select(tables.api_tokens))]
+    assert token not in repr(stored)
+    with pytest.raises(IntentlyError, match="exists"):
+        store.create_token("sidebar")
+    assert store.revoke_token("sidebar") and not store.revoke_token("sidebar")
+    assert store.token_owner(token) is None
+
+
+def test_webhook_queue_rejects_replays_and_survives_reopening(store_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    store = Store.open(store_url)
+    assert store.enqueue_delivery("sig-1", 7, "ticket.comment_added", now)
+    assert not store.enqueue_delivery("sig-1", 7, "ticket.comment_added", now)  # a replay
+    assert store.enqueue_delivery("sig-2", "T-8", "trigger", now)
+    store.close()
+    reopened = Store.open(store_url)
+    due = reopened.due_deliveries(now)
+    assert [(d.key, d.ticket_id) for d in due] == [("sig-1", 7), ("sig-2", "T-8")]
+    reopened.finish_delivery(due[0].id)
+    reopened.finish_delivery(due[1].id, error="Zendesk 503", retry_at=now + timedelta(minutes=1))
+    assert [d.key for d in reopened.due_deliveries(now)] == []
+    assert [(d.key, d.attempts) for d in reopened.due_deliveries(now + timedelta(minutes=1))] == [("sig-2", 1)]
+    reopened.finish_delivery(due[1].id, error="gave up")
+    assert reopened.delivery_counts() == {"done": 1, "failed": 1}
+
+
+def test_write_backs_happen_once_and_service_users_are_not_agents(store_url: str, tmp_path: Path) -> None:
+    store = Store.open(store_url)
+    import_path(_small_export().write(tmp_path / "export"), store, load_policy())
+    assert store.record_write_back(7, 1002) and not store.record_write_back(7, 1002)
+    store.add_service_user(12)
+    assert store.directory().users[12].is_agent is False
+
+
+def test_batches_commit_all_or_nothing(store_url: str, tmp_path: Path) -> None:
+    store = Store.open(store_url)
+    with store.batch() as batch:
+        batch.set_state("zendesk.cursor", "abc")
+        batch.mark_synced(7, "2026-03-02T10:00:00Z")
+    with pytest.raises(RuntimeError), store.batch() as batch:
+        batch.set_state("zendesk.cursor", "def")
+        batch.clear_synced()
+        raise RuntimeError("network lost")
+    assert store.state("zendesk.cursor") == "abc" and store.synced() == {7: "2026-03-02T10:00:00Z"}
