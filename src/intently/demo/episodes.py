@@ -211,11 +211,10 @@ class EpisodeSim(StorySim):
         owner = self.owner()
         if owner is None:
             return False
-        first_target, next_target = self.w.targets.get(self.priority or "", self.w.targets[self.w.default_priority])
-        since = self.created if self.last_reply is None else self.waiting
-        if since is None:
+        window = self.reply_window()
+        if window is None:
             return False
-        limit = first_target if self.last_reply is None else next_target
+        since, limit = window
         low, high = EARLY_COVER_SHARE
         latest = since + math.floor(high * limit)
         earliest = max(self.t + MINUTE, since + self.rand(math.ceil(low * limit), math.floor(high * limit)))

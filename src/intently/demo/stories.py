@@ -217,11 +217,10 @@ class StorySim(TicketSim):
         owner = self.owner()
         if owner is None:
             return False
-        first_target, next_target = self.w.targets.get(self.priority or "", self.w.targets[self.w.default_priority])
-        since = self.created if self.last_reply is None else self.waiting
-        if since is None:
+        window = self.reply_window()
+        if window is None:
             return False
-        limit = first_target if self.last_reply is None else next_target
+        since, limit = window
         earliest = max(self.t + MINUTE, since + math.ceil(self.w.fraction * limit) + self.rand(5 * MINUTE, 50 * MINUTE))
         back = self.back(owner, self.t + 1)
         candidates: list[tuple[int, Agent]] = []

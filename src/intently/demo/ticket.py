@@ -125,6 +125,15 @@ class TicketSim:
         candidates = [a for a in pool if a.id not in skip and (t is None or self.w.available(a, t))]
         return self.rng.choice(candidates) if candidates else None
 
+    def reply_window(self) -> tuple[int, int] | None:
+        """(when the customer's wait began, the reply target in seconds), counted as the engine counts them;
+        None when no customer is waiting."""
+        first_target, next_target = self.w.targets.get(self.priority or "", self.w.targets[self.w.default_priority])
+        since = self.created if self.last_reply is None else self.waiting
+        if since is None:
+            return None
+        return since, first_target if self.last_reply is None else next_target
+
     def owner(self) -> Agent | None:
         return self.w.agents.get(self.assignee) if self.assignee is not None else None
 

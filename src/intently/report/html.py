@@ -70,6 +70,17 @@ def _share_tooltip(label: str, part: int, whole: int) -> str:
     return f"{label}: {part:,} of {whole:,} ({part / whole * 100:.1f}%)" if whole else f"{label}: {part:,}"
 
 
+def _part_and_rest(part: int, whole: int, named: tuple[str, str, str], rest: tuple[str, str], *, label: str) -> Markup:
+    """A 100% bar of a part (label, tooltip label, colour) and the rest of the whole (label, tooltip label)."""
+    return svg.share_bar(
+        [
+            svg.Bar(named[0], part, named[2], _share_tooltip(named[1], part, whole)),
+            svg.Bar(rest[0], whole - part, MUTED_COLOUR, _share_tooltip(rest[1], whole - part, whole)),
+        ],
+        label=label,
+    )
+
+
 def _charts(metrics: Metrics) -> dict[str, Markup]:
     weeks = metrics.weeks
     categories = [fmt_short_date(w.start) for w in weeks]
@@ -125,21 +136,11 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     )
 
     overall = metrics.drive_by_share
-    charts["drive_by_share"] = svg.share_bar(
-        [
-            svg.Bar(
-                "Drive-by",
-                overall.part,
-                VERDICT_COLOURS["drive_by"],
-                _share_tooltip("Drive-bys", overall.part, overall.whole),
-            ),
-            svg.Bar(
-                "Other contributor replies",
-                overall.whole - overall.part,
-                MUTED_COLOUR,
-                _share_tooltip("Taken, asked for or covering", overall.whole - overall.part, overall.whole),
-            ),
-        ],
+    charts["drive_by_share"] = _part_and_rest(
+        overall.part,
+        overall.whole,
+        ("Drive-by", "Drive-bys", VERDICT_COLOURS["drive_by"]),
+        ("Other contributor replies", "Taken, asked for or covering"),
         label=f"Drive-by share of contributor public replies: {fmt_share(overall)}",
     )
 
@@ -159,21 +160,11 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     )
 
     ack = metrics.pod_notes_acknowledged
-    charts["pod_ack"] = svg.share_bar(
-        [
-            svg.Bar(
-                "Acknowledged",
-                ack.part,
-                VERDICT_COLOURS["intentional"],
-                _share_tooltip("Acknowledged", ack.part, ack.whole),
-            ),
-            svg.Bar(
-                "Not acknowledged",
-                ack.whole - ack.part,
-                MUTED_COLOUR,
-                _share_tooltip("Not acknowledged", ack.whole - ack.part, ack.whole),
-            ),
-        ],
+    charts["pod_ack"] = _part_and_rest(
+        ack.part,
+        ack.whole,
+        ("Acknowledged", "Acknowledged", VERDICT_COLOURS["intentional"]),
+        ("Not acknowledged", "Not acknowledged"),
         label=f"Pod notes acknowledged by the assignee: {fmt_share(ack)}",
     )
 
