@@ -538,6 +538,13 @@ def policy_compare(
         out.print(table)
 
 
+# Live Zendesk commands have modules of their own.
+from intently import cli_serve, cli_sync  # noqa: E402
+
+cli_sync.register(app)
+cli_serve.register(app)
+
+
 def main() -> None:
     """Entry point: user-fixable failures print a clear message and exit 1; usage errors exit 2 (click)."""
     # A run streams millions of small, acyclic objects (events, judgements): reference counting frees

@@ -390,6 +390,13 @@ class Store:
                 return False
         return True
 
+    def forget_write_back(self, ticket_id: Id, comment_id: Id) -> None:
+        """Release a claim made by :meth:`record_write_back` when the note could not be written after all."""
+        table = schema.write_backs
+        keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).filter_by(**keys))
+
     # --- policy and service users ---------------------------------------------------------------
 
     def add_service_user(self, user_id: Id) -> None:
@@ -457,6 +464,12 @@ class Batch:
         rows = [_judgement_row(judgement, policy) for judgement in result.judgements]
         if rows:
             _insert_many(self.conn, table, rows)
+
+    def delete_ticket(self, ticket_id: Id) -> None:
+        """Remove a ticket and its judgements (a ticket deleted in the helpdesk)."""
+        key = encode_id(ticket_id)
+        self.conn.execute(delete(schema.judgements).where(schema.judgements.c.ticket_id == key))
+        self.conn.execute(delete(schema.tickets).where(schema.tickets.c.id == key))
 
     def set_state(self, key: str, value: str) -> None:
         table = schema.sync_state

@@ -1,0 +1,216 @@
+"""The ``intently serve`` command (Zendesk webhooks in, a token-protected API out) and ``intently token``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intently.errors import IntentlyError
+
+SECRET_VAR = "ZENDESK_WEBHOOK_SECRET"
+
+token_app = typer.Typer(
+    help="API tokens for intently serve's /api (shown once; only a hash is stored).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+# Defined here rather than imported: cli.py imports this module while it is still being loaded.
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store: a SQLAlchemy URL or a file path (default: ./intently.db, or $INTENTLY_DB)",
+        show_default=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Policy override merged over the default (default: $INTENTLY_CONFIG, else ./intently.yaml if present)",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `intently` app."""
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (keep loopback behind a proxy)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on")] = 8000,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    url: Annotated[str | None, typer.Option("--url", help="Your Zendesk's URL, e.g. https://support.acme.com")] = None,
+    subdomain: Annotated[
+        str | None, typer.Option("--subdomain", help="Your Zendesk subdomain: acme for https://acme.zendesk.com")
+    ] = None,
+    write_back: Annotated[
+        bool,
+        typer.Option("--write-back", help="Add an internal note and a tag to tickets with a new drive-by"),
+    ] = False,
+    write_back_tag: Annotated[
+        str, typer.Option("--write-back-tag", help="The tag write-back adds")
+    ] = "intently_drive_by",
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error")] = "info",
+) -> None:
+    """Serve Zendesk webhooks and the API: each webhook is queued, its ticket fetched, judged and stored.
+
+    Secrets come from the environment only: ZENDESK_WEBHOOK_SECRET (the webhook's signing secret, required).
+
+    Zendesk credentials: ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN.
+
+    Logs are JSON lines on stderr. Put a TLS reverse proxy in front; it listens on 127.0.0.1 by default.
+    """
+    import logging
+
+    import uvicorn
+
+    from intently.cli import _policy, _store, err, out
+    from intently.sources.zendesk_api import ZendeskClient, ZendeskError
+    from intently.web import create_app
+    from intently.web.logs import configure_logging
+
+    if (subdomain is None) == (url is None):
+        raise typer.BadParameter("give exactly one of --subdomain NAME and --url URL", param_hint="--subdomain/--url")
+    level = getattr(logging, log_level.upper(), None)
+    if log_level.lower() not in ("debug", "info", "warning", "error") or not isinstance(level, int):
+        raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    tag = write_back_tag.strip()
+    if not tag or any(ch.isspace() for ch in tag) or len(tag) > 80:
+        raise typer.BadParameter("a Zendesk tag: one word, at most 80 characters", param_hint="--write-back-tag")
+    secret = os.environ.get(SECRET_VAR, "").strip()
+    if not secret:
+        raise IntentlyError(
+            f"{SECRET_VAR} is not set: copy the signing secret of your Zendesk webhook (Admin Center → Apps and "
+            "integrations → Webhooks → your webhook → Signing secret → Reveal secret) into it. "
+            "Without it no webhook could be verified, so intently serve does not start."
+        )
+    store = _store(db)
+    policy = _policy(config, store)
+
+    def client() -> ZendeskClient:
+        return ZendeskClient.from_env(subdomain=subdomain, url=url, max_retries=3, timeout=20.0)
+
+    with client() as probe:  # credentials present and valid before we listen
+        known = store.state("zendesk.url")
+        if known and known != probe.base_url:
+            raise IntentlyError(
+                f"this store holds tickets synced from {known}, not {probe.base_url}: use another --db for another "
+                "account"
+            )
+        try:
+            me = probe.me()
+        except ZendeskError as exc:
+            if exc.status in (401, 403) or write_back:
+                raise IntentlyError(f"cannot use the Zendesk API: {exc}") from None
+            err.print(f"[yellow]warning:[/] Zendesk did not answer users/me ({exc}); webhooks are queued meanwhile")
+            me = {}
+    if write_back and me.get("role") not in (None, "agent", "admin"):
+        raise IntentlyError(
+            f"--write-back needs an agent or admin API user; {me.get('email') or 'this user'} is {me.get('role')!r}"
+        )
+    configure_logging(level)
+    app = create_app(store, policy, client, write_back=write_back, webhook_secret=secret, write_back_tag=tag)
+    who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
+    out.print(
+        f"intently serve on http://{_hostport(host, port)}: POST /webhooks/zendesk, /api (bearer token), /healthz; "
+        f"Zendesk {probe.base_url}{who}; policy {policy.name} {policy.version}; "
+        f"write-back {'on, tag ' + tag if write_back else 'off'}"
+    )
+    if not _is_loopback(host):
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: intently serves plain HTTP; put it behind a TLS reverse proxy"
+        )
+    # The worker's threads (fetching, judging, storing) share the interpreter with the event loop that answers
+    # webhooks: switching threads every millisecond rather than every 5 keeps answers fast while it works.
+    sys.setswitchinterval(0.001)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what the token is for, e.g. sidebar")],
+    role: Annotated[
+        str, typer.Option("--role", help="viewer (read judgements, check replies) or admin (also refresh tickets)")
+    ] = "viewer",
+    db: DbOption = None,
+) -> None:
+    """Create an API token. It is printed once, on stdout; only its hash is stored."""
+    from intently.cli import _store, err
+
+    if role not in ("viewer", "admin"):
+        raise typer.BadParameter("use viewer or admin", param_hint="--role")
+    store = _store(db)
+    token = store.create_token(name, role)
+    sys.stdout.write(token + "\n")
+    sys.stdout.flush()
+    err.print(f"Token {name!r} ({role}) created. It is shown only this once: keep it in a secret store.")
+    err.print(f"Use it as: Authorization: Bearer <token>. Revoke it with: intently token revoke {name}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name")],
+    db: DbOption = None,
+) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    from intently.cli import _store, out
+
+    if not _store(db).revoke_token(name):
+        raise IntentlyError(f"no token named {name!r} (see intently token list)")
+    out.print(f"Token {name!r} revoked.", markup=False)
+
+
+@token_app.command("list")
+def token_list(db: DbOption = None) -> None:
+    """List API tokens: name, role and when each was created (never the tokens themselves)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from intently.cli import _store, out
+
+    tokens = _store(db).tokens()
+    if not tokens:
+        out.print("No API tokens. Create one with: intently token create NAME")
+        return
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+    table.add_column("name")
+    table.add_column("role")
+    table.add_column("created (UTC)")
+    for name, role, created in tokens:
+        table.add_row(escape(name), role, created.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)

@@ -1,0 +1,162 @@
+"""The ``intently sync`` commands: live helpdesk data into the store (``intently sync zendesk``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+sync_app = typer.Typer(
+    help="Bring a live helpdesk's tickets into the store and judge them.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+# Defined here rather than imported: cli.py imports this module while it is still being loaded.
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store: a SQLAlchemy URL or a file path (default: ./intently.db, or $INTENTLY_DB)",
+        show_default=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Policy override merged over the default (default: $INTENTLY_CONFIG, else ./intently.yaml if present)",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `intently` app."""
+    app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("zendesk")
+def zendesk(
+    subdomain: Annotated[
+        str | None, typer.Option("--subdomain", help="Your Zendesk subdomain: acme for https://acme.zendesk.com")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Your Zendesk's URL instead, e.g. https://support.acme.com")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="First sync only: tickets changed since this date (YYYY-MM-DD, UTC) or ISO time "
+            "(default: everything). Later runs continue where the last one stopped.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    save_raw: Annotated[
+        Path | None,
+        typer.Option("--save-raw", help="Also keep every API response here, as a Zendesk export directory"),
+    ] = None,
+) -> None:
+    """Sync tickets from Zendesk and judge them: the first run fetches everything (or since --since), later runs
+    only what changed. Stopped at any moment, it resumes where it stopped. Credentials come from the
+    environment only: ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN."""
+    from rich.markup import escape
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from intently.cli import _config_path, _policy, _print_tally, _store, _warn, err, out
+    from intently.sources.zendesk_api import ZendeskClient
+    from intently.sync import parse_since, sync_zendesk
+
+    if (subdomain is None) == (url is None):
+        raise typer.BadParameter("give exactly one of --subdomain NAME and --url URL", param_hint="--subdomain/--url")
+    try:
+        start = parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("[bold]{task.completed:,.0f}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+
+        def on_wait(message: str, seconds: float) -> None:
+            bar.console.print(f"[yellow]{escape(message)}[/]")
+
+        client = ZendeskClient.from_env(subdomain=subdomain, url=url, on_wait=on_wait)
+        store = _store(db, create=True)
+        policy = _policy(config, store)
+        if _config_path(config) is not None:
+            store.save_policy(policy)
+        tasks = {
+            "users": bar.add_task("People", total=None),
+            "page": bar.add_task("Export pages", total=None),
+            "ticket": bar.add_task("Tickets", total=None),
+            "audits": bar.add_task("Audits", total=None),
+        }
+
+        def progress(kind: str, n: int) -> None:
+            if kind in tasks:
+                bar.advance(tasks[kind], n)
+
+        where = _shown(store.url)
+        err.print(f"Syncing {client.base_url} into {where}")
+        try:
+            with client:
+                stats = sync_zendesk(client, store, policy, since=start, save_raw=save_raw, progress=progress)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("[yellow]interrupted[/]: nothing is lost; run the same command again to resume")
+            raise typer.Exit(130) from None
+    _warn(stats.warnings)
+    for note in stats.notes:
+        err.print(f"note: {escape(note)}")
+    if stats.start_time is not None and not stats.resumed:
+        began = "the beginning" if stats.start_time == 0 else _day(stats.start_time)
+        out.print(f"{'Backfill' if stats.backfill else 'First sync'} from {began} ({client.base_url})")
+    out.print(
+        f"Synced {_n(stats.tickets, 'ticket')} ({_n(stats.audits, 'audit')} on {_n(stats.pages, 'export page')}) "
+        f"and {_n(stats.users, 'person', 'people')} into {where} ({_n(stats.requests, 'API request')})"
+    )
+    extras = []
+    if stats.skipped:
+        extras.append(f"{stats.skipped:,} already synced by an interrupted run")
+    if stats.deleted:
+        extras.append(f"{stats.deleted:,} deleted in Zendesk")
+    if stats.rejudged is not None:
+        extras.append(f"every stored ticket judged again ({stats.rejudged:,} judgements: the policy or people changed)")
+    if extras:
+        out.print("  " + "; ".join(extras))
+    if stats.tally.tickets:
+        _print_tally(stats.tally)
+    elif not (stats.tickets or stats.deleted or stats.skipped):
+        out.print("  Nothing changed since the last sync.")
+    if save_raw is not None:
+        out.print(f"  Raw API responses kept in {save_raw} (a Zendesk export directory)")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+def _shown(url: str) -> str:
+    """A store URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the store"
+
+
+def _day(epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

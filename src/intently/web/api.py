@@ -1,0 +1,152 @@
+"""The ``/api`` endpoints (bearer token required): a ticket's judgements, and a reply checked before it is sent.
+
+- ``GET /api/tickets/{id}/judgements``: the stored judgements (``classify --format jsonl`` objects), with
+  the ticket's current assignee and preferred region;
+- ``POST /api/check-reply`` ``{"ticket_id", "agent_id", "public"}``: what this reply would be judged now,
+  and for a drive-by the intentional path (see :mod:`intently.web.advice`);
+- ``POST /api/tickets/{id}/refresh`` (admin token): fetch and judge a ticket again now.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from starlette.concurrency import run_in_threadpool
+
+from intently.model import Id
+from intently.web.advice import intentional_path, judge_reply, reply_time, ticket_now
+from intently.web.auth import Caller, admin, caller
+from intently.web.logs import emit
+from intently.web.payload import MAX_TICKET_ID
+
+router = APIRouter(prefix="/api")
+
+IntId = Annotated[StrictInt, Field(ge=1, le=MAX_TICKET_ID)]
+TextId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CheckReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: IntId | TextId
+    agent_id: IntId | TextId
+    public: StrictBool
+
+
+def parse_id(value: int | str, what: str) -> Id:
+    """An id from a path or a body: digits become an integer (Zendesk ids), anything else stays text."""
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        if not 0 < number <= MAX_TICKET_ID:
+            raise HTTPException(status_code=422, detail=f"{what} out of range")
+        return number
+    if not text or len(text) > 64 or not text.isprintable():
+        raise HTTPException(status_code=422, detail=f"not a {what}")
+    return text
+
+
+def _policy(request: Request) -> dict[str, str]:
+    services = request.app.state.intently.services
+    return {"name": services.policy.name, "version": services.policy.version, "fingerprint": services.fingerprint}
+
+
+@router.get("/tickets/{ticket_id}/judgements")
+async def ticket_judgements(
+    ticket_id: str, request: Request, who: Annotated[Caller, Depends(caller)]
+) -> dict[str, Any]:
+    wanted = parse_id(ticket_id, "ticket id")
+    services = request.app.state.intently.services
+
+    def read() -> dict[str, Any] | None:
+        history = services.store.history(wanted)
+        if history is None:
+            return None
+        directory, _ = services.directory()
+        now = ticket_now(history, directory.users, services.policy, reply_time(history, datetime.now(UTC)))
+        judgements = [j.to_export() for j in services.store.ticket_judgements(wanted)]
+        return {
+            "ticket_id": history.ticket.id,
+            "assignee_id": now.assignee_id,
+            "assignee": directory.name_of(now.assignee_id) if now.assignee_id is not None else None,
+            "preferred_region": now.preferred_region,
+            "policy": _policy(request),
+            "judged_under": services.store.judged_policy(),
+            "judgements": judgements,
+        }
+
+    answer = await run_in_threadpool(read)
+    if answer is None:
+        raise HTTPException(status_code=404, detail=f"ticket {wanted} is not in the store")
+    emit("api.judgements", ticket_id=wanted, token=who.name, judgements=len(answer["judgements"]))
+    return answer
+
+
+@router.post("/check-reply")
+async def check_reply(body: CheckReply, request: Request, who: Annotated[Caller, Depends(caller)]) -> dict[str, Any]:
+    ticket_id = parse_id(body.ticket_id, "ticket id")
+    agent_id = parse_id(body.agent_id, "agent id")
+    services = request.app.state.intently.services
+
+    def judge() -> dict[str, Any]:
+        history = services.store.history(ticket_id)
+        if history is None:
+            raise HTTPException(status_code=404, detail=f"ticket {ticket_id} is not in the store")
+        directory, _ = services.directory()
+        users = directory.users
+        agent = users.get(agent_id)
+        if agent is None:
+            raise HTTPException(status_code=404, detail=f"user {agent_id} is not in the store")
+        if not agent.is_agent:
+            detail = f"user {agent_id} is not an agent: only agent replies are judged"
+            raise HTTPException(status_code=422, detail=detail)
+        at = reply_time(history, datetime.now(UTC))
+        judged = judge_reply(history, users, services.policy, agent_id, body.public, at)
+        if judged is None:
+            raise HTTPException(status_code=422, detail=f"ticket {ticket_id} has no description yet: nothing to judge")
+        path = (
+            [step.to_dict() for step in intentional_path(history, users, services.policy, agent_id, at)]
+            if judged.verdict == "drive_by"
+            else []
+        )
+        return {
+            "ticket_id": ticket_id,
+            "agent_id": agent_id,
+            "public": body.public,
+            "verdict": judged.verdict,
+            "rule": judged.rule,
+            "reason": judged.reason,
+            "intentional_path": path,
+            "assignee_id": judged.assignee_id,
+            "out_of_region": judged.out_of_region,
+            "policy": _policy(request),
+        }
+
+    answer = await run_in_threadpool(judge)
+    emit("api.check_reply", ticket_id=ticket_id, token=who.name, status=answer["verdict"])
+    return answer
+
+
+@router.post("/tickets/{ticket_id}/refresh", status_code=202)
+async def refresh_ticket(ticket_id: str, request: Request, who: Annotated[Caller, Depends(admin)]) -> JSONResponse:
+    wanted = parse_id(ticket_id, "ticket id")
+    if not isinstance(wanted, int):
+        raise HTTPException(status_code=422, detail="Zendesk ticket ids are numbers")
+    web = request.app.state.intently
+    key = f"api:{uuid.uuid4().hex}"
+
+    def enqueue() -> bool:
+        with web.services.writing():
+            return bool(web.services.store.enqueue_delivery(key, wanted, "api.refresh", datetime.now(UTC)))
+
+    await run_in_threadpool(enqueue)
+    web.worker.wake()
+    emit("api.refresh", ticket_id=wanted, token=who.name, delivery_id=key, status="queued")
+    return JSONResponse({"status": "queued", "ticket_id": wanted}, status_code=202)

@@ -1,0 +1,55 @@
+"""One ticket, live: fetch it and all its audits, judge it, store history and judgements together,
+and (with write-back) annotate its new drive-bys. A ticket deleted in Zendesk is removed from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
+
+from intently.engine import judge_ticket
+from intently.model import Id
+from intently.sources.zendesk_records import HistoryBuilder
+from intently.web.logs import emit
+from intently.web.services import Services
+from intently.web.write_back import write_backs
+
+if TYPE_CHECKING:
+    from intently.sources.zendesk_api import ZendeskClient
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    judgements: int
+    drive_bys: int
+    written: int = 0
+    waiting: int = 0
+    deleted: bool = False
+
+
+def process_ticket(services: Services, ticket_id: Id) -> Processed:
+    from intently.sources.zendesk_api import NotFoundError, fetch_history
+
+    client = services.client()
+    if services.settings.write_back:
+        services.ensure_service_user()
+    directory, titles = services.directory()
+    builder = HistoryBuilder(directory, titles)
+    try:
+        record = client.ticket(ticket_id)
+        history = fetch_history(cast("ZendeskClient", client), builder, ticket_id, ticket_record=record)
+    except NotFoundError:  # deleted (or merged away): as the sync does, the store forgets it
+        with services.writing(), services.store.batch() as batch:
+            batch.delete_ticket(ticket_id)
+        return Processed(0, 0, deleted=True)
+    if builder.missing:
+        emit("ticket.unknown_users", ticket_id=ticket_id, reason=f"{len(builder.missing)} author(s) not in the store")
+    result = judge_ticket(history, directory.users, services.policy)
+    with services.writing(), services.store.batch() as batch:
+        batch.put_histories([history])
+        batch.put_judgements(result, services.fingerprint)
+    drive_bys = sum(1 for j in result.judgements if j.verdict == "drive_by")
+    if not services.settings.write_back or not drive_bys:
+        return Processed(len(result.judgements), drive_bys)
+    outcome = write_backs(services, client, history, record, result.judgements, datetime.now(UTC))
+    return Processed(len(result.judgements), drive_bys, outcome.written, outcome.waiting)

@@ -1,0 +1,146 @@
+"""``POST /webhooks/zendesk``: verify a delivery, queue it, answer at once.
+
+Answers (Zendesk counts any 2xx as delivered and retries or trips its circuit breaker on errors):
+
+=====  ==============================================================================================
+202    ``{"status": "queued"}``: a genuine delivery about a ticket, stored in the queue
+200    ``{"status": "duplicate"}``: this delivery was seen before (same invocation id, or same signature);
+       nothing changes. A 2xx so that Zendesk's own retries of an acknowledged delivery stop.
+200    ``{"status": "ignored"}``: a genuine delivery of an event type intently does not act on
+400    malformed JSON, or no ticket id in a delivery that should carry one
+401    no signature, a bad signature, or a timestamp more than 5 minutes away from now (either way)
+413    a body over 1 MB (checked on Content-Length before reading, and while reading)
+503    the queue could not be written (Zendesk will retry)
+=====  ==============================================================================================
+
+Nothing is stored unless the delivery is queued. The answer never waits for Zendesk: the worker fetches
+and judges the ticket in the background.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from intently.web.logs import elapsed_ms, emit, error_text
+from intently.web.payload import BadPayload, parse_delivery
+from intently.web.signature import INVOCATION_HEADER, MAX_SKEW, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+
+router = APIRouter()
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class TooLarge(Exception):
+    pass
+
+
+class SeenSignatures:
+    """Signatures of deliveries already handled, for the 5-minute window in which they could be replayed
+    (a replay with a different invocation id header is still the same signed delivery)."""
+
+    def __init__(self, window_s: float = 2 * MAX_SKEW.total_seconds() + 60, limit: int = 200_000) -> None:
+        self.window = window_s
+        self.limit = limit
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def __contains__(self, signature: str) -> bool:
+        self._prune()
+        return signature in self._seen
+
+    def add(self, signature: str) -> None:
+        self._seen[signature] = time.monotonic()
+        self._seen.move_to_end(signature)
+        self._prune()
+
+    def _prune(self) -> None:
+        oldest = time.monotonic() - self.window
+        while self._seen:
+            _, at = next(iter(self._seen.items()))
+            if at >= oldest and len(self._seen) <= self.limit:
+                break
+            self._seen.popitem(last=False)
+
+
+def delivery_key(invocation_id: str | None, signature: str) -> str:
+    """The replay key: Zendesk's invocation id when sent (hashed if it is not a plain token), else the signature."""
+    if invocation_id:
+        text = invocation_id.strip()
+        if _SAFE_KEY.match(text):
+            return f"zendesk:{text}"
+        return "zendesk:sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:48]
+    return f"sig:{signature.strip()}"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes: by Content-Length first, then while streaming."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            if int(length) > limit:
+                raise TooLarge
+        except ValueError:
+            pass
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge
+    return bytes(body)
+
+
+def _answer(status_code: int, status: str, started: float, level: int = logging.INFO, **fields: Any) -> JSONResponse:
+    emit("webhook.received", level, http_status=status_code, status=status, duration_ms=elapsed_ms(started), **fields)
+    body: dict[str, Any] = {"status": status}
+    if fields.get("reason"):
+        body["reason"] = fields["reason"]
+    return JSONResponse(body, status_code=status_code)
+
+
+@router.post("/webhooks/zendesk", include_in_schema=False)
+async def zendesk_webhook(request: Request) -> JSONResponse:
+    started = time.perf_counter()
+    web = request.app.state.intently
+    try:
+        body = await read_body(request, web.services.settings.max_body)
+    except TooLarge:
+        return _answer(413, "rejected", started, logging.WARNING, reason="body over 1 MB")
+    signature = request.headers.get(SIGNATURE_HEADER)
+    check = verify(web.secret, signature, request.headers.get(TIMESTAMP_HEADER), body, datetime.now(UTC))
+    if not check.ok:
+        return _answer(401, "rejected", started, logging.WARNING, reason=check.reason)
+    assert signature is not None
+    if signature in web.seen:
+        return _answer(200, "duplicate", started)
+    try:
+        parsed = parse_delivery(body)
+    except BadPayload as exc:
+        return _answer(400, "rejected", started, logging.WARNING, reason=str(exc))
+    if parsed.ticket_id is None:
+        web.seen.add(signature)
+        return _answer(200, "ignored", started, event_type=parsed.event_type, reason=parsed.ignored)
+    key = delivery_key(request.headers.get(INVOCATION_HEADER), signature)
+    services = web.services
+
+    def enqueue() -> bool:
+        with services.writing():
+            return services.store.enqueue_delivery(key, parsed.ticket_id, parsed.event_type, datetime.now(UTC))
+
+    try:
+        queued = await run_in_threadpool(enqueue)
+    except Exception as exc:
+        return _answer(503, "error", started, logging.ERROR, reason="the queue is unavailable", error=error_text(exc))
+    web.seen.add(signature)
+    fields: dict[str, Any] = {"ticket_id": parsed.ticket_id, "delivery_id": key, "event_type": parsed.event_type}
+    if not queued:
+        return _answer(200, "duplicate", started, **fields)
+    web.worker.wake()
+    return _answer(202, "queued", started, **fields)

@@ -1,0 +1,283 @@
+"""``intently serve``'s token-protected API: tokens from the CLI, judgements, and replies checked before sending."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from intently.policy import Policy, load_policy, policy_from_mapping
+from intently.store import Store
+from intently.store import schema as tables
+from intently.web import create_app
+from tests.fake_zendesk import PREFERRED_FIELD_ID, FakeZendesk, ZendeskDataset
+from tests.test_webhooks import Served, loaded_store
+
+ANA, MARIA, CUSTOMER = 101, 103, 5001
+
+
+def intently(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, timeout=120, env=dict(os.environ)
+    )
+
+
+@pytest.fixture
+def account() -> tuple[FakeZendesk, int]:
+    """A small account (not served: the API reads only the store) with one fresh ticket: assigned to Ana, who
+    answered the customer."""
+    zd = FakeZendesk(ZendeskDataset.generate(tickets=3))
+    ticket_id = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
+    zd.add_comment(ticket_id, ANA, "Looking into it.", public=True)
+    return zd, ticket_id
+
+
+@pytest.fixture
+def store(store_url: str, account: tuple[FakeZendesk, int], tmp_path: Path) -> Iterator[Store]:
+    store = loaded_store(store_url, account[0], tmp_path, load_policy())
+    yield store
+    store.close()
+
+
+def _unused_client() -> Any:
+    raise AssertionError("the API never calls Zendesk")
+
+
+@contextmanager
+def api(store: Store, policy: Policy | None = None) -> Iterator[httpx.Client]:
+    """The app served over a real socket (no worker: the API reads the store only)."""
+    app = create_app(
+        store, policy or load_policy(), _unused_client, write_back=False, webhook_secret="s", run_worker=False
+    )
+    with Served(app) as served, httpx.Client(base_url=served.url, timeout=10) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- tokens -----------------------------------------------------------------------------------------------
+
+
+def test_tokens_are_shown_once_and_only_their_hash_is_stored(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    made = intently("token", "create", "sidebar", "--db", store.url)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("itk_") and made.stdout == token + "\n"
+    assert "shown only this once" in made.stderr and token not in made.stderr
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(tables.api_tokens)).all()
+    assert [(r.name, r.role, r.token_hash) for r in rows] == [
+        ("sidebar", "viewer", hashlib.sha256(token.encode()).hexdigest())
+    ]
+    assert all(token not in str(value) for row in rows for value in row)
+    if store.engine.dialect.name == "sqlite":
+        # Not one byte of the token in the database files. (Closing our connections first: closing another
+        # descriptor of a file SQLite has open in this process would drop its locks.)
+        store.engine.dispose()
+        path = Path(store.url.removeprefix("sqlite:///"))
+        files = [path, Path(f"{path}-wal")]
+        assert all(token.encode() not in f.read_bytes() for f in files if f.exists())
+
+    assert intently("token", "create", "sidebar", "--db", store.url).returncode == 1
+    admin = intently("token", "create", "ops", "--role", "admin", "--db", store.url)
+    assert admin.returncode == 0
+    assert intently("token", "create", "x", "--role", "root", "--db", store.url).returncode == 2
+    listed = intently("token", "list", "--db", store.url)
+    assert listed.returncode == 0 and "sidebar" in listed.stdout and "viewer" in listed.stdout
+    assert "ops" in listed.stdout and "admin" in listed.stdout and token not in listed.stdout
+
+    ticket_id = account[1]
+    with api(store) as client:
+        assert client.get(f"/api/tickets/{ticket_id}/judgements", headers=bearer(token)).status_code == 200
+        revoked = intently("token", "revoke", "sidebar", "--db", store.url)
+        assert revoked.returncode == 0 and "revoked" in revoked.stdout
+        assert client.get(f"/api/tickets/{ticket_id}/judgements", headers=bearer(token)).status_code == 401
+    assert intently("token", "revoke", "sidebar", "--db", store.url).returncode == 1
+    assert "sidebar" not in intently("token", "list", "--db", store.url).stdout
+
+
+def test_every_api_endpoint_needs_a_valid_bearer_token(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    body = {"ticket_id": ticket_id, "agent_id": MARIA, "public": True}
+    with api(store) as client:
+        for headers in ({}, bearer("itk_wrong"), {"Authorization": f"Basic {token}"}, {"Authorization": "Bearer"}):
+            for method, path, payload in (
+                ("GET", f"/api/tickets/{ticket_id}/judgements", None),
+                ("POST", "/api/check-reply", body),
+                ("POST", f"/api/tickets/{ticket_id}/refresh", None),
+            ):
+                answer = client.request(method, path, json=payload, headers=headers)
+                assert answer.status_code == 401, (headers, path)
+                assert answer.headers["www-authenticate"] == "Bearer"
+        assert client.post("/api/check-reply", json=body, headers=bearer(token)).status_code == 200
+        # A viewer may read and check; refreshing a ticket takes an admin token.
+        assert client.post(f"/api/tickets/{ticket_id}/refresh", headers=bearer(token)).status_code == 403
+        admin = store.create_token("a", "admin")
+        assert client.post(f"/api/tickets/{ticket_id}/refresh", headers=bearer(admin)).status_code == 202
+        health = client.get("/healthz")
+    assert store.delivery_counts() == {"pending": 1}
+    assert health.status_code == 200
+    assert set(health.json()) == {"status", "version", "worker", "webhooks", "write_back", "queue"}
+
+
+# --- judgements -------------------------------------------------------------------------------------------
+
+
+def test_a_tickets_judgements_with_its_assignee_and_preferred_region(
+    store: Store, account: tuple[FakeZendesk, int]
+) -> None:
+    records = account[0].dataset.tickets
+    ticket_id = next(
+        h.ticket.id
+        for h in store.histories()
+        if len(store.ticket_judgements(h.ticket.id)) > 1 and _preferred(records[h.ticket.id]) is not None
+    )
+    history = store.history(ticket_id)
+    assert history is not None
+    token = store.create_token("t", "viewer")
+    with api(store) as client:
+        answer = client.get(f"/api/tickets/{ticket_id}/judgements", headers=bearer(token))
+        missing = client.get("/api/tickets/999999/judgements", headers=bearer(token))
+        text_id = client.get("/api/tickets/not-a-ticket/judgements", headers=bearer(token))
+        huge = client.get(f"/api/tickets/{10**30}/judgements", headers=bearer(token))
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["judgements"] == [j.to_export() for j in store.ticket_judgements(ticket_id)]
+    assert data["judgements"] and data["ticket_id"] == ticket_id
+    assert data["assignee_id"] == history.ticket.assignee_id
+    assert data["preferred_region"] == load_policy().region_of_value(_preferred(records[ticket_id]))
+    assert data["preferred_region"] in ("EMEA", "AMER", "APAC")
+    assert data["policy"]["name"] == "intently-default"
+    assert missing.status_code == 404 and text_id.status_code == 404 and huge.status_code == 422
+
+
+def _preferred(record: dict[str, Any]) -> Any:
+    return next(f["value"] for f in record["custom_fields"] if f["id"] == PREFERRED_FIELD_ID)
+
+
+def test_judgements_name_the_current_assignee(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    with api(store) as client:
+        data = client.get(f"/api/tickets/{ticket_id}/judgements", headers=bearer(token)).json()
+    assert data["assignee_id"] == ANA and data["assignee"] == "Ana Lee"
+    assert [(j["author_id"], j["verdict"]) for j in data["judgements"]] == [(ANA, "assignee")]
+
+
+# --- check-reply ------------------------------------------------------------------------------------------
+
+
+def test_check_reply_for_a_contributor_about_to_drive_by(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    before = [j.to_export() for j in store.judgements()]
+    with api(store) as client:
+        answer = client.post(
+            "/api/check-reply", json={"ticket_id": ticket_id, "agent_id": MARIA, "public": True}, headers=bearer(token)
+        )
+        note = client.post(
+            "/api/check-reply", json={"ticket_id": ticket_id, "agent_id": MARIA, "public": False}, headers=bearer(token)
+        )
+        owner = client.post(
+            "/api/check-reply",
+            json={"ticket_id": str(ticket_id), "agent_id": ANA, "public": True},
+            headers=bearer(token),
+        )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert (data["verdict"], data["rule"]) == ("drive_by", "unsolicited_reply")
+    assert "Maria Santos" in data["reason"] and "Ana Lee" in data["reason"]
+    path = {step["action"]: step for step in data["intentional_path"]}
+    assert list(path) == ["internal_note", "ask_assignee", "request_handover"]
+    assert (path["internal_note"]["verdict"], path["internal_note"]["rule"]) == ("intentional", "internal_note")
+    assert (path["ask_assignee"]["verdict"], path["ask_assignee"]["rule"]) == ("intentional", "solicited")
+    assert "needs_collaboration" in path["ask_assignee"]["description"]
+    assert (path["request_handover"]["verdict"], path["request_handover"]["rule"]) == ("ownership_change", "ownership")
+    assert all(step["verdict"] in ("intentional", "ownership_change") for step in data["intentional_path"])
+
+    assert note.json()["verdict"] == "intentional" and note.json()["intentional_path"] == []
+    assert owner.status_code == 200
+    assert (owner.json()["verdict"], owner.json()["rule"], owner.json()["intentional_path"]) == (
+        "assignee",
+        "assignee",
+        [],
+    )
+    assert [j.to_export() for j in store.judgements()] == before  # a check changes nothing
+
+
+def test_the_intentional_path_follows_the_policy(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    policy = policy_from_mapping(
+        {
+            "rules": {
+                "ownership": {"enabled": False},
+                "solicited": {"tags": ["pod_help"], "followers": False, "ccs": False},
+            }
+        }
+    )
+    with api(store, policy) as client:
+        data = client.post(
+            "/api/check-reply", json={"ticket_id": ticket_id, "agent_id": MARIA, "public": True}, headers=bearer(token)
+        ).json()
+    assert data["verdict"] == "drive_by"
+    path = {step["action"]: step for step in data["intentional_path"]}
+    assert list(path) == ["internal_note", "ask_assignee"]  # no ownership rule: a handover is no way out
+    assert "pod_help" in path["ask_assignee"]["description"]
+
+
+def test_bad_requests_get_4xx_never_500(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    good = {"ticket_id": ticket_id, "agent_id": MARIA, "public": True}
+    hostile: list[tuple[Any, int]] = [
+        ({}, 422),
+        ([], 422),
+        ("a string", 422),
+        (None, 422),
+        ({**good, "ticket_id": 10**30}, 422),
+        ({**good, "ticket_id": -5}, 422),
+        ({**good, "ticket_id": 0}, 422),
+        ({**good, "ticket_id": 1.5}, 422),
+        ({**good, "ticket_id": True}, 422),
+        ({**good, "ticket_id": {"$gt": 1}}, 422),
+        ({**good, "ticket_id": [ticket_id]}, 422),
+        ({**good, "ticket_id": "x" * 10_000}, 422),
+        ({**good, "ticket_id": "99999999999999999999999"}, 422),
+        ({**good, "ticket_id": "no-such-ticket"}, 404),
+        ({**good, "ticket_id": 424242}, 404),
+        ({**good, "agent_id": 424242}, 404),
+        ({**good, "agent_id": CUSTOMER}, 422),
+        ({**good, "agent_id": None}, 422),
+        ({**good, "public": "yes"}, 422),
+        ({**good, "public": 1}, 422),
+        ({"ticket_id": ticket_id, "agent_id": MARIA}, 422),
+        ({**good, "extra": {"deeply": [{"nested": ["junk"] * 50}]}}, 422),
+        ({"a": {"b": {"c": {"d": {"e": {"f": [[[[[[]]]]]]}}}}}}, 422),
+    ]
+    with api(store) as client:
+        for body, status in hostile:
+            answer = client.post("/api/check-reply", json=body, headers=bearer(token))
+            assert answer.status_code == status, (body if len(str(body)) < 200 else "long", answer.text[:300])
+            assert "x" * 1000 not in answer.text  # the input is not echoed back
+        for raw in (b"{", b"\xff\xfe", b'{"ticket_id": 1, "agent_id": 2, "public": tru}', b"[" * 5000):
+            answer = client.post(
+                "/api/check-reply", content=raw, headers={**bearer(token), "Content-Type": "application/json"}
+            )
+            assert 400 <= answer.status_code < 500, (raw[:20], answer.status_code)
+        for path in ("/api/tickets/%00/judgements", "/api/tickets/%20/judgements", "/api/tickets/-1/judgements"):
+            assert 400 <= client.get(path, headers=bearer(token)).status_code < 500, path
+        assert client.get("/api/nope", headers=bearer(token)).status_code == 404
+        assert client.get("/api/openapi.json").status_code in (401, 404) and client.get("/docs").status_code == 404
