@@ -154,7 +154,10 @@ def test_a_tickets_judgements_with_its_assignee_and_preferred_region(
         huge = client.get(f"/api/tickets/{10**30}/judgements", headers=bearer(token))
     assert answer.status_code == 200
     data = answer.json()
-    assert data["judgements"] == [j.to_export() for j in store.ticket_judgements(ticket_id)]
+    users = store.directory().users
+    assert data["judgements"] == [
+        {**j.to_export(), "author": users[j.author_id].name} for j in store.ticket_judgements(ticket_id)
+    ]
     assert data["judgements"] and data["ticket_id"] == ticket_id
     assert data["assignee_id"] == history.ticket.assignee_id
     assert data["preferred_region"] == load_policy().region_of_value(_preferred(records[ticket_id]))

@@ -538,11 +538,13 @@ def policy_compare(
         out.print(table)
 
 
-# Live Zendesk commands have modules of their own.
-from intently import cli_serve, cli_sync  # noqa: E402
+# Live Zendesk, accounts and the Zendesk app have modules of their own.
+from intently import cli_serve, cli_sync, cli_users, cli_zendesk_app  # noqa: E402
 
 cli_sync.register(app)
 cli_serve.register(app)
+cli_users.register(app)
+cli_zendesk_app.register(app)
 
 
 def main() -> None:

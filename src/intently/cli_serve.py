@@ -64,6 +64,14 @@ def serve(
         str, typer.Option("--write-back-tag", help="The tag write-back adds")
     ] = "intently_drive_by",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error")] = "info",
+    secure_cookies: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure-cookies/--no-secure-cookies",
+            help="Dashboard session cookies Secure always / never (default: Secure unless plain http to localhost)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve Zendesk webhooks and the API: each webhook is queued, its ticket fetched, judged and stored.
 
@@ -122,10 +130,19 @@ def serve(
             f"--write-back needs an agent or admin API user; {me.get('email') or 'this user'} is {me.get('role')!r}"
         )
     configure_logging(level)
-    app = create_app(store, policy, client, write_back=write_back, webhook_secret=secret, write_back_tag=tag)
+    app = create_app(
+        store,
+        policy,
+        client,
+        write_back=write_back,
+        webhook_secret=secret,
+        write_back_tag=tag,
+        secure_cookies=secure_cookies,
+    )
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
     out.print(
-        f"intently serve on http://{_hostport(host, port)}: POST /webhooks/zendesk, /api (bearer token), /healthz; "
+        f"intently serve on http://{_hostport(host, port)}: the dashboard (log in: intently user add), "
+        "POST /webhooks/zendesk, /api (bearer token), /healthz; "
         f"Zendesk {probe.base_url}{who}; policy {policy.name} {policy.version}; "
         f"write-back {'on, tag ' + tag if write_back else 'off'}"
     )
@@ -167,6 +184,10 @@ def token_create(
     role: Annotated[
         str, typer.Option("--role", help="viewer (read judgements, check replies) or admin (also refresh tickets)")
     ] = "viewer",
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="The web account (intently user add) it belongs to: it then carries its role"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create an API token. It is printed once, on stdout; only its hash is stored."""
@@ -175,9 +196,11 @@ def token_create(
     if role not in ("viewer", "admin"):
         raise typer.BadParameter("use viewer or admin", param_hint="--role")
     store = _store(db)
-    token = store.create_token(name, role)
+    token = store.create_token(name, role, user)
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
+    if user is not None:
+        role = f"user {user}'s role"
     err.print(f"Token {name!r} ({role}) created. It is shown only this once: keep it in a secret store.")
     err.print(f"Use it as: Authorization: Bearer <token>. Revoke it with: intently token revoke {name}")
 

@@ -28,6 +28,8 @@ class Series:
     label: str
     colour: str
     values: Sequence[int]
+    hrefs: Sequence[str | None] | None = None
+    """Optional links, one per category: each non-empty segment becomes an ``<a href>`` (a deep link)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Bar:
     tooltip: str
     value_text: str | None = None
     """What to print at the end of the bar; the value itself when ``None``."""
+    href: str | None = None
+    """Optional link: the bar becomes an ``<a href>`` (a deep link to what it counts)."""
 
 
 def _e(text: object) -> str:
@@ -62,6 +66,11 @@ def _svg(width: float, height: float, label: str, body: list[str]) -> Markup:
 
 def _title(text: str) -> str:
     return f"<title>{_e(text)}</title>"
+
+
+def _linked(href: str | None, element: str) -> str:
+    """``element`` inside an SVG ``<a href>`` when there is a link, else as is."""
+    return element if not href else f'<a href="{_e(href)}">{element}</a>'
 
 
 def nice_ceiling(value: float) -> float:
@@ -180,8 +189,11 @@ def stacked_columns(
             h = value / top * plot_h
             y -= h
             body.append(
-                f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar)}" height="{_n(h)}" fill="{_e(s.colour)}">'
-                f"{_title(f'{tooltips[index]} · {s.label}: {value:,} of {totals[index]:,}')}</rect>"
+                _linked(
+                    s.hrefs[index] if s.hrefs is not None else None,
+                    f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar)}" height="{_n(h)}" fill="{_e(s.colour)}">'
+                    f"{_title(f'{tooltips[index]} · {s.label}: {value:,} of {totals[index]:,}')}</rect>",
+                )
             )
         body.append("</g>")
     base = top_pad + plot_h
@@ -274,6 +286,8 @@ def horizontal_bars(
         y = 4 + index * row
         w = b.value / top * plot_w
         text = _clip(b.label, limit)
+        if b.href:
+            body.append(f'<a href="{_e(b.href)}">')
         body.append(f"<g>{_title(b.tooltip)}")
         body.append(
             f'<text x="{_n(label_width - 10)}" y="{_n(y + row / 2 + 4)}" font-size="12.5" fill="{TEXT}" '
@@ -294,6 +308,8 @@ def horizontal_bars(
             f'fill="{TEXT}">{_e(value_text)}</text>'
         )
         body.append("</g>")
+        if b.href:
+            body.append("</a>")
     return _svg(width, height, label, body)
 
 
@@ -312,8 +328,11 @@ def share_bar(parts: Sequence[Bar], *, label: str, width: float = 880, bar_heigh
             continue
         w = p.value / total * width
         body.append(
-            f'<rect x="{_n(x)}" y="0" width="{_n(w)}" height="{_n(bar_height)}" fill="{_e(p.colour)}">'
-            f"{_title(p.tooltip)}</rect>"
+            _linked(
+                p.href,
+                f'<rect x="{_n(x)}" y="0" width="{_n(w)}" height="{_n(bar_height)}" fill="{_e(p.colour)}">'
+                f"{_title(p.tooltip)}</rect>",
+            )
         )
         x += w
     items = [

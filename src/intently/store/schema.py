@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0003"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -115,7 +115,9 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_name", String(128)),
 )
+"""A token with a ``user_name`` belongs to that web account and carries its role (not ``role``)."""
 
 webhook_deliveries = Table(
     "webhook_deliveries",
@@ -139,3 +141,27 @@ write_backs = Table(
     Column("comment_id", String(64), primary_key=True),
     Column("written_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- the dashboard: local accounts and their sessions -----------------------------------------------
+
+web_accounts = Table(
+    "web_accounts",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Dashboard logins (``intently user add``): argon2id password hashes, never the passwords."""
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("account", String(128), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_sessions_account", "account"),
+)
+"""Server-side sessions: the cookie holds a random id, the table only its SHA-256 and the CSRF token."""

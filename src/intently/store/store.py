@@ -283,8 +283,9 @@ class Store:
 
     # --- API tokens -----------------------------------------------------------------------------
 
-    def create_token(self, name: str, role: str = "admin") -> str:
-        """A new API token for ``name``; only its hash is stored, so it is shown once."""
+    def create_token(self, name: str, role: str = "admin", user: str | None = None) -> str:
+        """A new API token for ``name``; only its hash is stored, so it is shown once. A token made for a web
+        account (``user``) carries that account's role, whatever ``role`` says, and ends with the account."""
         if not name.strip():
             raise IntentlyError("a token needs a name")
         if role not in ("viewer", "admin"):
@@ -294,8 +295,17 @@ class Store:
         with self.engine.begin() as conn:
             if conn.execute(select(table.c.name).where(table.c.name == name)).first():
                 raise IntentlyError(f"a token named {name!r} exists: revoke it first, or pick another name")
+            if user is not None:
+                account = conn.execute(
+                    select(schema.web_accounts.c.role).where(schema.web_accounts.c.name == user)
+                ).first()
+                if account is None:
+                    raise IntentlyError(f"no user named {user!r} (see intently user list)")
+                role = account.role
             conn.execute(
-                insert(table).values(name=name, token_hash=_token_hash(token), role=role, created_at=datetime.now(UTC))
+                insert(table).values(
+                    name=name, token_hash=_token_hash(token), role=role, created_at=datetime.now(UTC), user_name=user
+                )
             )
         return token
 
@@ -309,11 +319,18 @@ class Store:
         if not token:
             return None
         table = schema.api_tokens
+        accounts = schema.web_accounts
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(table.c.name, table.c.role).where(table.c.token_hash == _token_hash(token))
+                select(table.c.name, table.c.role, table.c.user_name, accounts.c.role.label("user_role"))
+                .select_from(table.outerjoin(accounts, accounts.c.name == table.c.user_name))
+                .where(table.c.token_hash == _token_hash(token))
             ).first()
-        return None if row is None else (row.name, row.role)
+        if row is None:
+            return None
+        if row.user_name is not None:  # the account's role, now; a token of a removed account is void
+            return None if row.user_role is None else (row.name, row.user_role)
+        return (row.name, row.role)
 
     def tokens(self) -> list[tuple[str, str, datetime]]:
         with self.engine.connect() as conn:

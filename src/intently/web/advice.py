@@ -168,6 +168,7 @@ def history_before(history: TicketHistory, comment_id: Id) -> tuple[TicketHistor
 class TicketNow:
     assignee_id: Id | None
     preferred_region: str | None
+    assignee_region: str | None = None
 
 
 def ticket_now(history: TicketHistory, users: Mapping[Id, User], policy: Policy, now: datetime) -> TicketNow:
@@ -175,7 +176,7 @@ def ticket_now(history: TicketHistory, users: Mapping[Id, User], policy: Policy,
     probe = judge_reply(history, ChainMap({_PROBE.id: _PROBE}, users), policy, _PROBE.id, False, now)  # type: ignore[arg-type]
     if probe is None:
         return TicketNow(history.ticket.assignee_id, None)
-    return TicketNow(probe.assignee_id, probe.preferred_region)
+    return TicketNow(probe.assignee_id, probe.preferred_region, probe.assignee_region)
 
 
 def _name(users: Mapping[Id, User], user_id: Id | None) -> str:

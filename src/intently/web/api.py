@@ -71,12 +71,14 @@ async def ticket_judgements(
             return None
         directory, _ = services.directory()
         now = ticket_now(history, directory.users, services.policy, reply_time(history, datetime.now(UTC)))
-        judgements = [j.to_export() for j in services.store.ticket_judgements(wanted)]
+        stored = services.store.ticket_judgements(wanted)
+        judgements = [{**j.to_export(), "author": directory.name_of(j.author_id)} for j in stored]
         return {
             "ticket_id": history.ticket.id,
             "assignee_id": now.assignee_id,
             "assignee": directory.name_of(now.assignee_id) if now.assignee_id is not None else None,
             "preferred_region": now.preferred_region,
+            "assignee_region": now.assignee_region,
             "policy": _policy(request),
             "judged_under": services.store.judged_policy(),
             "judgements": judgements,

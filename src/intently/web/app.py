@@ -10,9 +10,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intently import __version__
@@ -20,7 +24,11 @@ from intently.policy import Policy
 from intently.store import Store
 from intently.web import api, webhooks
 from intently.web.logs import elapsed_ms, emit, error_text
+from intently.web.pages import dashboard, login
+from intently.web.pages import policy as policy_pages
+from intently.web.render import page
 from intently.web.services import DEFAULT_TAG, ClientFactory, Services, Settings
+from intently.web.sessions import AccessState, LoginRequired, current_session, login_url
 from intently.web.webhooks import SeenSignatures
 from intently.web.worker import Worker
 
@@ -44,10 +52,14 @@ def create_app(
     write_back_tag: str = DEFAULT_TAG,
     settings: Settings | None = None,
     run_worker: bool = True,
+    secure_cookies: bool | None = None,
+    access: AccessState | None = None,
 ) -> FastAPI:
     """The app. ``client_factory`` makes a Zendesk client (one per worker thread). Without a
     ``webhook_secret`` every webhook is refused with 401 (``intently serve`` refuses to start instead).
-    ``run_worker=False`` serves requests but leaves the queue alone (deliveries wait for the next start)."""
+    ``run_worker=False`` serves requests but leaves the queue alone (deliveries wait for the next start).
+    ``secure_cookies``: the dashboard's session cookie is Secure when True, never when False, and when None
+    Secure unless the request is plain http to 127.0.0.1 or localhost (see :mod:`intently.web.sessions`)."""
     settings = dataclasses.replace(settings or Settings(), write_back=write_back, write_back_tag=write_back_tag)
     services = Services(store, policy, client_factory, settings)
     worker = Worker(services)
@@ -78,8 +90,39 @@ def create_app(
         openapi_url=None,
     )
     app.state.intently = state
+    app.state.access = access or AccessState(secure_cookies=secure_cookies)
     app.include_router(webhooks.router)
     app.include_router(api.router)
+    app.include_router(login.router)
+    app.include_router(dashboard.router)
+    app.include_router(policy_pages.router)
+    app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Browsers on dashboard pages get a page; API clients (and anything not asking for HTML) get JSON.
+        path = request.url.path
+        wants_page = "text/html" in request.headers.get("accept", "") and not path.startswith(("/api/", "/webhooks/"))
+        if not wants_page:
+            return await http_exception_handler(request, exc)
+        session = await current_session(request)
+        titles = {400: "Bad request", 403: "Not allowed", 404: "Not found", 429: "Too many attempts"}
+        response = page(
+            request,
+            "error.html.j2",
+            session,
+            status_code=exc.status_code,
+            status=exc.status_code,
+            title=titles.get(exc.status_code, "Something went wrong"),
+            detail=str(exc.detail),
+        )
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -1,0 +1,418 @@
+"""The dashboard: Overview, the ticket list behind every chart element, the Ticket page, Engineers, Pods,
+Regions. Every route needs a logged-in account (:func:`intently.web.sessions.viewer`); every table can be
+had as CSV with ``?format=csv&table=NAME``."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from intently.report import svg
+from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
+from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.web.accounts import Session
+from intently.web.render import page
+from intently.web.sessions import viewer
+from intently.web.timeline import ticket_view
+from intently.web.views import (
+    HELP,
+    INSIDE,
+    OUTSIDE,
+    UNKNOWN,
+    Cell,
+    Data,
+    Filters,
+    Selection,
+    Table,
+    id_text,
+    link,
+    load,
+    num,
+    parse_id,
+    selected_tickets,
+    to_csv,
+    utc_hour,
+)
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Session, Depends(viewer)]
+HEAT_LEVELS = 6
+
+
+def _params(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
+
+
+async def _data(request: Request) -> Data:
+    services = request.app.state.intently.services
+    filters = Filters.from_query(_params(request))
+    data: Data = await run_in_threadpool(load, services.store, services.policy, filters)
+    return data
+
+
+def _respond(request: Request, session: Session, template: str, tables: list[Table], **context: Any) -> Response:
+    """The page, or one of its tables as CSV (``?format=csv&table=NAME``; the first table without a name)."""
+    params = _params(request)
+    if params.get("format") == "csv":
+        wanted = params.get("table") or (tables[0].name if tables else "")
+        table = next((t for t in tables if t.name == wanted), None)
+        if table is None:
+            raise HTTPException(status_code=404, detail="no such table on this page")
+        return Response(
+            to_csv(table),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="intently-{table.name}.csv"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+    if params.get("format") not in (None, "", "html"):
+        raise HTTPException(status_code=400, detail="format: html or csv")
+    return page(request, template, session, tables={t.name: t for t in tables}, csv_link=_csv_link(request), **context)
+
+
+def _csv_link(request: Request) -> object:
+    def make(name: str) -> str:
+        pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("format", "table")]
+        pairs += [("format", "csv"), ("table", name)]
+        return request.url.path + "?" + urlencode(pairs)
+
+    return make
+
+
+def _filter_form(data: Data) -> dict[str, Any]:
+    pods = sorted(data.policy.organisation.pods)
+    groups = sorted(((id_text(g.id), g.name) for g in data.groups.values()), key=lambda item: item[1].lower())
+    return {
+        "filters": data.filters,
+        "regions": data.regions,
+        "pods": pods,
+        "groups": groups,
+        "priorities": data.priorities,
+    }
+
+
+def _share_tooltip(label: str, part: int, whole: int) -> str:
+    return f"{label}: {part:,} of {whole:,} ({part / whole * 100:.1f}%)" if whole else f"{label}: {part:,}"
+
+
+def _verdict_colour(verdict: str) -> str:
+    return VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
+
+
+def overview_charts(m: Metrics, filters: Filters) -> dict[str, Markup]:
+    """The report's overview charts, each bar a link to the tickets behind it."""
+    weeks = m.weeks
+    names = [f"Week of {w.start.isoformat()}" for w in weeks]
+    charts: dict[str, Markup] = {}
+    charts["weekly"] = svg.stacked_columns(
+        [f"{w.start:%d %b}" for w in weeks],
+        [
+            svg.Series(
+                VERDICT_LABELS.get(v, v),
+                _verdict_colour(v),
+                [w.by_verdict.get(v, 0) for w in weeks],
+                hrefs=[link("/tickets", filters, Selection(verdict=v, week=w.start)) for w in weeks],
+            )
+            for v in m.by_verdict
+        ],
+        label=f"Judged comments per week by verdict: {len(weeks)} weeks, {m.judged_comments:,} comments",
+        tooltips=names,
+        years=[str(w.start.year) for w in weeks],
+    )
+    total = m.judged_comments
+    charts["rules"] = svg.horizontal_bars(
+        [
+            svg.Bar(
+                m.rule_titles.get(rule, rule),
+                count,
+                _verdict_colour(m.rule_verdicts.get(rule, "")),
+                _share_tooltip(m.rule_titles.get(rule, rule), count, total),
+                f"{count:,} ({fmt_pct(count / total if total else None)})",
+                href=link("/tickets", filters, Selection(rule=(rule,))),
+            )
+            for rule, count in m.by_rule.items()
+        ],
+        label="Judged comments by the rule that decided them",
+        label_width=270,
+    )
+    share = m.drive_by_share
+    charts["drive_by_share"] = svg.share_bar(
+        [
+            svg.Bar(
+                "Drive-by",
+                share.part,
+                VERDICT_COLOURS["drive_by"],
+                _share_tooltip("Drive-bys", share.part, share.whole),
+                href=link("/tickets", filters, Selection(verdict="drive_by", public=True, contributor=True)),
+            ),
+            svg.Bar(
+                "Other contributor replies",
+                share.whole - share.part,
+                MUTED_COLOUR,
+                _share_tooltip("Taken, asked for or covering", share.whole - share.part, share.whole),
+                href=link("/tickets", filters, Selection(other_than="drive_by", public=True, contributor=True)),
+            ),
+        ],
+        label=f"Drive-by share of contributor public replies: {fmt_pct(share.value)}",
+    )
+    voice_total = sum(m.voices.values())
+    charts["voices"] = svg.horizontal_bars(
+        [
+            svg.Bar(
+                VOICE_LABELS.get(bucket, bucket),
+                count,
+                VERDICT_COLOURS["assignee"] if bucket == "1" else (OTHER_COLOUR if bucket == "0" else "#e3a05b"),
+                _share_tooltip(f"Tickets with {VOICE_LABELS.get(bucket, bucket)}", count, voice_total),
+                f"{count:,} ({fmt_pct(count / voice_total if voice_total else None)})",
+                href=link("/tickets", filters, Selection(voices=bucket)),
+            )
+            for bucket, count in m.voices.items()
+        ],
+        label="Tickets by the number of agents who replied publicly",
+    )
+    return charts
+
+
+@router.get("/")
+async def overview(request: Request, session: Viewer) -> Response:
+    data = await _data(request)
+    m = data.metrics()
+    f = data.filters
+    weeks = Table("weeks", "Per week", ["Week", *[VERDICT_LABELS.get(v, v) for v in m.by_verdict], "Drive-by share"])
+    for w in m.weeks:
+        weeks.rows.append(
+            [
+                Cell(w.start.isoformat()),
+                *[
+                    num(w.by_verdict.get(v, 0), link("/tickets", f, Selection(verdict=v, week=w.start)))
+                    for v in m.by_verdict
+                ],
+                Cell(fmt_pct(w.drive_by_share.value), numeric=True),
+            ]
+        )
+    examples = Table("drive_bys", "Latest drive-bys", ["Ticket", "Author", "Assignee", "When", "Rule", "Drive-bys"])
+    for e in m.drive_by_examples:
+        examples.rows.append(
+            [
+                Cell(f"#{e.ticket_id}", f"/tickets/{e.ticket_id}"),
+                Cell(e.author_name),
+                Cell(e.assignee_name or "nobody"),
+                Cell(e.created_at.strftime("%Y-%m-%d %H:%M")),
+                Cell(m.rule_titles.get(e.rule, e.rule)),
+                num(e.drive_bys_on_ticket),
+            ]
+        )
+    recent = None
+    if m.last_comment_at is not None:  # the last 30 days of the data (not of the clock: a store may be old)
+        last = m.last_comment_at.date()
+        month = dataclasses.replace(f, start=max(last - timedelta(days=29), f.start or date.min), end=last)
+        recent = link("/tickets", month, Selection(verdict="drive_by"))
+    return _respond(
+        request,
+        session,
+        "overview.html.j2",
+        [weeks, examples],
+        recent_drive_bys=recent,
+        m=m,
+        charts=overview_charts(m, f),
+        drive_by_link=link("/tickets", f, Selection(verdict="drive_by")),
+        **_filter_form(data),
+    )
+
+
+@router.get("/tickets")
+async def tickets(request: Request, session: Viewer) -> Response:
+    data = await _data(request)
+    selection = Selection.from_query(_params(request))
+    rows = await run_in_threadpool(selected_tickets, data, selection)
+    table = Table("tickets", "Tickets", ["Ticket", "Subject", "Assignee", "Comments", "Drive-bys", "Last comment"])
+    for r in rows:
+        table.rows.append(
+            [
+                Cell(f"#{r.ticket_id}", f"/tickets/{r.ticket_id}"),
+                Cell(r.subject),
+                Cell(r.assignee),
+                num(r.matched),
+                num(r.drive_bys),
+                Cell(r.last_at.strftime("%Y-%m-%d %H:%M")),
+            ]
+        )
+    return _respond(
+        request,
+        session,
+        "tickets.html.j2",
+        [table],
+        selection=selection,
+        comments=sum(r.matched for r in rows),
+        **_filter_form(data),
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
+    if len(ticket_id) > 64:
+        raise HTTPException(status_code=404, detail="no such ticket")
+    services = request.app.state.intently.services
+    view = await run_in_threadpool(ticket_view, services.store, services.policy, parse_id(ticket_id))
+    if view is None:
+        raise HTTPException(status_code=404, detail="no such ticket")
+    judgements = Table("judgements", "Judgements", ["Comment", "Author", "When", "Public", "Verdict", "Rule", "Reason"])
+    for j in view.judgements:
+        judgements.rows.append(
+            [
+                Cell(str(j.comment_id), f"#comment-{j.comment_id}"),
+                Cell(view.name(j.author_id)),
+                Cell(j.created_at.strftime("%Y-%m-%d %H:%M")),
+                Cell("public" if j.public else "internal"),
+                Cell(j.verdict),
+                Cell(j.rule),
+                Cell(j.reason),
+            ]
+        )
+    return _respond(request, session, "ticket.html.j2", [judgements], view=view)
+
+
+@router.get("/engineers")
+async def engineers(request: Request, session: Viewer) -> Response:
+    data = await _data(request)
+    m = data.metrics()
+    f = data.filters
+    table = Table(
+        "engineers",
+        "Engineers",
+        [
+            "Engineer",
+            "Region",
+            "Public replies",
+            "On own tickets",
+            "On others'",
+            "Intentional help",
+            "Drive-bys",
+            "Notes as contributor",
+            "Notes acknowledged",
+        ],
+    )
+    for e in m.engineers:
+        who = id_text(e.id)
+        table.rows.append(
+            [
+                Cell(e.name),
+                Cell(e.region or ""),
+                num(e.public_replies, link("/tickets", f, Selection(author=who, public=True))),
+                num(e.own_public_replies, link("/tickets", f, Selection(author=who, public=True, own=True))),
+                num(
+                    e.public_replies - e.own_public_replies,
+                    link("/tickets", f, Selection(author=who, public=True, own=False)),
+                ),
+                num(e.intentional_help, link("/tickets", f, Selection(author=who, rule=tuple(HELP.split(","))))),
+                num(e.drive_bys, link("/tickets", f, Selection(author=who, verdict="drive_by"))),
+                num(e.contributor_notes, link("/tickets", f, Selection(author=who, public=False, contributor=True))),
+                num(
+                    e.notes_acknowledged,
+                    link("/tickets", f, Selection(author=who, public=False, contributor=True, acknowledged=True)),
+                ),
+            ]
+        )
+    return _respond(request, session, "table_page.html.j2", [table], heading="Engineers", **_filter_form(data))
+
+
+@router.get("/pods")
+async def pods(request: Request, session: Viewer) -> Response:
+    data = await _data(request)
+    m = data.metrics()
+    f = data.filters
+    table = Table(
+        "pods",
+        "Pods",
+        [
+            "Pod",
+            "Notes",
+            "Acknowledged",
+            "Not acknowledged",
+            "Public replies",
+            "Drive-bys",
+            "Members active",
+            "Tickets",
+        ],
+    )
+    for p in m.pods:
+        table.rows.append(
+            [
+                Cell(p.name),
+                num(p.notes, link("/tickets", f, Selection(pod_outside=p.name, public=False))),
+                num(
+                    p.acknowledged, link("/tickets", f, Selection(pod_outside=p.name, public=False, acknowledged=True))
+                ),
+                num(
+                    p.notes - p.acknowledged,
+                    link("/tickets", f, Selection(pod_outside=p.name, public=False, acknowledged=False)),
+                ),
+                num(p.public_replies, link("/tickets", f, Selection(pod_outside=p.name, public=True))),
+                num(p.drive_bys, link("/tickets", f, Selection(pod_outside=p.name, verdict="drive_by"))),
+                num(p.members_active),
+                num(p.tickets, link("/tickets", f, Selection(pod_outside=p.name))),
+            ]
+        )
+    return _respond(
+        request,
+        session,
+        "table_page.html.j2",
+        [table],
+        heading="Pods",
+        intro=(
+            "Pod members' notes and replies on tickets with the pod's topic tags that were assigned outside the "
+            "pod, and how many of the notes the assignee acknowledged."
+        ),
+        **_filter_form(data),
+    )
+
+
+@router.get("/regions")
+async def regions(request: Request, session: Viewer) -> Response:
+    data = await _data(request)
+    m = data.metrics()
+    f = data.filters
+    split = Table(
+        "regions",
+        "Public replies by the author's region",
+        ["Author region", "Inside", "Outside", "Unknown", "Outside share"],
+    )
+    for name, s in m.regions.by_author_region.items():
+        split.rows.append(
+            [
+                Cell(name),
+                num(s.inside, link("/tickets", f, Selection(author_region=name, public=True, relation=INSIDE))),
+                num(s.outside, link("/tickets", f, Selection(author_region=name, public=True, relation=OUTSIDE))),
+                num(s.unknown, link("/tickets", f, Selection(author_region=name, public=True, relation=UNKNOWN))),
+                Cell(fmt_pct(s.outside_share.value), numeric=True),
+            ]
+        )
+    # Coverage (public replies for an unavailable assignee) by the covering author's region and hour (UTC).
+    counts: dict[str, list[int]] = {name: [0] * 24 for name in m.regions.coverage_by_author_region}
+    for j in data.judgements:
+        if j.rule == "coverage" and j.public:
+            counts.setdefault(j.author_region or UNKNOWN, [0] * 24)[utc_hour(j.created_at)] += 1
+    top = max((max(hours) for hours in counts.values()), default=0)
+    heat = Table("coverage", "Coverage by region and hour of day (UTC)", ["Region", *[f"{h:02d}" for h in range(24)]])
+    levels: list[list[int]] = []
+    for name, hours in counts.items():
+        heat.rows.append(
+            [
+                Cell(name),
+                *[
+                    num(count, link("/tickets", f, Selection(rule=("coverage",), author_region=name, hour=hour)))
+                    for hour, count in enumerate(hours)
+                ],
+            ]
+        )
+        levels.append([0 if not count else 1 + (count * (HEAT_LEVELS - 2)) // max(top, 1) for count in hours])
+    return _respond(request, session, "regions.html.j2", [split, heat], m=m, levels=levels, **_filter_form(data))

@@ -1,0 +1,56 @@
+"""Server-rendered dashboard pages: Jinja2 with autoescape on (every string from the data is escaped)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import Request
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.responses import HTMLResponse
+
+from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share
+from intently.report.metrics import VERDICT_LABELS
+from intently.web.accounts import Session
+
+NAV = (
+    ("/", "Overview"),
+    ("/tickets", "Tickets"),
+    ("/engineers", "Engineers"),
+    ("/pods", "Pods"),
+    ("/regions", "Regions"),
+    ("/policy", "Policy"),
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+"""Pages load only this app's own stylesheet and run no script at all (``script-src`` falls back to 'none');
+inline style attributes are allowed because the report's SVG charts carry one."""
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("intently.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(int=fmt_int, pct=fmt_pct, share=fmt_share, date=fmt_date, datetime=fmt_datetime)
+    env.globals.update(verdict_label=lambda v: VERDICT_LABELS.get(v, v), nav=NAV)
+    return env
+
+
+def page(
+    request: Request, template: str, session: Session | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    html = environment().get_template(template).render(request_path=request.url.path, session=session, **context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

@@ -1,0 +1,107 @@
+"""Dashboard sessions: a cookie with a random id, the session itself in the store (:mod:`.accounts`).
+
+The cookie is HttpOnly, SameSite=Lax, Path=/ and Secure, except when ``secure_cookies`` is left automatic
+(``None``) and the request came over plain http to 127.0.0.1, ::1 or localhost (a browser on the same machine,
+no TLS proxy): a Secure cookie would never come back there. Behind a TLS proxy uvicorn takes the scheme from
+``X-Forwarded-Proto``, so the cookie is Secure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from intently.web import accounts
+from intently.web.accounts import Session
+from intently.web.ratelimit import LoginLimiter
+
+COOKIE = "intently_session"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+
+@dataclass
+class AccessState:
+    secure_cookies: bool | None = None
+    """True: always Secure; False: never (plain http on a trusted network); None: Secure unless local http."""
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`viewer` for a request without a live session; answered by a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def access(request: Request) -> AccessState:
+    state: AccessState = request.app.state.access
+    return state
+
+
+def secure_cookie(request: Request) -> bool:
+    setting = access(request).secure_cookies
+    if setting is not None:
+        return setting
+    return not (request.url.scheme == "http" and (request.url.hostname or "") in LOCAL_HOSTS)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=secure_cookie(request), httponly=True, samesite="lax"
+    )
+
+
+def clear_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=secure_cookie(request), httponly=True, samesite="lax")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _here(request: Request) -> str:
+    path = request.url.path
+    return path + ("?" + request.url.query if request.url.query else "")
+
+
+def login_url(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="/")
+
+
+async def current_session(request: Request) -> Session | None:
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
+        return None
+    store = request.app.state.intently.services.store
+    found: Session | None = await run_in_threadpool(accounts.session, store, session_id)
+    return found
+
+
+async def viewer(request: Request) -> Session:
+    """Any logged-in account; otherwise a redirect to the login page that comes back here."""
+    found = await current_session(request)
+    if found is None:
+        raise LoginRequired(_here(request))
+    return found
+
+
+async def admin(session: Annotated[Session, Depends(viewer)]) -> Session:
+    """An admin account: viewers get 403."""
+    if session.role != "admin":
+        raise HTTPException(status_code=403, detail="this needs an admin account")
+    return session
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: a path on this site only (never another host)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
+        return "/"
+    if any(ord(ch) < 32 for ch in value):
+        return "/"
+    return value

@@ -1,0 +1,162 @@
+"""The Ticket page's timeline: one lane per participant (customer, assignees, contributors), every event in the
+lane of who made it. Events and their descriptions come from :func:`intently.explain.timeline`; a comment's
+judgement is the stored one (what the charts counted), else the one the timeline made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from intently.engine.judgement import Judgement
+from intently.explain import describe, timeline
+from intently.model import AssigneeChange, Comment, Id, TicketHistory, User, WatchersChange
+from intently.policy import Policy
+from intently.policy.schema import RULE_IDS
+from intently.store import Store
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    key: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    at: datetime
+    lane: str
+    kind: str
+    """``public``, ``internal`` (comments) or ``change`` (assignment, followers, tags, fields, status)."""
+    label: str
+    what: str
+    body: str | None = None
+    comment_id: Id | None = None
+    judgement: Judgement | None = None
+    not_judged: str | None = None
+    marker: str | None = None
+    """``assignment`` or ``followers`` for the changes the issue asks to be marked."""
+
+
+@dataclass
+class TicketView:
+    history: TicketHistory
+    users: dict[Id, User]
+    lanes: list[Lane]
+    rows: list[Row]
+    judgements: list[Judgement] = field(default_factory=list)
+    rule_titles: dict[str, str] = field(default_factory=dict)
+
+    def name(self, user_id: Id | None) -> str:
+        if user_id is None:
+            return "nobody"
+        user = self.users.get(user_id)
+        return user.name if user else f"user {user_id}"
+
+
+def _lane_key(user_id: Id | None) -> str:
+    return SYSTEM if user_id is None or user_id == -1 else f"u{user_id}"
+
+
+def ticket_view(store: Store, policy: Policy, ticket_id: Id) -> TicketView | None:
+    history = store.history(ticket_id)
+    if history is None:
+        return None
+    directory = store.directory()
+    users = dict(directory.users)
+    entries = timeline(history, users, policy, directory.groups)
+    stored = {j.comment_id: j for j in store.ticket_judgements(ticket_id)}
+    requester = history.ticket.requester_id
+    assignees: list[Id] = [
+        e.assignee for e in history.events if isinstance(e, AssigneeChange) and e.assignee is not None
+    ]
+    if history.ticket.assignee_id is not None:
+        assignees.append(history.ticket.assignee_id)
+
+    rows: list[Row] = []
+    order: list[str] = []
+    people: dict[str, Id | None] = {}
+    for entry in entries:
+        event = entry.event
+        who = event.author if isinstance(event, Comment) else event.actor
+        key = _lane_key(who)
+        if key not in people:
+            people[key] = None if key == SYSTEM else who
+            order.append(key)
+        marker = None
+        if isinstance(event, Comment):
+            author = users.get(event.author) if event.author is not None else None
+            agent = author is not None and author.is_agent
+            kind = "public" if event.public else "internal"
+            label = (
+                ("public reply" if event.public else "internal note")
+                if agent
+                else ("public comment" if event.public else "private comment")
+            )
+            judgement = stored.get(event.id, entry.judgement)
+            rows.append(
+                Row(
+                    event.at,
+                    key,
+                    kind,
+                    label,
+                    "",
+                    event.body,
+                    event.id,
+                    judgement,
+                    None if judgement else entry.not_judged,
+                )
+            )
+            continue
+        if isinstance(event, AssigneeChange):
+            marker, label = "assignment", "assignment"
+        elif isinstance(event, WatchersChange):
+            marker, label = "followers", "followers" if event.kind == "follower" else "CCs"
+        else:
+            label = "change"
+        rows.append(Row(event.at, key, "change", label, describe(event, users, directory.groups), marker=marker))
+
+    def role(key: str) -> str:
+        user_id = people[key]
+        if key == SYSTEM:
+            return "triggers and system"
+        roles = []
+        if user_id == requester:
+            roles.append("customer")
+        if user_id in assignees:
+            roles.append("assignee")
+        if any(
+            r.lane == key and r.judgement is not None and r.judgement.author_id != r.judgement.assignee_id for r in rows
+        ):
+            roles.append("contributor")
+        return ", ".join(roles) or "participant"
+
+    def rank(key: str) -> tuple[int, int]:
+        user_id = people[key]
+        if key == SYSTEM:
+            return (4, 0)
+        if user_id == requester:
+            return (0, 0)
+        if user_id in assignees:
+            return (1, assignees.index(user_id))
+        return (2, order.index(key))
+
+    lanes = [
+        Lane(key, "system" if key == SYSTEM else _name(users, people[key]), role(key))
+        for key in sorted(order, key=rank)
+    ]
+    return TicketView(
+        history,
+        users,
+        lanes,
+        rows,
+        sorted(stored.values(), key=lambda j: j.created_at),
+        {rule_id: policy.rule(rule_id).title for rule_id in RULE_IDS},
+    )
+
+
+def _name(users: dict[Id, User], user_id: Id | None) -> str:
+    user = users.get(user_id) if user_id is not None else None
+    return user.name if user else f"user {user_id}"

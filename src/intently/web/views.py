@@ -1,0 +1,404 @@
+"""What the dashboard pages show, computed from the stored judgements (never by applying rules again).
+
+:class:`Filters` are the page-wide filters (date range, region, pod, group, priority, from query parameters);
+:class:`Selection` is what one chart bar or table cell counts, so that every bar links to
+``/tickets?...`` with exactly the judgements behind it. Counting is :func:`intently.report.metrics.build_metrics`'s.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from fastapi import HTTPException
+from sqlalchemy import select
+
+from intently.engine.judgement import Judgement
+from intently.model import Group, Id, User, id_sort_key
+from intently.policy import Policy
+from intently.policy.schema import RULE_IDS
+from intently.report.metrics import HELP_RULES, Metrics, build_metrics, week_of
+from intently.store import Store, schema
+from intently.store.store import decode_id
+
+MAX_PARAM = 200
+OUTSIDE, INSIDE, UNKNOWN = "outside", "inside", "unknown"
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _param(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name)
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_PARAM:
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r} is too long")
+    return value.strip()
+
+
+def _date(params: Mapping[str, str], name: str) -> date | None:
+    value = _param(params, name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: expected a date YYYY-MM-DD") from None
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool | None:
+    value = _param(params, name)
+    if value is None:
+        return None
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise HTTPException(status_code=400, detail=f"query parameter {name!r}: expected 1 or 0")
+
+
+def id_text(value: Id | None) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_id(text: str) -> Id:
+    """A ticket or user id from a URL: digits are an integer id (Zendesk), anything else a text id."""
+    return int(text) if text.isdigit() and len(text) < 19 else text
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Page-wide filters. ``start``/``end``: the comment's day (UTC, inclusive); ``region``: the ticket's preferred
+    region; ``pod``: the author belongs to that pod (policy organisation); ``group``: the ticket's group now;
+    ``priority``: the ticket's priority at the comment."""
+
+    start: date | None = None
+    end: date | None = None
+    region: str | None = None
+    pod: str | None = None
+    group: str | None = None
+    priority: str | None = None
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> Filters:
+        return cls(
+            start=_date(params, "from"),
+            end=_date(params, "to"),
+            region=_param(params, "region"),
+            pod=_param(params, "pod"),
+            group=_param(params, "group"),
+            priority=_param(params, "priority"),
+        )
+
+    def items(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("from", self.start.isoformat() if self.start else None),
+            ("to", self.end.isoformat() if self.end else None),
+            ("region", self.region),
+            ("pod", self.pod),
+            ("group", self.group),
+            ("priority", self.priority),
+        ]
+        return [(key, value) for key, value in pairs if value]
+
+    def active(self) -> bool:
+        return bool(self.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which judgements one chart element or table cell counts (all given conditions hold)."""
+
+    verdict: str | None = None
+    other_than: str | None = None
+    """Any verdict but this one."""
+    rule: tuple[str, ...] = ()
+    week: date | None = None
+    public: bool | None = None
+    contributor: bool | None = None
+    """The author was not the assignee at the comment (the report's definition)."""
+    own: bool | None = None
+    """Own work: as the assignee, or a reply with which they took the ticket (the report's definition)."""
+    author: str | None = None
+    acknowledged: bool | None = None
+    relation: str | None = None
+    """``inside``, ``outside`` or ``unknown``: the author's region against the ticket's preferred region."""
+    author_region: str | None = None
+    hour: int | None = None
+    """The comment's hour of day, UTC."""
+    pod_outside: str | None = None
+    """The author's pod's topic, on a ticket assigned outside the pod."""
+    voices: str | None = None
+    """Ticket-level: the number of distinct agents with a public reply, as the report buckets it."""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> Selection:
+        week = _date(params, "week")
+        if week is not None and week.weekday() != 0:
+            raise HTTPException(status_code=400, detail="query parameter 'week': the Monday that starts the week")
+        hour_text = _param(params, "hour")
+        hour = None
+        if hour_text is not None:
+            if not hour_text.isdigit() or int(hour_text) > 23:
+                raise HTTPException(status_code=400, detail="query parameter 'hour': 0 to 23")
+            hour = int(hour_text)
+        rules = _param(params, "rule")
+        return cls(
+            verdict=_param(params, "verdict"),
+            other_than=_param(params, "other_than"),
+            rule=tuple(r for r in (rules or "").split(",") if r),
+            week=week,
+            public=_flag(params, "public"),
+            contributor=_flag(params, "contributor"),
+            own=_flag(params, "own"),
+            author=_param(params, "author"),
+            acknowledged=_flag(params, "acknowledged"),
+            relation=_param(params, "relation"),
+            author_region=_param(params, "author_region"),
+            hour=hour,
+            pod_outside=_param(params, "pod_outside"),
+            voices=_param(params, "voices"),
+        )
+
+    def items(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None or value == ():
+                continue
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            elif isinstance(value, date):
+                text = value.isoformat()
+            else:
+                text = str(value)
+            pairs.append((item.name, text))
+        return pairs
+
+    def matches(self, j: Judgement) -> bool:
+        contributor = j.author_id != j.assignee_id
+        return (
+            (self.verdict is None or j.verdict == self.verdict)
+            and (self.other_than is None or j.verdict != self.other_than)
+            and (not self.rule or j.rule in self.rule)
+            and (self.week is None or week_of(j.created_at) == self.week)
+            and (self.public is None or j.public == self.public)
+            and (self.contributor is None or contributor == self.contributor)
+            and (self.own is None or (not contributor or j.verdict == "ownership_change") == self.own)
+            and (self.author is None or id_text(j.author_id) == self.author)
+            and (self.acknowledged is None or (j.acknowledged is True) == self.acknowledged)
+            and (self.relation is None or relation(j) == self.relation)
+            and (self.author_region is None or (j.author_region or UNKNOWN) == self.author_region)
+            and (self.hour is None or utc_hour(j.created_at) == self.hour)
+            and (self.pod_outside is None or (j.pod == self.pod_outside and j.assignee_in_pod is False))
+        )
+
+    def describe(self) -> str:
+        return ", ".join(f"{key} {value}" for key, value in self.items()) or "all judged comments"
+
+
+def relation(j: Judgement) -> str:
+    return UNKNOWN if j.out_of_region is None else (OUTSIDE if j.out_of_region else INSIDE)
+
+
+def utc_hour(at: datetime) -> int:
+    return _utc(at).hour
+
+
+def voice_bucket(count: int) -> str:
+    return str(count) if count < 4 else "4+"
+
+
+def link(path: str, filters: Filters, selection: Selection | None = None, **extra: str) -> str:
+    pairs = [*filters.items(), *(selection.items() if selection else []), *extra.items()]
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketInfo:
+    id: Id
+    subject: str
+    status: str | None
+    priority: str | None
+    assignee_id: Id | None
+    group_id: Id | None
+
+
+@dataclass
+class Data:
+    """The stored judgements under the page's filters, and who is who."""
+
+    filters: Filters
+    judgements: list[Judgement]
+    users: dict[Id, User]
+    groups: dict[Id, Group]
+    tickets: dict[str, TicketInfo]
+    policy: Policy
+    regions: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+
+    def metrics(self, judgements: Iterable[Judgement] | None = None) -> Metrics:
+        return build_metrics(
+            self.judgements if judgements is None else judgements,
+            self.users,
+            policy_name=self.policy.name,
+            policy_version=self.policy.version,
+            rule_titles={rule_id: self.policy.rule(rule_id).title for rule_id in RULE_IDS},
+        )
+
+    def name(self, user_id: Id | None) -> str:
+        if user_id is None:
+            return "nobody"
+        user = self.users.get(user_id)
+        return user.name if user else f"user {user_id}"
+
+    def ticket(self, ticket_id: Id) -> TicketInfo | None:
+        return self.tickets.get(id_text(ticket_id))
+
+
+def _tickets(store: Store) -> dict[str, TicketInfo]:
+    table = schema.tickets
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.id, table.c.subject, table.c.status, table.c.priority, table.c.assignee_id, table.c.group_id)
+        ).all()
+    found: dict[str, TicketInfo] = {}
+    for row in rows:
+        ticket_id = decode_id(row.id)
+        if ticket_id is None:  # pragma: no cover - ids are never null
+            continue
+        found[id_text(ticket_id)] = TicketInfo(
+            ticket_id, row.subject or "", row.status, row.priority, decode_id(row.assignee_id), decode_id(row.group_id)
+        )
+    return found
+
+
+def load(store: Store, policy: Policy, filters: Filters) -> Data:
+    """Read the store once for a page (runs in a worker thread)."""
+    directory = store.directory()
+    tickets = _tickets(store)
+    all_judgements = list(store.judgements())
+    users = directory.users
+    regions = sorted({j.preferred_region for j in all_judgements if j.preferred_region})
+    priorities = sorted({j.priority for j in all_judgements if j.priority})
+
+    def keep(j: Judgement) -> bool:
+        day = _utc(j.created_at).date()
+        if filters.start is not None and day < filters.start:
+            return False
+        if filters.end is not None and day > filters.end:
+            return False
+        if filters.region is not None and (j.preferred_region or UNKNOWN) != filters.region:
+            return False
+        if filters.priority is not None and (j.priority or "") != filters.priority:
+            return False
+        if filters.group is not None:
+            info = tickets.get(id_text(j.ticket_id))
+            if info is None or id_text(info.group_id) != filters.group:
+                return False
+        return filters.pod is None or policy.in_pod(filters.pod, users.get(j.author_id))
+
+    return Data(
+        filters,
+        [j for j in all_judgements if keep(j)],
+        dict(users),
+        dict(directory.groups),
+        tickets,
+        policy,
+        regions,
+        priorities,
+    )
+
+
+# --- the ticket list behind a chart element -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket_id: Id
+    subject: str
+    assignee: str
+    matched: int
+    drive_bys: int
+    last_at: datetime
+
+
+def selected_tickets(data: Data, selection: Selection) -> list[TicketRow]:
+    """Tickets with at least one judgement that the selection counts (under the filters), newest first."""
+    voices: dict[Id, set[Id]] = defaultdict(set)
+    for j in data.judgements:
+        voices[j.ticket_id]
+        if j.public:
+            voices[j.ticket_id].add(j.author_id)
+    matched: dict[Id, list[Judgement]] = defaultdict(list)
+    for j in data.judgements:
+        if selection.voices is not None and voice_bucket(len(voices[j.ticket_id])) != selection.voices:
+            continue
+        if selection.matches(j):
+            matched[j.ticket_id].append(j)
+    rows = []
+    for ticket_id, found in matched.items():
+        info = data.ticket(ticket_id)
+        rows.append(
+            TicketRow(
+                ticket_id,
+                info.subject if info else "",
+                data.name(info.assignee_id) if info and info.assignee_id is not None else "nobody",
+                len(found),
+                sum(1 for j in found if j.verdict == "drive_by"),
+                max(j.created_at for j in found),
+            )
+        )
+    rows.sort(key=lambda r: (r.last_at, id_sort_key(r.ticket_id)), reverse=True)
+    return rows
+
+
+# --- tables (shown as HTML, and the same rows as CSV) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    href: str | None = None
+    numeric: bool = False
+
+
+def num(value: int, href: str | None = None) -> Cell:
+    return Cell(str(value), href if value else None, True)
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: Sequence[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """Neutralise spreadsheet formulas in text cells (a ticket subject could start with ``=``)."""
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def to_csv(table: Table) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([cell.text if cell.numeric else _csv_text(cell.text) for cell in row])
+    return buffer.getvalue()
+
+
+HELP = ",".join(HELP_RULES)

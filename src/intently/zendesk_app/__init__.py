@@ -1,0 +1,77 @@
+"""The Zendesk sidebar app: a Zendesk Apps Framework 2.0 app packaged as the zip Zendesk's upload accepts.
+
+On each ticket it shows the assignee and their region, the customer's preferred region, who has
+contributed and how, and, for the agent looking at it, what a public reply or an internal note would be
+judged right now, with the intentional path when a public reply would be a drive-by. It asks
+``intently serve`` (``GET /api/tickets/{id}/judgements``, ``POST /api/check-reply``) with a token kept
+in the app's secure settings.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+import zlib
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from intently import __version__
+from intently.errors import IntentlyError
+
+ASSETS = ("iframe.html", "app.js", "panel.js", "app.css")
+LOGO_COLOUR = (47, 133, 90)  # the report's "intentional" green
+
+
+def _png(size: int, colour: tuple[int, int, int]) -> bytes:
+    """A square PNG of one colour with a white "i": Zendesk wants logo.png and logo-small.png."""
+    rows = []
+    stem = (size * 3 // 8, size * 5 // 8)
+    for y in range(size):
+        row = bytearray([0])
+        for x in range(size):
+            dot = abs(x - size // 2) < size // 14 and size * 2 // 10 < y < size * 3 // 10
+            body = abs(x - size // 2) < size // 14 and stem[0] <= y <= stem[1] + size // 8
+            row += bytes((255, 255, 255) if dot or body else colour)
+        rows.append(bytes(row))
+    raw = zlib.compress(b"".join(rows), 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def manifest(intently_url: str) -> dict[str, object]:
+    """The app's manifest, allowing secure requests to the intently server only."""
+    parts = urlsplit(intently_url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise IntentlyError(
+            f"the intently server address must be an https:// URL that Zendesk can reach, got {intently_url!r}"
+        )
+    data = json.loads(_read("manifest.json"))
+    data["version"] = __version__
+    data["domainWhitelist"] = [parts.hostname]
+    return data
+
+
+def _read(name: str) -> str:
+    return resources.files("intently.zendesk_app").joinpath(name).read_text(encoding="utf-8")
+
+
+def build_app_zip(out: str | Path, intently_url: str) -> Path:
+    """Write the app as a zip that Zendesk's "Upload private app" accepts; returns its path."""
+    out = Path(out)
+    data = manifest(intently_url)
+    if not out.parent.is_dir():
+        raise IntentlyError(f"cannot write {out}: folder {out.parent} does not exist")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(data, indent=2) + "\n")
+        archive.writestr("translations/en.json", _read("translations/en.json"))
+        for name in ASSETS:
+            archive.writestr(f"assets/{name}", _read(f"assets/{name}"))
+        archive.writestr("assets/logo.png", _png(128, LOGO_COLOUR))
+        archive.writestr("assets/logo-small.png", _png(64, LOGO_COLOUR))
+    return out

@@ -1,0 +1,43 @@
+/* The Zendesk app: asks intently about the open ticket with the token kept in the app's secure settings. */
+(function () {
+  "use strict";
+  var client = window.ZAFClient.init();
+  var root = document.getElementById("panel");
+
+  function api(path, method, body) {
+    return client.request({
+      url: "{{setting.intently_url}}" + path,
+      type: method,
+      contentType: "application/json",
+      headers: { Authorization: "Bearer {{setting.intently_token}}" },
+      data: body ? JSON.stringify(body) : undefined,
+      secure: true,
+      cors: false
+    });
+  }
+
+  function load() {
+    client.get(["ticket.id", "currentUser.id"]).then(function (data) {
+      var ticketId = data["ticket.id"];
+      var agentId = data["currentUser.id"];
+      return Promise.all([
+        api("/api/tickets/" + encodeURIComponent(ticketId) + "/judgements", "GET"),
+        api("/api/check-reply", "POST", { ticket_id: ticketId, agent_id: agentId, public: true }),
+        api("/api/check-reply", "POST", { ticket_id: ticketId, agent_id: agentId, public: false })
+      ]);
+    }).then(function (answers) {
+      window.IntentlyPanel.render(root, { ticket: answers[0], public: answers[1], internal: answers[2] });
+      client.invoke("resize", { width: "100%", height: document.body.scrollHeight + 20 + "px" });
+    }).catch(function (error) {
+      var status = error && error.status;
+      var message = status === 404 ? "intently does not know this ticket yet (it appears after the next sync or webhook)."
+        : status === 401 ? "intently refused the app's token: check the token in the app's settings."
+        : "intently could not be reached. Check the server address in the app's settings.";
+      window.IntentlyPanel.renderError(root, message);
+    });
+  }
+
+  client.on("app.registered", load);
+  client.on("ticket.updated", load);
+  client.on("ticket.assignee.user.id.changed", load);
+})();

@@ -1,0 +1,86 @@
+/* The intently panel: renders what intently says about a ticket. Shared by the Zendesk app (app.js)
+ * and the standalone page /sidebar. Every value from the server is inserted as text, never as HTML. */
+(function (global) {
+  "use strict";
+
+  var VERDICTS = {
+    assignee: "the assignee's own work",
+    ownership_change: "taking the ticket",
+    intentional: "intentional collaboration",
+    drive_by: "a drive-by"
+  };
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
+    (children || []).forEach(function (child) {
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function verdictBadge(verdict) {
+    return el("span", { "class": "verdict " + verdict }, [verdict.replace("_", " ")]);
+  }
+
+  function answerCard(title, answer) {
+    var card = el("div", { "class": "card" + (answer.verdict === "drive_by" ? " warn" : "") }, [
+      el("strong", {}, [title + ": "]), verdictBadge(answer.verdict),
+      el("span", { "class": "muted" }, [" (" + answer.rule + ")"]),
+      el("p", { "class": "reason" }, [answer.reason])
+    ]);
+    var path = answer.intentional_path || [];
+    if (path.length) {
+      card.appendChild(el("p", { "class": "reason" }, [el("strong", {}, ["The intentional path instead:"])]));
+      card.appendChild(el("ul", {}, path.map(function (step) {
+        var text = typeof step === "string" ? step : (step.description || step.action || "");
+        var verdict = typeof step === "object" && step.verdict ? " → " + (VERDICTS[step.verdict] || step.verdict) : "";
+        return el("li", {}, [text + verdict]);
+      })));
+    }
+    return card;
+  }
+
+  function render(root, data) {
+    root.textContent = "";
+    var ticket = data.ticket;
+    root.appendChild(el("h2", {}, ["This ticket"]));
+    root.appendChild(el("p", {}, [
+      "Assignee: ", el("strong", {}, [ticket.assignee || "nobody"]),
+      ticket.assignee_region ? " (" + ticket.assignee_region + ")" : ""
+    ]));
+    root.appendChild(el("p", {}, ["Customer's preferred region: ", el("strong", {}, [ticket.preferred_region || "not set"])]));
+
+    root.appendChild(el("h2", {}, ["If you write now"]));
+    root.appendChild(answerCard("A public reply", data.public));
+    root.appendChild(answerCard("An internal note", data.internal));
+
+    root.appendChild(el("h2", {}, ["Who has contributed"]));
+    var byAuthor = {};
+    (ticket.judgements || []).forEach(function (j) {
+      var key = String(j.author_id);
+      byAuthor[key] = byAuthor[key] || { name: j.author || key, verdicts: {} };
+      byAuthor[key].verdicts[j.verdict] = (byAuthor[key].verdicts[j.verdict] || 0) + 1;
+    });
+    var authors = Object.keys(byAuthor);
+    if (!authors.length) {
+      root.appendChild(el("p", { "class": "muted" }, ["No agent comments yet."]));
+    } else {
+      root.appendChild(el("ul", {}, authors.map(function (key) {
+        var item = el("li", {}, [byAuthor[key].name + ": "]);
+        Object.keys(byAuthor[key].verdicts).forEach(function (verdict) {
+          item.appendChild(verdictBadge(verdict));
+          item.appendChild(document.createTextNode(" ×" + byAuthor[key].verdicts[verdict] + " "));
+        });
+        return item;
+      })));
+    }
+  }
+
+  function renderError(root, message) {
+    root.textContent = "";
+    root.appendChild(el("p", { "class": "error" }, [message]));
+  }
+
+  global.IntentlyPanel = { render: render, renderError: renderError };
+})(window);

@@ -1,0 +1,398 @@
+"""The dashboard pages over real HTTP: escaping, deep links from every chart to the tickets behind it (checked
+against the stored judgements), the ticket timeline, filters, and CSV that matches each table."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from intently.engine.judgement import Judgement
+from intently.model import Id
+from intently.policy import load_policy
+from intently.report.metrics import week_of
+from intently.store import Store
+from tests.dashboard_client import dashboard, ensure_account, login, tables
+from tests.fake_zendesk import FakeZendesk, ZendeskDataset
+from tests.test_webhooks import loaded_store
+
+ANA, BEN, MARIA, CUSTOMER = 101, 102, 103, 5001
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def account() -> dict[str, int]:
+    """A generated account plus three tickets of our own: a drive-by, one with script in its text, and one with a
+    contributor's internal note."""
+    zd = FakeZendesk(ZendeskDataset.generate(tickets=30))
+    drive = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
+    zd.add_comment(drive, ANA, "Looking into it.", public=True)
+    zd.add_comment(drive, MARIA, "Hi, jumping in.", public=True)
+    zd.add_comment(drive, BEN, "Checked the billing log: charge is duplicated.", public=False)
+    script = zd.add_ticket(CUSTOMER, f"=HYPERLINK(1) {SCRIPT}", f"Body {SCRIPT}", assignee_id=ANA)
+    zd.add_comment(script, MARIA, SCRIPT, public=True)
+    return {"drive": drive, "script": script, "zd_ref": _keep(zd)}
+
+
+_KEPT: list[FakeZendesk] = []
+
+
+def _keep(zd: FakeZendesk) -> int:
+    _KEPT.append(zd)
+    return len(_KEPT) - 1
+
+
+@pytest.fixture
+def store(store_url: str, account: dict[str, int], tmp_path: Path) -> Iterator[Store]:
+    store = loaded_store(store_url, _KEPT[account["zd_ref"]], tmp_path, load_policy())
+    ensure_account(store, "val", "viewer")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[httpx.Client]:
+    with dashboard(store) as client:
+        assert login(client, "val").status_code == 303
+        yield client
+
+
+def _ok(client: httpx.Client, url: str) -> str:
+    answer = client.get(url)
+    assert answer.status_code == 200, (url, answer.text[:500])
+    return answer.text
+
+
+def _ticket_links(page: str) -> set[str]:
+    rows = tables(page).tables["tickets"][1:] if 'data-table="tickets"' in page else []
+    return {row[0].lstrip("#") for row in rows}
+
+
+def _comments(page: str) -> int:
+    rows = tables(page).tables.get("tickets", [])[1:]
+    return sum(int(row[3]) for row in rows)
+
+
+def _chart_links(page: str) -> list[str]:
+    return [html.unescape(href) for href in re.findall(r'<a href="(/tickets\?[^"]*)"><rect', page)] + [
+        html.unescape(href) for href in re.findall(r'<a href="(/tickets\?[^"]*)"><g>', page)
+    ]
+
+
+def _expected(judgements: list[Judgement], query: dict[str, str]) -> list[Judgement]:
+    """The judgements a deep link stands for, computed here from the stored judgements."""
+    voices: dict[Id, set[Id]] = defaultdict(set)
+    for j in judgements:
+        if j.public:
+            voices[j.ticket_id].add(j.author_id)
+        else:
+            voices[j.ticket_id]
+    found = []
+    for j in judgements:
+        if "verdict" in query and j.verdict != query["verdict"]:
+            continue
+        if "other_than" in query and j.verdict == query["other_than"]:
+            continue
+        if "week" in query and week_of(j.created_at) != date.fromisoformat(query["week"]):
+            continue
+        if "rule" in query and j.rule not in query["rule"].split(","):
+            continue
+        if "public" in query and j.public != (query["public"] == "1"):
+            continue
+        if "contributor" in query and (j.author_id != j.assignee_id) != (query["contributor"] == "1"):
+            continue
+        if "author" in query and str(j.author_id) != query["author"]:
+            continue
+        if "voices" in query:
+            count = len(voices[j.ticket_id])
+            if (str(count) if count < 4 else "4+") != query["voices"]:
+                continue
+        found.append(j)
+    return found
+
+
+# --- escaping -------------------------------------------------------------------------------------
+
+
+def test_ticket_text_renders_as_text_everywhere(client: httpx.Client, account: dict[str, int]) -> None:
+    ticket = account["script"]
+    for url in (f"/tickets/{ticket}", "/tickets?verdict=drive_by", "/", "/engineers", "/tickets"):
+        page = _ok(client, url)
+        assert "<script" not in page.lower(), url
+    page = _ok(client, f"/tickets/{ticket}")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<div class="body">&lt;script&gt;alert(1)&lt;/script&gt;</div>' in page
+    listed = tables(_ok(client, "/tickets?verdict=drive_by")).tables["tickets"]
+    assert [f"=HYPERLINK(1) {SCRIPT}"] == [row[1] for row in listed if row[0] == f"#{ticket}"]
+    exported = client.get("/tickets", params={"verdict": "drive_by", "format": "csv"}).text
+    assert f"'=HYPERLINK(1) {SCRIPT}" in exported  # no formula in a spreadsheet
+    headers = client.get(f"/tickets/{ticket}").headers
+    assert "script-src" not in headers["content-security-policy"]
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+
+
+# --- deep links -----------------------------------------------------------------------------------
+
+
+def test_every_overview_chart_links_to_the_tickets_behind_it(client: httpx.Client, store: Store) -> None:
+    judgements = list(store.judgements())
+    page = _ok(client, "/")
+    links = _chart_links(page)
+    kinds = {tuple(sorted(parse_qs(urlsplit(link).query))) for link in links}
+    assert ("verdict", "week") in kinds and ("rule",) in kinds and ("voices",) in kinds
+    assert ("contributor", "public", "verdict") in kinds and ("contributor", "other_than", "public") in kinds
+    assert len(links) >= 10
+    for link in links:
+        query = {key: values[0] for key, values in parse_qs(urlsplit(link).query).items()}
+        expected = _expected(judgements, query)
+        target = _ok(client, link)
+        assert _ticket_links(target) == {str(j.ticket_id) for j in expected}, link
+        assert _comments(target) == len(expected), link
+
+
+def test_a_drive_by_bar_leads_to_the_drive_by_ticket(
+    client: httpx.Client, account: dict[str, int], store: Store
+) -> None:
+    drive_by = next(j for j in store.judgements(account["drive"]) if j.verdict == "drive_by")
+    week = week_of(drive_by.created_at).isoformat()
+    link = next(link for link in _chart_links(_ok(client, "/")) if link.endswith(f"verdict=drive_by&week={week}"))
+    assert str(account["drive"]) in _ticket_links(_ok(client, link))
+    target = _ok(client, f"/tickets/{account['drive']}")
+    assert f'id="comment-{drive_by.comment_id}"' in target
+
+
+def test_engineer_table_cells_link_to_their_tickets(client: httpx.Client, store: Store) -> None:
+    judgements = list(store.judgements())
+    page = _ok(client, "/engineers")
+    parsed = tables(page)
+    header, *rows = parsed.tables["engineers"]
+    links = parsed.links["engineers"][1:]
+    checked = 0
+    for row, row_links in zip(rows, links, strict=True):
+        for column in ("Public replies", "Drive-bys"):
+            href = row_links[header.index(column)]
+            if href is None:
+                assert row[header.index(column)] == "0"
+                continue
+            query = {key: values[0] for key, values in parse_qs(urlsplit(href).query).items()}
+            expected = _expected(judgements, query)
+            assert len(expected) == int(row[header.index(column)])
+            target = _ok(client, href)
+            assert _ticket_links(target) == {str(j.ticket_id) for j in expected}
+            checked += 1
+    assert checked >= 3
+
+
+def test_filters_narrow_every_count(client: httpx.Client, store: Store) -> None:
+    judgements = list(store.judgements())
+    region = next(j.preferred_region for j in judgements if j.preferred_region)
+    page = _ok(client, f"/tickets?region={region}")
+    assert _ticket_links(page) == {str(j.ticket_id) for j in judgements if j.preferred_region == region}
+    first = min(j.created_at for j in judgements).date()
+    page = _ok(client, f"/tickets?from={first.isoformat()}&to={first.isoformat()}")
+    assert _comments(page) == sum(1 for j in judgements if j.created_at.date() == first)
+    overview = _ok(client, f"/?region={region}")
+    assert all(f"region={region}" in link for link in _chart_links(overview))
+    assert client.get("/tickets?from=yesterday").status_code == 400
+    assert client.get("/tickets?week=2026-09-08").status_code == 400  # not a Monday
+
+
+# --- the ticket page ------------------------------------------------------------------------------
+
+
+def test_ticket_page_has_one_lane_per_participant(client: httpx.Client, account: dict[str, int], store: Store) -> None:
+    page = _ok(client, f"/tickets/{account['drive']}")
+    heads = re.findall(r'<th class="lane-head" data-lane="([^"]+)">([^<]*)<small>([^<]*)</small>', page)
+    roles = {lane: role for lane, _, role in heads}
+    assert heads[0][0] == f"u{CUSTOMER}" and heads[0][2] == "customer"
+    assert roles[f"u{ANA}"] == "assignee"
+    assert roles[f"u{MARIA}"] == "contributor" and roles[f"u{BEN}"] == "contributor"
+    assert 'class="ev public"' in page and 'class="ev internal"' in page
+    assert "marker-assignment" in page and "⇄ assignment" in page
+    for j in store.ticket_judgements(account["drive"]):
+        assert html.escape(j.reason, quote=True) in page or html.escape(j.reason, quote=False) in page
+        assert f"<code>{j.rule}</code>" in page
+    assert "v-drive_by" in page and "v-intentional" in page
+    assert client.get("/tickets/999999999").status_code == 404
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/tickets?verdict=drive_by", "tickets"),
+        ("/engineers", "engineers"),
+        ("/", "weeks"),
+        ("/regions", "regions"),
+        ("/pods", "pods"),
+    ],
+)
+def test_csv_matches_the_table(client: httpx.Client, url: str, table: str) -> None:
+    shown = tables(_ok(client, url)).tables[table]
+    sep = "&" if "?" in url else "?"
+    answer = client.get(f"{url}{sep}format=csv&table={table}")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert [[cell.removeprefix("'") for cell in row] for row in rows] == shown
+
+
+def test_pages_are_offline(client: httpx.Client, account: dict[str, int]) -> None:
+    for url in ("/", "/tickets", f"/tickets/{account['drive']}", "/engineers", "/pods", "/regions"):
+        page = _ok(client, url)
+        for target in re.findall(r'(?:href|src)="([^"]*)"', page):
+            assert target.startswith(("/", "#")), (url, target)
+    assert client.get("/static/intently.css").headers["content-type"].startswith("text/css")
+
+
+# --- the policy page ------------------------------------------------------------------------------
+
+
+def test_policy_page_renders_the_handbook(client: httpx.Client) -> None:
+    page = _ok(client, "/policy")
+    assert "<h1>Collaboration handbook:" in page and "<table>" in page
+    assert 'action="/policy/compare"' not in page  # a viewer sees no compare form
+
+
+def test_markdown_raw_html_is_escaped() -> None:
+    from intently.web.pages.policy import markdown_html
+
+    out = str(markdown_html(f"# T {SCRIPT}\n\n[x](javascript:alert(1))\n"))
+    assert "<script" not in out and "&lt;script&gt;" in out and 'href="javascript' not in out
+
+
+def test_only_an_admin_compares_a_proposed_policy(client: httpx.Client, store: Store) -> None:
+    from tests.dashboard_client import form_csrf
+
+    proposal = "version: proposed-1\nrules:\n  ownership: {window: 2m}\n"
+    viewer_csrf = form_csrf(_ok(client, "/"))
+    denied = client.post("/policy/compare", data={"csrf": viewer_csrf, "proposal": proposal})
+    assert denied.status_code == 403
+    ensure_account(store, "ada", "admin")
+    with httpx.Client(base_url=str(client.base_url), timeout=60) as admin:
+        assert login(admin, "ada").status_code == 303
+        page = _ok(admin, "/policy")
+        assert 'action="/policy/compare"' in page
+        token = form_csrf(page)
+        assert admin.post("/policy/compare", data={"proposal": proposal}).status_code == 403
+        assert admin.post("/policy/compare", data={"csrf": "forged", "proposal": proposal}).status_code == 403
+        bad = admin.post("/policy/compare", data={"csrf": token, "proposal": "rules:\n  ownership: {window: soon}\n"})
+        assert bad.status_code == 422 and "rules.ownership.window" in bad.text
+        done = admin.post("/policy/compare", data={"csrf": token, "proposal": proposal})
+        assert done.status_code == 200, done.text[:500]
+        assert "judgements change" in done.text and "proposed-1" in done.text
+        shown = tables(done.text).tables["verdicts"]
+        assert [row[0] for row in shown[1:]] == [
+            "Assignee's own work",
+            "Took the ticket",
+            "Intentional help",
+            "Drive-by",
+        ]
+
+
+# --- regions: the split and the coverage heat map, on the demo's data (it has coverage) -------------
+
+
+def _region_expected(judgements: list[Judgement], query: dict[str, str]) -> set[str]:
+    found = set()
+    for j in judgements:
+        relation = "unknown" if j.out_of_region is None else ("outside" if j.out_of_region else "inside")
+        if "rule" in query and j.rule != query["rule"]:
+            continue
+        if "public" in query and j.public != (query["public"] == "1"):
+            continue
+        if "relation" in query and relation != query["relation"]:
+            continue
+        if "hour" in query and j.created_at.astimezone(UTC).hour != int(query["hour"]):
+            continue
+        if (j.author_region or "unknown") != query["author_region"]:
+            continue
+        found.add(str(j.ticket_id))
+    return found
+
+
+def test_region_pod_tables_and_heat_map_link_to_their_tickets(tmp_path: Path) -> None:
+    from intently.demo import generate_export
+    from intently.pipeline import import_path
+
+    summary = generate_export(tmp_path / "export", tickets=80, seed=3)
+    policy = load_policy(summary.policy_path)
+    with Store.open(str(tmp_path / "demo.db")) as store:
+        import_path(tmp_path / "export", store, policy)
+        ensure_account(store, "val", "viewer")
+        judgements = list(store.judgements())
+        assert any(j.rule == "coverage" for j in judgements)
+        with dashboard(store, policy) as client:
+            assert login(client, "val").status_code == 303
+            page = _ok(client, "/regions")
+            parsed = tables(page)
+            heat = parsed.tables["coverage"]
+            assert heat[0] == ["Region", *[f"{hour:02d}" for hour in range(24)]]
+            assert sum(int(cell) for row in heat[1:] for cell in row[1:]) == sum(
+                1 for j in judgements if j.rule == "coverage"
+            )
+            checked = 0
+            for name in ("regions", "coverage"):
+                for row_links in parsed.links[name][1:]:
+                    for href in row_links:
+                        if href is None:
+                            continue
+                        query = {key: values[0] for key, values in parse_qs(urlsplit(href).query).items()}
+                        assert _ticket_links(_ok(client, href)) == _region_expected(judgements, query), href
+                        checked += 1
+            assert checked >= 5
+            exported = client.get("/regions?format=csv&table=coverage").text
+            assert list(csv.reader(io.StringIO(exported))) == heat
+            pods = tables(_ok(client, "/pods"))
+            assert len(pods.tables["pods"]) > 1
+            pod_header = pods.tables["pods"][0]
+            for row, row_links in zip(pods.tables["pods"][1:], pods.links["pods"][1:], strict=True):
+                for column, cell, href in zip(pod_header, row, row_links, strict=True):
+                    if href is None:
+                        continue
+                    query = {key: values[0] for key, values in parse_qs(urlsplit(href).query).items()}
+                    expected = [
+                        j
+                        for j in judgements
+                        if j.pod == query["pod_outside"]
+                        and j.assignee_in_pod is False
+                        and ("public" not in query or j.public == (query["public"] == "1"))
+                        and ("verdict" not in query or j.verdict == query["verdict"])
+                        and ("acknowledged" not in query or (j.acknowledged is True) == (query["acknowledged"] == "1"))
+                    ]
+                    target = _ok(client, href)
+                    tickets = {str(j.ticket_id) for j in expected}
+                    assert _ticket_links(target) == tickets, href
+                    assert _comments(target) == len(expected)
+                    assert int(cell) == (len(tickets) if column == "Tickets" else len(expected)), column
+
+
+def test_browsers_get_error_pages_and_api_clients_json(client: httpx.Client) -> None:
+    missing = client.get("/tickets/999999999", headers={"accept": "text/html"})
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    assert client.get("/tickets/999999999").json() == {"detail": "no such ticket"}
+    api = client.get("/api/tickets/1/judgements", headers={"accept": "text/html"})
+    assert api.status_code == 401 and api.headers["content-type"].startswith("application/json")
+
+
+def test_drive_bys_of_the_last_month_are_one_click_away(client: httpx.Client, store: Store) -> None:
+    judgements = list(store.judgements())
+    last = max(j.created_at for j in judgements).astimezone(UTC).date()
+    page = _ok(client, "/")
+    link = html.unescape(re.search(r'<a href="([^"]+)">those of the last 30 days</a>', page).group(1))
+    expected = {
+        str(j.ticket_id)
+        for j in judgements
+        if j.verdict == "drive_by" and (last - j.created_at.astimezone(UTC).date()).days < 30
+    }
+    assert expected and _ticket_links(_ok(client, link)) == expected

@@ -1,0 +1,186 @@
+"""The Zendesk sidebar app in a real headless Chromium, asking a real ``intently serve`` over HTTP.
+
+Zendesk runs the app in an iframe and relays its requests through its own proxy, adding the secure token.
+Here the Zendesk side is played by a small ZAF client stand-in whose ``request`` is relayed, like Zendesk's
+proxy, by the test process to the API over a real socket. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from intently.policy import load_policy
+from intently.store import Store
+from intently.web import create_app
+from intently.zendesk_app import build_app_zip
+from tests.fake_zendesk import FakeZendesk, ZendeskDataset
+from tests.test_webhooks import Served, loaded_store
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = os.environ.get("INTENTLY_CHROMIUM", "/usr/bin/chromium")
+ANA, MARIA, CUSTOMER = 101, 103, 5001
+APP_URL = "https://intently.acme.test"
+
+ZAF_STAND_IN = """
+window.__asked = [];
+window.ZAFClient = { init: function () {
+  var handlers = {};
+  return {
+    get: function () { return Promise.resolve({"ticket.id": window.__ticket, "currentUser.id": window.__agent}); },
+    request: function (options) {
+      window.__asked.push(options.url);
+      return window.zendeskProxy(JSON.stringify(options)).then(function (answer) {
+        answer = JSON.parse(answer);
+        if (answer.status >= 400) { return Promise.reject({status: answer.status}); }
+        return answer.body;
+      });
+    },
+    on: function (name, handler) {
+      handlers[name] = handler;
+      if (name === "app.registered") { setTimeout(handler, 0); }
+    },
+    invoke: function () { return Promise.resolve(); }
+  };
+} };
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
+        if os.environ.get("INTENTLY_REQUIRE_BROWSER"):
+            pytest.fail(message + " (INTENTLY_REQUIRE_BROWSER is set)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[*flags, "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
+    """``intently serve``'s app over a real socket on a store with one ticket: assigned to Ana, who already
+    answered the customer (so nobody is waiting and a colleague's public reply cannot be cover)."""
+    zd = FakeZendesk(ZendeskDataset.generate(tickets=3))
+    ticket_id = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
+    zd.add_comment(ticket_id, ANA, "Looking into it.", public=True)
+    store: Store = loaded_store(str(tmp_path / "store.db"), zd, tmp_path, load_policy())
+    token = store.create_token("zendesk-sidebar")
+
+    def no_zendesk() -> Any:
+        raise AssertionError("the API never calls Zendesk")
+
+    app = create_app(store, load_policy(), no_zendesk, write_back=False, webhook_secret="s", run_worker=False)
+    with Served(app) as server:
+        yield server.url, token, ticket_id
+    store.close()
+
+
+def _open_app(browser: Any, tmp_path: Path, server_url: str, token: str, ticket_id: int, agent_id: int) -> Any:
+    """The built app's iframe page, with Zendesk's side played by the stand-in and a relaying proxy."""
+    root = tmp_path / "app"
+    with zipfile.ZipFile(build_app_zip(tmp_path / "app.zip", APP_URL)) as archive:
+        archive.extractall(root)
+    page = browser.new_page(viewport={"width": 340, "height": 640})
+    page.add_init_script(ZAF_STAND_IN + f"window.__ticket = {ticket_id}; window.__agent = {agent_id};")
+    page.route("**/zaf_sdk.min.js", lambda route: route.fulfill(status=200, body="/* ZAF stand-in */"))
+
+    def zendesk_proxy(options_json: str) -> str:
+        import json
+
+        options = json.loads(options_json)
+        url = options["url"].replace("{{setting.intently_url}}", server_url)
+        headers = {k: v.replace("{{setting.intently_token}}", token) for k, v in options["headers"].items()}
+        if options.get("contentType"):
+            headers["Content-Type"] = options["contentType"]
+        body = options.get("data")
+        answer = httpx.request(options["type"], url, headers=headers, content=body, timeout=10)
+        content_type = answer.headers.get("content-type", "")
+        payload = answer.json() if content_type.startswith("application/json") else None
+        return json.dumps({"status": answer.status_code, "body": payload})
+
+    page.expose_function("zendeskProxy", zendesk_proxy)
+    page.goto((root / "assets" / "iframe.html").as_uri())
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_an_agent_about_to_drive_by_sees_the_warning_and_the_intentional_path(
+    browser: Any, served: tuple[str, str, int], tmp_path: Path
+) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA)
+    page.wait_for_selector(".card.warn")
+    _shot(page, "sidebar-drive-by.png")
+    public = page.locator(".card").nth(0).inner_text()
+    assert "drive by" in public and "unsolicited_reply" in public
+    assert "The intentional path instead" in public
+    # each way out is judged by the same policy: a note is intentional, a handover takes the ticket
+    assert "intentional collaboration" in public and "taking the ticket" in public
+    internal = page.locator(".card").nth(1).inner_text()
+    assert "intentional" in internal and "internal_note" in internal
+    text = page.inner_text("main")
+    assert "Assignee: Ana Lee" in text
+    asked = page.evaluate("window.__asked")
+    assert any("/api/check-reply" in url for url in asked) and any("/judgements" in url for url in asked)
+    page.close()
+
+
+def test_the_assignee_sees_their_own_work(browser: Any, served: tuple[str, str, int], tmp_path: Path) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, ANA)
+    page.wait_for_selector(".card")
+    _shot(page, "sidebar-assignee.png")
+    assert page.locator(".card.warn").count() == 0
+    assert "assignee" in page.locator(".card").nth(0).inner_text()
+    page.close()
+
+
+def test_a_refused_token_says_what_to_check(browser: Any, served: tuple[str, str, int], tmp_path: Path) -> None:
+    server_url, _, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, "itk_wrong", ticket_id, MARIA)
+    page.wait_for_selector(".error")
+    assert "refused the app's token" in page.inner_text(".error")
+    page.close()
+
+
+def test_names_and_reasons_render_as_text(browser: Any, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    source = Path(__file__).resolve().parents[1] / "src" / "intently" / "zendesk_app" / "assets"
+    for name in ("panel.js", "app.css"):
+        shutil.copy(source / name, assets / name)
+    (assets / "page.html").write_text('<main id="panel"></main><script src="panel.js"></script>')
+    page = browser.new_page()
+    page.goto((assets / "page.html").as_uri())
+    hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+    page.evaluate(
+        """hostile => IntentlyPanel.render(document.getElementById("panel"), {
+            ticket: {assignee: hostile, preferred_region: "EMEA",
+                     judgements: [{author_id: 1, author: hostile, verdict: "drive_by"}]},
+            public: {verdict: "drive_by", rule: "unsolicited_reply", reason: hostile,
+                     intentional_path: [{description: hostile, verdict: "intentional"}]},
+            internal: {verdict: "intentional", rule: "internal_note", reason: hostile, intentional_path: []}})""",
+        hostile,
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+    assert hostile in page.inner_text("main")
+    page.close()
