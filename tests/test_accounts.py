@@ -306,3 +306,42 @@ def test_token_create_for_a_user(store: Store) -> None:
     made = intently("token", "create", "side", "--user", "val", "--db", store.url)
     assert made.returncode == 0, made.stderr
     assert store.token_owner(made.stdout.strip()) == ("side", "viewer")
+
+
+def test_serve_without_zendesk_serves_the_dashboard_only(tmp_path: Path) -> None:
+    """After `intently demo` there is no Zendesk: serve shows the stored data and refuses webhooks."""
+    import socket
+    import time
+
+    db = tmp_path / "s.db"
+    Store.open(db).close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENDESK_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "intently", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                health = httpx.get(base + "/healthz")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert httpx.get(base + "/").status_code == 303  # the dashboard asks for a login
+        assert httpx.post(base + "/webhooks/zendesk", json={"ticket_id": 1}).status_code == 401
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=20)
+    assert "not connected" in out
+    refused = subprocess.run(
+        [sys.executable, "-m", "intently", "serve", "--db", str(db), "--write-back"], capture_output=True, env=env
+    )
+    assert refused.returncode == 2

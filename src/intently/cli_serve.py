@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,9 +74,11 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve Zendesk webhooks and the API: each webhook is queued, its ticket fetched, judged and stored.
+    """Serve the dashboard, the API and (with --subdomain or --url) Zendesk webhooks: each webhook is queued,
+    its ticket fetched, judged and stored. Without --subdomain/--url: the dashboard and API on the stored data.
 
-    Secrets come from the environment only: ZENDESK_WEBHOOK_SECRET (the webhook's signing secret, required).
+    Secrets come from the environment only: ZENDESK_WEBHOOK_SECRET (the webhook's signing secret, required with
+    --subdomain/--url).
 
     Zendesk credentials: ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN.
 
@@ -86,12 +89,15 @@ def serve(
     import uvicorn
 
     from intently.cli import _policy, _store, err, out
-    from intently.sources.zendesk_api import ZendeskClient, ZendeskError
+    from intently.sources.zendesk_api import ZendeskClient
     from intently.web import create_app
     from intently.web.logs import configure_logging
 
-    if (subdomain is None) == (url is None):
-        raise typer.BadParameter("give exactly one of --subdomain NAME and --url URL", param_hint="--subdomain/--url")
+    if subdomain is not None and url is not None:
+        raise typer.BadParameter("give one of --subdomain NAME and --url URL, not both", param_hint="--subdomain/--url")
+    connected = subdomain is not None or url is not None
+    if write_back and not connected:
+        raise typer.BadParameter("--write-back needs your Zendesk: add --subdomain NAME or --url URL")
     level = getattr(logging, log_level.upper(), None)
     if log_level.lower() not in ("debug", "info", "warning", "error") or not isinstance(level, int):
         raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
@@ -99,7 +105,7 @@ def serve(
     if not tag or any(ch.isspace() for ch in tag) or len(tag) > 80:
         raise typer.BadParameter("a Zendesk tag: one word, at most 80 characters", param_hint="--write-back-tag")
     secret = os.environ.get(SECRET_VAR, "").strip()
-    if not secret:
+    if connected and not secret:
         raise IntentlyError(
             f"{SECRET_VAR} is not set: copy the signing secret of your Zendesk webhook (Admin Center → Apps and "
             "integrations → Webhooks → your webhook → Signing secret → Reveal secret) into it. "
@@ -111,20 +117,10 @@ def serve(
     def client() -> ZendeskClient:
         return ZendeskClient.from_env(subdomain=subdomain, url=url, max_retries=3, timeout=20.0)
 
-    with client() as probe:  # credentials present and valid before we listen
-        known = store.state("zendesk.url")
-        if known and known != probe.base_url:
-            raise IntentlyError(
-                f"this store holds tickets synced from {known}, not {probe.base_url}: use another --db for another "
-                "account"
-            )
-        try:
-            me = probe.me()
-        except ZendeskError as exc:
-            if exc.status in (401, 403) or write_back:
-                raise IntentlyError(f"cannot use the Zendesk API: {exc}") from None
-            err.print(f"[yellow]warning:[/] Zendesk did not answer users/me ({exc}); webhooks are queued meanwhile")
-            me = {}
+    me: dict[str, Any] = {}
+    base_url = "not connected (dashboard and API only; webhooks are refused)"
+    if connected:
+        me, base_url = _probe(store, client, write_back)
     if write_back and me.get("role") not in (None, "agent", "admin"):
         raise IntentlyError(
             f"--write-back needs an agent or admin API user; {me.get('email') or 'this user'} is {me.get('role')!r}"
@@ -135,15 +131,16 @@ def serve(
         policy,
         client,
         write_back=write_back,
-        webhook_secret=secret,
+        webhook_secret=secret if connected else None,
         write_back_tag=tag,
         secure_cookies=secure_cookies,
+        run_worker=connected,
     )
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
     out.print(
         f"intently serve on http://{_hostport(host, port)}: the dashboard (log in: intently user add), "
         "POST /webhooks/zendesk, /api (bearer token), /healthz; "
-        f"Zendesk {probe.base_url}{who}; policy {policy.name} {policy.version}; "
+        f"Zendesk {base_url}{who}; policy {policy.name} {policy.version}; "
         f"write-back {'on, tag ' + tag if write_back else 'off'}"
     )
     if not _is_loopback(host):
@@ -163,6 +160,27 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+
+
+def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:
+    """Check the Zendesk credentials before listening: (the API user, the account's URL)."""
+    from intently.cli import err
+    from intently.sources.zendesk_api import ZendeskError
+
+    with client() as probe:
+        known = store.state("zendesk.url")
+        if known and known != probe.base_url:
+            raise IntentlyError(
+                f"this store holds tickets synced from {known}, not {probe.base_url}: use another --db for another "
+                "account"
+            )
+        try:
+            return probe.me(), probe.base_url
+        except ZendeskError as exc:
+            if exc.status in (401, 403) or write_back:
+                raise IntentlyError(f"cannot use the Zendesk API: {exc}") from None
+            err.print(f"[yellow]warning:[/] Zendesk did not answer users/me ({exc}); webhooks are queued meanwhile")
+            return {}, probe.base_url
 
 
 def _is_loopback(host: str) -> bool:

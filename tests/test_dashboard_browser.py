@@ -1,0 +1,78 @@
+"""The dashboard in a real headless Chromium: a manager logs in, follows the drive-bys of the last month to the
+tickets behind them, and reads a ticket's timeline. Screenshots go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intently.demo import generate_export
+from intently.pipeline import import_path
+from intently.policy import load_policy
+from intently.store import Store
+from tests.dashboard_client import PASSWORD, ensure_account
+from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
+from tests.test_webhooks import Served
+
+
+@pytest.fixture
+def dashboard_url(tmp_path: Path) -> Iterator[str]:
+    from intently.web import create_app
+
+    generate_export(tmp_path / "export", tickets=400, seed=5)
+    policy = load_policy(tmp_path / "export" / "intently.yaml")
+    store = Store.open(tmp_path / "store.db")
+    import_path(tmp_path / "export", store, policy)
+    ensure_account(store, "maya", "admin")
+
+    def no_zendesk() -> Any:
+        raise AssertionError("the dashboard never calls Zendesk")
+
+    app = create_app(store, policy, no_zendesk, write_back=False, webhook_secret=None, run_worker=False)
+    with Served(app) as served:
+        yield served.url
+    store.close()
+
+
+def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
+    browser: Any,  # noqa: F811
+    dashboard_url: str,
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(dashboard_url + "/")
+    assert "/login" in page.url  # nothing without logging in
+    page.fill("input[name=username]", "maya")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "/login" in page.url and page.locator("text=/wrong|incorrect|not valid/i").count() > 0
+    page.fill("input[name=username]", "maya")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Judgements per week by verdict")
+    page.screenshot(path=str(_artifact("dashboard-overview.png")), full_page=True)
+
+    page.click("text=those of the last 30 days")
+    page.wait_for_selector("table[data-table=tickets]")
+    page.screenshot(path=str(_artifact("dashboard-drive-bys.png")), full_page=True)
+    rows = page.locator("table[data-table=tickets] tbody tr")
+    assert rows.count() > 0
+    first = rows.nth(0).locator("a").first
+    ticket_label = first.inner_text().lstrip("#")
+    first.click()
+    page.wait_for_selector(f"h1:has-text(\"Ticket #{ticket_label}\")")
+    page.screenshot(path=str(_artifact("dashboard-ticket.png")), full_page=True)
+    timeline = page.inner_text("main")
+    assert "Drive-by" in timeline or "drive_by" in timeline
+    assert "Public reply by" in timeline  # the engine's reason for the drive-by, as stored
+    assert dialogs == []
+    page.close()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
