@@ -64,7 +64,7 @@ def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
     first = rows.nth(0).locator("a").first
     ticket_label = first.inner_text().lstrip("#")
     first.click()
-    page.wait_for_selector(f"h1:has-text(\"Ticket #{ticket_label}\")")
+    page.wait_for_selector(f'h1:has-text("Ticket #{ticket_label}")')
     page.screenshot(path=str(_artifact("dashboard-ticket.png")), full_page=True)
     timeline = page.inner_text("main")
     assert "Drive-by" in timeline or "drive_by" in timeline
@@ -76,3 +76,38 @@ def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
 def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
+    browser: Any,  # noqa: F811
+    dashboard_url: str,
+    tmp_path: Path,
+) -> None:
+    """Pick, from the stored judgements, a ticket where someone drove by; ask the panel as that agent now."""
+    store = Store.open(tmp_path / "store.db")
+    drive_by = next(j for j in reversed(list(store.judgements())) if j.rule == "unsolicited_reply")
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    page.goto(f"{dashboard_url}/sidebar?ticket_id={drive_by.ticket_id}&agent_id={drive_by.author_id}")
+    page.fill("input[name=username]", "maya")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-answer=public]")
+    page.screenshot(path=str(_artifact("sidebar-standalone.png")), full_page=True)
+    public = page.inner_text("[data-answer=public]")
+    internal = page.inner_text("[data-answer=internal]")
+    # what the engine says right now, computed independently of the page
+    from datetime import UTC, datetime
+
+    from intently.web.advice import check_reply
+
+    history = store.history(drive_by.ticket_id)
+    assert history is not None
+    policy = load_policy(tmp_path / "export" / "intently.yaml")
+    users = store.directory().users
+    for shown, public_reply in ((public, True), (internal, False)):
+        expected = check_reply(history, users, policy, drive_by.author_id, public_reply, datetime.now(UTC))
+        assert expected is not None
+        assert expected["verdict"].replace("_", " ") in shown and f"({expected['rule']})" in shown
+        assert ("The intentional path instead" in shown) == (expected["verdict"] == "drive_by")
+    assert "intentional" in internal  # a note is always the intentional way to help
+    page.close()

@@ -66,6 +66,30 @@ def reply_time(history: TicketHistory, now: datetime) -> datetime:
     return now
 
 
+def check_reply(
+    history: TicketHistory, users: Mapping[Id, User], policy: Policy, agent_id: Id, public: bool, now: datetime
+) -> dict[str, Any] | None:
+    """What a reply by ``agent_id`` would be judged if sent ``now``, and the intentional path for a drive-by;
+    None when the ticket has no description yet. Used by ``POST /api/check-reply`` and the sidebar page."""
+    at = reply_time(history, now)
+    judged = judge_reply(history, users, policy, agent_id, public, at)
+    if judged is None:
+        return None
+    path = (
+        [step.to_dict() for step in intentional_path(history, users, policy, agent_id, at)]
+        if judged.verdict == "drive_by"
+        else []
+    )
+    return {
+        "verdict": judged.verdict,
+        "rule": judged.rule,
+        "reason": judged.reason,
+        "intentional_path": path,
+        "assignee_id": judged.assignee_id,
+        "out_of_region": judged.out_of_region,
+    }
+
+
 def intentional_path(
     history: TicketHistory, users: Mapping[Id, User], policy: Policy, agent_id: Id, at: datetime
 ) -> list[PathStep]:

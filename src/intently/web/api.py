@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from intently.model import Id
-from intently.web.advice import intentional_path, judge_reply, reply_time, ticket_now
+from intently.web import advice
+from intently.web.advice import reply_time, ticket_now
 from intently.web.auth import Caller, admin, caller
 from intently.web.logs import emit
 from intently.web.payload import MAX_TICKET_ID
@@ -109,25 +110,14 @@ async def check_reply(body: CheckReply, request: Request, who: Annotated[Caller,
         if not agent.is_agent:
             detail = f"user {agent_id} is not an agent: only agent replies are judged"
             raise HTTPException(status_code=422, detail=detail)
-        at = reply_time(history, datetime.now(UTC))
-        judged = judge_reply(history, users, services.policy, agent_id, body.public, at)
-        if judged is None:
+        answer = advice.check_reply(history, users, services.policy, agent_id, body.public, datetime.now(UTC))
+        if answer is None:
             raise HTTPException(status_code=422, detail=f"ticket {ticket_id} has no description yet: nothing to judge")
-        path = (
-            [step.to_dict() for step in intentional_path(history, users, services.policy, agent_id, at)]
-            if judged.verdict == "drive_by"
-            else []
-        )
         return {
             "ticket_id": ticket_id,
             "agent_id": agent_id,
             "public": body.public,
-            "verdict": judged.verdict,
-            "rule": judged.rule,
-            "reason": judged.reason,
-            "intentional_path": path,
-            "assignee_id": judged.assignee_id,
-            "out_of_region": judged.out_of_region,
+            **answer,
             "policy": _policy(request),
         }
 

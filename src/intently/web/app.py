@@ -26,6 +26,7 @@ from intently.web import api, webhooks
 from intently.web.logs import elapsed_ms, emit, error_text
 from intently.web.pages import dashboard, login
 from intently.web.pages import policy as policy_pages
+from intently.web.pages import sidebar as sidebar_page
 from intently.web.render import page
 from intently.web.services import DEFAULT_TAG, ClientFactory, Services, Settings
 from intently.web.sessions import AccessState, LoginRequired, current_session, login_url
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(login.router)
     app.include_router(dashboard.router)
     app.include_router(policy_pages.router)
+    app.include_router(sidebar_page.router)
     app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
 
     @app.exception_handler(StarletteHTTPException)
