@@ -599,6 +599,6 @@ def test_intently_serve_refuses_to_start_without_what_it_needs(zd: FakeZendesk, 
     no_secret = serve("--url", zd.url, ZENDESK_WEBHOOK_SECRET=None)
     assert no_secret.returncode == 1 and "ZENDESK_WEBHOOK_SECRET is not set" in no_secret.stderr
     both = serve("--url", zd.url, "--subdomain", "acme")
-    assert both.returncode == 2 and "exactly one of --subdomain" in both.stderr
+    assert both.returncode == 2 and "not both" in " ".join(both.stderr.split())
     wrong = serve("--url", zd.url, ZENDESK_API_TOKEN="wrong")
     assert wrong.returncode == 1 and "401" in wrong.stderr and "wrong" not in wrong.stderr

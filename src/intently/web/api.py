@@ -25,7 +25,20 @@ from intently.web.auth import Caller, admin, caller
 from intently.web.logs import emit
 from intently.web.payload import MAX_TICKET_ID
 
-router = APIRouter(prefix="/api")
+
+class Problem(BaseModel):
+    """An error answer: what was wrong, in words."""
+
+    detail: Any
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not JSON"},
+    401: {"model": Problem, "description": "No token, or not a valid one"},
+    403: {"model": Problem, "description": "The token's role may not do this"},
+    404: {"model": Problem, "description": "No such ticket or user in the store"},
+}
+router = APIRouter(prefix="/api", responses=_ERRORS)
 
 IntId = Annotated[StrictInt, Field(ge=1, le=MAX_TICKET_ID)]
 TextId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -47,11 +60,16 @@ def parse_id(value: int | str, what: str) -> Id:
     if text.isascii() and text.isdigit():
         number = int(text)
         if not 0 < number <= MAX_TICKET_ID:
-            raise HTTPException(status_code=422, detail=f"{what} out of range")
+            raise HTTPException(status_code=404, detail=f"no such {what}: out of range")
         return number
     if not text or len(text) > 64 or not text.isprintable():
-        raise HTTPException(status_code=422, detail=f"not a {what}")
+        raise HTTPException(status_code=404, detail=f"no such {what}")
     return text
+
+
+def unprocessable(where: str, field: str, message: str) -> HTTPException:
+    """A 422 in the shape FastAPI's own validation errors have, as the schema documents."""
+    return HTTPException(status_code=422, detail=[{"loc": [where, field], "msg": message, "type": "value_error"}])
 
 
 def _policy(request: Request) -> dict[str, str]:
@@ -108,11 +126,10 @@ async def check_reply(body: CheckReply, request: Request, who: Annotated[Caller,
         if agent is None:
             raise HTTPException(status_code=404, detail=f"user {agent_id} is not in the store")
         if not agent.is_agent:
-            detail = f"user {agent_id} is not an agent: only agent replies are judged"
-            raise HTTPException(status_code=422, detail=detail)
+            raise unprocessable("body", "agent_id", f"user {agent_id} is not an agent: only agent replies are judged")
         answer = advice.check_reply(history, users, services.policy, agent_id, body.public, datetime.now(UTC))
         if answer is None:
-            raise HTTPException(status_code=422, detail=f"ticket {ticket_id} has no description yet: nothing to judge")
+            raise unprocessable("body", "ticket_id", f"ticket {ticket_id} has no description yet: nothing to judge")
         return {
             "ticket_id": ticket_id,
             "agent_id": agent_id,
@@ -130,7 +147,7 @@ async def check_reply(body: CheckReply, request: Request, who: Annotated[Caller,
 async def refresh_ticket(ticket_id: str, request: Request, who: Annotated[Caller, Depends(admin)]) -> JSONResponse:
     wanted = parse_id(ticket_id, "ticket id")
     if not isinstance(wanted, int):
-        raise HTTPException(status_code=422, detail="Zendesk ticket ids are numbers")
+        raise unprocessable("path", "ticket_id", "Zendesk ticket ids are numbers")
     web = request.app.state.intently
     key = f"api:{uuid.uuid4().hex}"
 

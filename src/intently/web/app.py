@@ -151,7 +151,11 @@ def create_app(
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Say where the request is wrong, without echoing the input back.
         problems = [
-            {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))[:200]}
+            {
+                "loc": [str(part) for part in error.get("loc", ())],
+                "msg": str(error.get("msg", ""))[:200],
+                "type": str(error.get("type", "value_error")),
+            }
             for error in exc.errors()[:20]
         ]
         return JSONResponse({"detail": problems}, status_code=422)
