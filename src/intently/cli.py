@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from intently.cli_options import ConfigOption, DbOption
 from intently.errors import IntentlyError
 from intently.model import Id, TicketHistory, User
 from intently.policy import Policy
@@ -43,18 +44,6 @@ app.add_typer(policy_app, name="policy")
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 130)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help=f"Store: a SQLAlchemy URL or a file path [default: ./{DEFAULT_DB}]", show_default=False),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="Policy override merged over the default [default: $INTENTLY_CONFIG, else ./intently.yaml if present]",
-        show_default=False,
-    ),
-]
 PathArgument = Annotated[
     Path | None,
     typer.Argument(help="A Zendesk export directory or a neutral .jsonl file; without it, the store is used."),

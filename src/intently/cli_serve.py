@@ -6,11 +6,11 @@ import ipaddress
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from intently.cli_options import ConfigOption, DbOption
 from intently.errors import IntentlyError
 
 SECRET_VAR = "ZENDESK_WEBHOOK_SECRET"
@@ -20,24 +20,6 @@ token_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-
-# Defined here rather than imported: cli.py imports this module while it is still being loaded.
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Store: a SQLAlchemy URL or a file path (default: ./intently.db, or $INTENTLY_DB)",
-        show_default=False,
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="Policy override merged over the default (default: $INTENTLY_CONFIG, else ./intently.yaml if present)",
-        show_default=False,
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:

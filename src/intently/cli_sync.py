@@ -7,29 +7,13 @@ from typing import Annotated
 
 import typer
 
+from intently.cli_options import ConfigOption, DbOption
+
 sync_app = typer.Typer(
     help="Bring a live helpdesk's tickets into the store and judge them.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-
-# Defined here rather than imported: cli.py imports this module while it is still being loaded.
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Store: a SQLAlchemy URL or a file path (default: ./intently.db, or $INTENTLY_DB)",
-        show_default=False,
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="Policy override merged over the default (default: $INTENTLY_CONFIG, else ./intently.yaml if present)",
-        show_default=False,
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:
