@@ -185,6 +185,8 @@ def demo(
     out.print(f"  Export:   {export_dir}")
     out.print(f"  Next:     intently report --db {db_path}")
     out.print(f"            intently explain {_example_ticket(judgements)} --db {db_path}")
+    out.print(f"  Dashboard: intently user add YOU --role admin --db {db_path}")
+    out.print(f"             intently serve --db {db_path}   (then open http://127.0.0.1:8000/)")
 
 
 def _example_ticket(judgements: list[Any]) -> Id:
