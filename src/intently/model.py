@@ -140,19 +140,6 @@ class StatusChange(Event):
 
 AnyEvent: TypeAlias = Comment | AssigneeChange | WatchersChange | TagsChange | FieldChange | StatusChange
 
-EVENT_KINDS: dict[type[Event], str] = {
-    Comment: "comment",
-    AssigneeChange: "assignee",
-    WatchersChange: "watchers",
-    TagsChange: "tags",
-    FieldChange: "field",
-    StatusChange: "status",
-}
-
-
-def event_kind(event: Event) -> str:
-    return EVENT_KINDS[type(event)]
-
 
 def event_order(event: Event) -> tuple[datetime, tuple[int, int | str], tuple[int, int | str]]:
     """Events are ordered by time, then by the update they belong to, then by id."""
