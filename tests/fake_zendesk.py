@@ -682,14 +682,20 @@ class FakeZendesk:
         public: bool = True,
         *,
         tags: list[str] | None = None,
+        follow: list[int] | None = None,
         via: str = "web",
     ) -> dict[str, Any]:
-        """A new audit on a ticket with a comment (and optionally the ticket's new tags); returns the audit."""
+        """A new audit on a ticket with a comment (and optionally the ticket's new tags, and users made followers
+        as an @mention does); returns the audit."""
         with self.lock:
             record = self._live(ticket_id)
             events: list[dict[str, Any]] = [_comment(body, public, author_id)]
             if tags is not None and list(tags) != list(record["tags"]):
                 events.append(_change("tags", list(tags), list(record["tags"])))
+            if follow:
+                before = [str(user_id) for user_id in record.get("follower_ids") or []]
+                after = before + [str(user_id) for user_id in follow if str(user_id) not in before]
+                events.append({"type": "FollowerChange", "previous_followers": before, "current_followers": after})
             return _Ticket(self.dataset, record).audit(self.tick(), author_id, events, via)
 
     def add_ticket(self, requester_id: int, subject: str, body: str, *, assignee_id: int | None = None) -> int:

@@ -181,6 +181,39 @@ def test_judgements_name_the_current_assignee(store: Store, account: tuple[FakeZ
     assert [(j["author_id"], j["verdict"]) for j in data["judgements"]] == [(ANA, "assignee")]
 
 
+def test_open_solicitations_say_who_was_asked_and_whether_they_answered(
+    store_url: str, account: tuple[FakeZendesk, int], tmp_path: Path
+) -> None:
+    zd, ticket_id = account
+    zd.add_comment(ticket_id, ANA, "@Maria Santos could you check the invoice run?", public=False, follow=[MARIA])
+    asked = loaded_store(store_url, zd, tmp_path / "asked", load_policy())
+    token = asked.create_token("t", "viewer")
+    with api(asked) as client:
+        as_maria = client.get(f"/api/tickets/{ticket_id}/judgements?agent_id={MARIA}", headers=bearer(token)).json()
+        anonymous = client.get(f"/api/tickets/{ticket_id}/judgements", headers=bearer(token)).json()
+        check = client.post(
+            "/api/check-reply", json={"ticket_id": ticket_id, "agent_id": MARIA, "public": True}, headers=bearer(token)
+        ).json()
+    (invitation,) = as_maria["solicitations"]
+    assert (invitation["kind"], invitation["invitee_id"], invitation["asked_by"]) == ("follower", MARIA, ANA)
+    assert (invitation["invitee"], invitation["asked_by_name"]) == ("Maria Santos", "Ana Lee")
+    assert invitation["open"] and invitation["asks_agent"] and invitation["answered_by"] == []
+    assert "Ana Lee added Maria Santos as a follower" in invitation["detail"]
+    assert "asks_agent" not in anonymous["solicitations"][0]
+    assert (check["verdict"], check["rule"]) == ("intentional", "solicited")  # the listing and the rule agree
+    asked.close()
+
+    zd.add_comment(ticket_id, MARIA, "The invoice run failed on the 3rd; Ana will follow up.", public=False)
+    answered = loaded_store(store_url, zd, tmp_path / "answered", load_policy())
+    token = answered.create_token("t2", "viewer")
+    with api(answered) as client:
+        data = client.get(f"/api/tickets/{ticket_id}/judgements?agent_id={ANA}", headers=bearer(token)).json()
+    (invitation,) = data["solicitations"]
+    assert not invitation["open"] and invitation["answered_by"] == [MARIA]
+    assert invitation["answered_by_names"] == ["Maria Santos"] and invitation["asks_agent"] is False
+    answered.close()
+
+
 # --- check-reply ------------------------------------------------------------------------------------------
 
 

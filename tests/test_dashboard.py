@@ -9,7 +9,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,8 +31,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 @pytest.fixture
 def account() -> dict[str, int]:
-    """A generated account plus three tickets of our own: a drive-by, one with script in its text, and one with a
-    contributor's internal note."""
+    """A generated account plus tickets of our own: a drive-by (with a contributor's internal note), one with
+    script in its text, and one where the assignee asked Ben for help."""
     zd = FakeZendesk(ZendeskDataset.generate(tickets=30))
     drive = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
     zd.add_comment(drive, ANA, "Looking into it.", public=True)
@@ -40,7 +40,9 @@ def account() -> dict[str, int]:
     zd.add_comment(drive, BEN, "Checked the billing log: charge is duplicated.", public=False)
     script = zd.add_ticket(CUSTOMER, f"=HYPERLINK(1) {SCRIPT}", f"Body {SCRIPT}", assignee_id=ANA)
     zd.add_comment(script, MARIA, SCRIPT, public=True)
-    return {"drive": drive, "script": script, "zd_ref": _keep(zd)}
+    asked = zd.add_ticket(CUSTOMER, "Export is slow", "Exports take an hour.", assignee_id=ANA)
+    zd.add_comment(asked, ANA, "@Ben could you look at the export queue?", public=False, follow=[BEN])
+    return {"drive": drive, "script": script, "asked": asked, "zd_ref": _keep(zd)}
 
 
 _KEPT: list[FakeZendesk] = []
@@ -396,3 +398,45 @@ def test_drive_bys_of_the_last_month_are_one_click_away(client: httpx.Client, st
         if j.verdict == "drive_by" and (last - j.created_at.astimezone(UTC).date()).days < 30
     }
     assert expected and _ticket_links(_ok(client, link)) == expected
+
+
+def test_quick_date_ranges_count_back_from_today() -> None:
+    from intently.web.views import date_ranges
+
+    ranges = {r.label: (r.start, r.end) for r in date_ranges(date(2026, 11, 27))}
+    assert ranges == {
+        "Last 7 days": (date(2026, 11, 21), date(2026, 11, 27)),
+        "Last 30 days": (date(2026, 10, 29), date(2026, 11, 27)),
+        "Last month (October 2026)": (date(2026, 10, 1), date(2026, 10, 31)),
+        "Last 90 days": (date(2026, 8, 30), date(2026, 11, 27)),
+    }
+    january = {r.label: (r.start, r.end) for r in date_ranges(date(2027, 1, 1))}
+    assert january["Last month (December 2026)"] == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+def test_date_range_links_keep_the_other_filters_and_the_selection(client: httpx.Client, store: Store) -> None:
+    region = next(j.preferred_region for j in store.judgements() if j.preferred_region)
+    page = _ok(client, f"/tickets?verdict=drive_by&region={region}")
+    month = re.search(r'<a href="([^"]+)"[^>]*>Last month \(', page)
+    assert month is not None
+    query = parse_qs(urlsplit(html.unescape(month.group(1))).query)
+    assert query["verdict"] == ["drive_by"] and query["region"] == [region]
+    start, end = date.fromisoformat(query["from"][0]), date.fromisoformat(query["to"][0])
+    assert start.day == 1 and (end + timedelta(days=1)).day == 1 and end < datetime.now(UTC).date()
+    # the page in words, not in query parameters
+    assert "Tickets with comments judged as: <strong>Drive-by</strong> (filtered)" in page
+    ana = _ok(client, f"/tickets?author={ANA}&public=1&contributor=0")
+    assert "<strong>public replies, by the assignee, by Ana Lee</strong>" in ana
+
+
+def test_ticket_page_lists_open_solicitations(client: httpx.Client, store: Store) -> None:
+    from intently.engine import solicitations
+
+    policy, users = load_policy(), store.directory().users
+    found = {h.ticket.id: [s for s in solicitations(h, users, policy) if s.open] for h in store.histories()}
+    asked = next(ticket_id for ticket_id, items in found.items() if items)
+    page = _ok(client, f"/tickets/{asked}")
+    assert "Open solicitations:" in page
+    assert all(html.escape(s.detail) in page for s in found[asked])
+    quiet = next(ticket_id for ticket_id, items in found.items() if not items)
+    assert "No open solicitations." in _ok(client, f"/tickets/{quiet}")

@@ -4,6 +4,7 @@ tickets behind them, and reads a ticket's timeline. Screenshots go to ``test-art
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from tests.test_webhooks import Served
 def dashboard_url(tmp_path: Path) -> Iterator[str]:
     from intently.web import create_app
 
-    generate_export(tmp_path / "export", tickets=400, seed=5)
+    # a quarter ending today, as `intently demo` makes it, so "last month" has data
+    today = datetime.now(UTC).date()
+    generate_export(tmp_path / "export", tickets=400, seed=5, start=today - timedelta(days=91), days=91)
     policy = load_policy(tmp_path / "export" / "intently.yaml")
     store = Store.open(tmp_path / "store.db")
     import_path(tmp_path / "export", store, policy)
@@ -40,7 +43,9 @@ def dashboard_url(tmp_path: Path) -> Iterator[str]:
 def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
     browser: Any,  # noqa: F811
     dashboard_url: str,
+    tmp_path: Path,
 ) -> None:
+    store_path = tmp_path / "store.db"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -56,11 +61,28 @@ def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
     page.wait_for_selector("text=Judgements per week by verdict")
     page.screenshot(path=str(_artifact("dashboard-overview.png")), full_page=True)
 
-    page.click("text=those of the last 30 days")
+    # last month, counted independently from the stored judgements
+    first_of_month = datetime.now(UTC).date().replace(day=1)
+    month_end = first_of_month - timedelta(days=1)
+    month_start = month_end.replace(day=1)
+    with Store.open(store_path) as store:
+        expected = {
+            str(j.ticket_id)
+            for j in store.judgements()
+            if j.verdict == "drive_by" and month_start <= j.created_at.astimezone(UTC).date() <= month_end
+        }
+    assert expected
+
+    page.click(f"text=Last month ({month_start:%B %Y})")
+    page.wait_for_selector(f"input[name=from][value='{month_start.isoformat()}']")
+    tile = page.locator(".tile", has_text="tickets with a drive-by").locator("b a")
+    assert tile.inner_text() == str(len(expected))
+    tile.click()
     page.wait_for_selector("table[data-table=tickets]")
     page.screenshot(path=str(_artifact("dashboard-drive-bys.png")), full_page=True)
     rows = page.locator("table[data-table=tickets] tbody tr")
-    assert rows.count() > 0
+    listed = {rows.nth(i).locator("a").first.inner_text().lstrip("#") for i in range(rows.count())}
+    assert listed == expected
     first = rows.nth(0).locator("a").first
     ticket_label = first.inner_text().lstrip("#")
     first.click()

@@ -11,6 +11,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,16 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
+@contextmanager
+def _serving(tmp_path: Path, mention_maria: bool) -> Iterator[tuple[str, str, int]]:
     """``intently serve``'s app over a real socket on a store with one ticket: assigned to Ana, who already
-    answered the customer (so nobody is waiting and a colleague's public reply cannot be cover)."""
+    answered the customer (so nobody is waiting and a colleague's public reply cannot be cover); with
+    ``mention_maria``, Ana then @mentions Maria in an internal note, which makes her a follower."""
     zd = FakeZendesk(ZendeskDataset.generate(tickets=3))
     ticket_id = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
     zd.add_comment(ticket_id, ANA, "Looking into it.", public=True)
+    if mention_maria:
+        zd.add_comment(ticket_id, ANA, "@Maria Santos could you check the invoice run?", public=False, follow=[MARIA])
     store: Store = loaded_store(str(tmp_path / "store.db"), zd, tmp_path, load_policy())
     token = store.create_token("zendesk-sidebar")
 
@@ -86,6 +90,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
     with Served(app) as server:
         yield server.url, token, ticket_id
     store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
+    with _serving(tmp_path, mention_maria=False) as answer:
+        yield answer
 
 
 def _open_app(browser: Any, tmp_path: Path, server_url: str, token: str, ticket_id: int, agent_id: int) -> Any:
@@ -149,7 +159,21 @@ def test_the_assignee_sees_their_own_work(browser: Any, served: tuple[str, str, 
     _shot(page, "sidebar-assignee.png")
     assert page.locator(".card.warn").count() == 0
     assert "assignee" in page.locator(".card").nth(0).inner_text()
+    assert "Nobody is asking for help on this ticket right now." in page.inner_text("main")
     page.close()
+
+
+def test_an_agent_who_was_asked_sees_the_open_solicitation(browser: Any, tmp_path: Path) -> None:
+    with _serving(tmp_path, mention_maria=True) as (server_url, token, ticket_id):
+        page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA)
+        page.wait_for_selector("[data-list=solicitations]")
+        _shot(page, "sidebar-asked.png")
+        asked = page.inner_text("[data-list=solicitations]")
+        assert "Ana Lee added Maria Santos as a follower" in asked and "This asks you." in asked
+        assert page.locator(".card.warn").count() == 0
+        public = page.locator(".card").nth(0).inner_text()
+        assert "intentional" in public and "solicited" in public
+        page.close()
 
 
 def test_a_refused_token_says_what_to_check(browser: Any, served: tuple[str, str, int], tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,6 +132,8 @@ def _parse_id(text: str) -> Id:
 
 # --- demo -----------------------------------------------------------------------------------------
 
+DEMO_DAYS = 91
+
 
 @app.command()
 def demo(
@@ -139,7 +141,13 @@ def demo(
         "intently-demo"
     ),
     tickets: Annotated[int, typer.Option(min=10, max=200_000, help="Number of tickets")] = 3000,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 7,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and --until give the same data")] = 7,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="The day after the demo's quarter (91 days) ends [default: today, UTC]"
+        ),
+    ] = None,
 ) -> None:
     """Generate a realistic Zendesk export, import it, judge it, and write a report and the handbook."""
     from intently.demo import generate_export
@@ -154,8 +162,10 @@ def demo(
     if db_path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    end = until.date() if until is not None else datetime.now(UTC).date()
+    start = end - timedelta(days=DEMO_DAYS)
     with _progress("Writing a synthetic Zendesk export", tickets) as advance:
-        summary = generate_export(export_dir, tickets=tickets, seed=seed, progress=advance)
+        summary = generate_export(export_dir, tickets=tickets, seed=seed, start=start, days=DEMO_DAYS, progress=advance)
     policy_path = out_dir / "intently.yaml"
     shutil.copyfile(summary.policy_path, policy_path)
     policy = load_policy(policy_path)
@@ -169,7 +179,8 @@ def demo(
     handbook_path = out_dir / "handbook.md"
     handbook_path.write_text(render_handbook(policy, run_suite(policy)), encoding="utf-8")
     _warn(outcome.warnings)
-    out.print(f"[bold]intently demo[/] (seed {seed})")
+    last_day = end - timedelta(days=1)
+    out.print(f"[bold]intently demo[/] (seed {seed}, {start:%d %b %Y} to {last_day:%d %b %Y})")
     out.print(
         f"  {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people, "
         f"{outcome.stats.events:,} events imported into {db_path}"

@@ -10,11 +10,12 @@ policy's order; the first that holds decides.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
-from intently.engine.judgement import Evidence, Judgement, Skipped, TicketResult
+from intently.engine.judgement import Evidence, Judgement, Skipped, Solicitation, TicketResult, invites
 from intently.model import (
     AssigneeChange,
     Comment,
@@ -289,22 +290,96 @@ def _taken(ctx: _Context, comment: Comment, group: Sequence[Event], group_end: i
     return None
 
 
-def _solicitation(ctx: _Context, comment: Comment, state: _State) -> tuple[Event, str, str] | None:
+@dataclass(frozen=True, slots=True)
+class _Invitation:
+    """Someone asking for help, as the state stands: a solicitation tag, or an agent made follower/CC."""
+
+    event: Event
+    kind: Literal["tag", "follower", "cc"]
+    invitee: Id | None
+    """The agent asked; None for a tag, which asks anyone but the one who added it."""
+    tag: str | None = None
+
+    def asks(self, author: Id | None) -> bool:
+        return invites(self.event.actor, self.invitee, author)
+
+    def describe(self, ctx: _Context) -> tuple[str, str]:
+        """(what, detail) for evidence and reasons."""
+        by = ctx.name(self.event.actor)
+        if self.tag is not None:
+            return "tag added", f"{by} added the {self.tag} tag at {_when(self.event.at)}"
+        label = "follower" if self.kind == "follower" else "CC"
+        return f"{label.lower()} added", f"{by} added {ctx.name(self.invitee)} as a {label} at {_when(self.event.at)}"
+
+
+def _invitations(ctx: _Context, state: _State, author: Id | None = None) -> Iterator[_Invitation]:
+    """The invitations in force, in the policy's order (tags, then followers, then CCs); only those that ask
+    ``author`` when one is given. The ``solicited`` rule and :func:`solicitations` both read this."""
     rule = ctx.policy.rules.solicited
-    author = comment.author
     for tag in rule.tags:
-        if tag in state.tags:
-            added = state.tags[tag]
-            if added is not None and added.actor != author:
-                return added, "tag added", f"{ctx.name(added.actor)} added the {tag} tag at {_when(added.at)}"
-    for enabled, watchers, label in ((rule.followers, state.followers, "follower"), (rule.ccs, state.ccs, "CC")):
-        if not enabled or author not in watchers:
+        added = state.tags.get(tag)
+        if added is not None:
+            invitation = _Invitation(added, "tag", None, tag)
+            if author is None or invitation.asks(author):
+                yield invitation
+    kinds: tuple[tuple[bool, dict[Id, Event], Literal["follower", "cc"]], ...] = (
+        (rule.followers, state.followers, "follower"),
+        (rule.ccs, state.ccs, "cc"),
+    )
+    for enabled, watchers, kind in kinds:
+        if not enabled:
             continue
-        added = watchers[author]
-        if added.actor != author:
-            detail = f"{ctx.name(added.actor)} added {ctx.name(author)} as a {label} at {_when(added.at)}"
-            return added, f"{label.lower()} added", detail
-    return None
+        candidates = [(author, watchers[author])] if author is not None and author in watchers else []
+        for user_id, added in candidates if author is not None else watchers.items():
+            if added.actor != user_id:
+                yield _Invitation(added, kind, user_id)
+
+
+def _solicitation(ctx: _Context, comment: Comment, state: _State) -> tuple[Event, str, str] | None:
+    invitation = next(_invitations(ctx, state, comment.author), None)
+    if invitation is None:
+        return None
+    return (invitation.event, *invitation.describe(ctx))
+
+
+def solicitations(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[Solicitation, ...]:
+    """The invitations to help in force at the end of the history (what the ``solicited`` rule would accept
+    for a comment written now), each with the agents who have written on the ticket since it was made.
+    An invitation nobody has answered yet is *open*. Empty when the policy's ``solicited`` rule is off."""
+    if not policy.rules.solicited.enabled:
+        return ()
+    events = ordered(history.events)
+    ctx = _Context(history=history, users=users, policy=policy, events=events)
+    state = _initial_state(history, events, policy)
+    first_comment = next((e for e in events if isinstance(e, Comment)), None)
+    for start, end in _groups(events):
+        _apply(state, events[start:end], ctx, first_comment)
+    found: list[Solicitation] = []
+    for invitation in _invitations(ctx, state):
+        position = next(index for index, event in enumerate(events) if event is invitation.event)
+        answered: list[Id] = []
+        for event in events[position + 1 :]:
+            if not isinstance(event, Comment) or not _is_agent_reply(ctx, event, first_comment):
+                continue
+            author = event.author
+            if author is None or author in answered or not invitation.asks(author):
+                continue
+            if invitation.invitee is None and author == state.assignee:
+                continue  # the owner writing is not someone answering a call for help
+            answered.append(author)
+        found.append(
+            Solicitation(
+                kind=invitation.kind,
+                tag=invitation.tag,
+                invitee_id=invitation.invitee,
+                asked_by=invitation.event.actor,
+                at=invitation.event.at,
+                event_id=invitation.event.id,
+                detail=invitation.describe(ctx)[1],
+                answered_by=tuple(answered),
+            )
+        )
+    return tuple(found)
 
 
 def _coverage(

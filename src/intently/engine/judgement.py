@@ -107,3 +107,47 @@ class TicketResult:
     ticket_id: Id
     judgements: tuple[Judgement, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+
+
+def invites(asked_by: Id | None, invitee_id: Id | None, agent_id: Id | None) -> bool:
+    """An invitation asks ``agent_id`` when someone else made it, to them or (a tag) to anyone."""
+    return asked_by != agent_id and (invitee_id is None or invitee_id == agent_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Solicitation:
+    """An invitation to help in force on a ticket: a solicitation tag (anyone but its author may answer) or an
+    agent made follower or CC by someone else. ``answered_by``: the agents who have written since, in order."""
+
+    kind: str
+    """``tag``, ``follower`` or ``cc``."""
+    tag: str | None
+    invitee_id: Id | None
+    """The agent asked; None for a tag."""
+    asked_by: Id | None
+    at: datetime
+    event_id: Id
+    detail: str
+    """In words, e.g. "Ana Lima added Bo Chen as a follower at 2026-03-02 10:00 UTC"."""
+    answered_by: tuple[Id, ...] = ()
+
+    @property
+    def open(self) -> bool:
+        return not self.answered_by
+
+    def asks(self, agent_id: Id | None) -> bool:
+        """Whether a comment by ``agent_id`` now would count as asked for."""
+        return invites(self.asked_by, self.invitee_id, agent_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "tag": self.tag,
+            "invitee_id": self.invitee_id,
+            "asked_by": self.asked_by,
+            "at": iso(self.at),
+            "event_id": self.event_id,
+            "detail": self.detail,
+            "open": self.open,
+            "answered_by": list(self.answered_by),
+        }

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from intently.engine import Judgement, judge_ticket
-from intently.model import AssigneeChange, Comment, Event, Id, TagsChange, TicketHistory, User, WatchersChange
+from intently.engine import Judgement, judge_ticket, solicitations
+from intently.model import (
+    AssigneeChange,
+    Comment,
+    Directory,
+    Event,
+    Id,
+    TagsChange,
+    TicketHistory,
+    User,
+    WatchersChange,
+)
 from intently.policy import Policy
 
 REPLY_ID = "intently:reply"
@@ -201,6 +211,25 @@ def ticket_now(history: TicketHistory, users: Mapping[Id, User], policy: Policy,
     if probe is None:
         return TicketNow(history.ticket.assignee_id, None)
     return TicketNow(probe.assignee_id, probe.preferred_region, probe.assignee_region)
+
+
+def invitations(
+    history: TicketHistory, directory: Directory, policy: Policy, agent_id: Id | None = None
+) -> list[dict[str, Any]]:
+    """The ticket's invitations to help in force (:func:`intently.engine.solicitations`), open ones first,
+    with names, and with ``asks_agent`` when an agent is given: what the sidebar lists and
+    ``GET /api/tickets/{id}/judgements`` answers."""
+    found = sorted(solicitations(history, directory.users, policy), key=lambda s: (not s.open, s.at))
+    return [
+        {
+            **item.to_dict(),
+            "invitee": directory.name_of(item.invitee_id) if item.invitee_id is not None else None,
+            "asked_by_name": directory.name_of(item.asked_by) if item.asked_by is not None else None,
+            "answered_by_names": [directory.name_of(user_id) for user_id in item.answered_by],
+            **({"asks_agent": item.asks(agent_id)} if agent_id is not None else {}),
+        }
+        for item in found
+    ]
 
 
 def _name(users: Mapping[Id, User], user_id: Id | None) -> str:

@@ -1,7 +1,8 @@
 """The ``/api`` endpoints (bearer token required): a ticket's judgements, and a reply checked before it is sent.
 
 - ``GET /api/tickets/{id}/judgements``: the stored judgements (``classify --format jsonl`` objects), with
-  the ticket's current assignee and preferred region;
+  the ticket's current assignee and preferred region, and its invitations to help (open ones first; with
+  ``?agent_id=`` each says whether it asks that agent);
 - ``POST /api/check-reply`` ``{"ticket_id", "agent_id", "public"}``: what this reply would be judged now,
   and for a drive-by the intentional path (see :mod:`intently.web.advice`);
 - ``POST /api/tickets/{id}/refresh`` (admin token): fetch and judge a ticket again now.
@@ -13,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
@@ -79,9 +80,13 @@ def _policy(request: Request) -> dict[str, str]:
 
 @router.get("/tickets/{ticket_id}/judgements")
 async def ticket_judgements(
-    ticket_id: str, request: Request, who: Annotated[Caller, Depends(caller)]
+    ticket_id: str,
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    agent_id: Annotated[str | None, Query(max_length=64, description="Say which invitations ask this agent")] = None,
 ) -> dict[str, Any]:
     wanted = parse_id(ticket_id, "ticket id")
+    viewer = parse_id(agent_id, "agent id") if agent_id else None
     services = request.app.state.intently.services
 
     def read() -> dict[str, Any] | None:
@@ -101,6 +106,7 @@ async def ticket_judgements(
             "policy": _policy(request),
             "judged_under": services.store.judged_policy(),
             "judgements": judgements,
+            "solicitations": advice.invitations(history, directory, services.policy, viewer),
         }
 
     answer = await run_in_threadpool(read)

@@ -12,7 +12,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import HTTPException
@@ -22,7 +22,7 @@ from intently.engine.judgement import Judgement
 from intently.model import Group, Id, User, id_sort_key
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS
-from intently.report.metrics import HELP_RULES, Metrics, build_metrics, week_of
+from intently.report.metrics import HELP_RULES, VERDICT_LABELS, Metrics, build_metrics, week_of
 from intently.store import Store, schema
 from intently.store.store import decode_id
 
@@ -110,6 +110,29 @@ class Filters:
 
     def active(self) -> bool:
         return bool(self.items())
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """A quick choice of dates for the filter form, e.g. "Last month (October 2026)"."""
+
+    label: str
+    start: date
+    end: date
+
+
+def date_ranges(today: date) -> list[DateRange]:
+    """The quick date choices, counted back from ``today`` (inclusive): the last 7, 30 and 90 days, and the
+    previous calendar month."""
+    first_of_month = today.replace(day=1)
+    previous_end = first_of_month - timedelta(days=1)
+    previous = previous_end.replace(day=1)
+    return [
+        DateRange("Last 7 days", today - timedelta(days=6), today),
+        DateRange("Last 30 days", today - timedelta(days=29), today),
+        DateRange(f"Last month ({previous:%B %Y})", previous, previous_end),
+        DateRange("Last 90 days", today - timedelta(days=89), today),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +225,33 @@ class Selection:
             and (self.pod_outside is None or (j.pod == self.pod_outside and j.assignee_in_pod is False))
         )
 
-    def describe(self) -> str:
-        return ", ".join(f"{key} {value}" for key, value in self.items()) or "all judged comments"
+    def describe(self, names: Mapping[str, str] | None = None, rule_titles: Mapping[str, str] | None = None) -> str:
+        """The selection in words, e.g. "Drive-by, public replies, by Ana Lee"; ``names`` maps author ids (as
+        text) to names and ``rule_titles`` rule ids to titles."""
+        names = names or {}
+        titles = rule_titles or {}
+
+        def yes_no(value: bool | None, yes: str, no: str) -> str | None:
+            return None if value is None else (yes if value else no)
+
+        parts = [
+            VERDICT_LABELS.get(self.verdict, self.verdict) if self.verdict else None,
+            f"not {VERDICT_LABELS.get(self.other_than, self.other_than).lower()}" if self.other_than else None,
+            ("rule " + " or ".join(titles.get(r, r) for r in self.rule)) if self.rule else None,
+            f"week of {self.week.isoformat()}" if self.week else None,
+            yes_no(self.public, "public replies", "internal notes"),
+            yes_no(self.contributor, "by contributors (not the assignee)", "by the assignee"),
+            yes_no(self.own, "own work", "on others' tickets"),
+            f"by {names.get(self.author, 'user ' + self.author)}" if self.author else None,
+            yes_no(self.acknowledged, "acknowledged", "not acknowledged"),
+            f"{self.relation} the preferred region" if self.relation in (INSIDE, OUTSIDE) else None,
+            "preferred region unknown" if self.relation == UNKNOWN else None,
+            f"authors in {self.author_region}" if self.author_region else None,
+            f"written {self.hour:02d}:00-{self.hour:02d}:59 UTC" if self.hour is not None else None,
+            f"{self.pod_outside} pod's topic, assigned outside the pod" if self.pod_outside else None,
+            f"tickets with {self.voices} public voice{'' if self.voices == '1' else 's'}" if self.voices else None,
+        ]
+        return ", ".join(part for part in parts if part) or "all judged comments"
 
 
 def relation(j: Judgement) -> str:

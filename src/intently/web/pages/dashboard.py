@@ -5,7 +5,7 @@ had as CSV with ``?format=csv&table=NAME``."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,10 +14,12 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from intently.policy.schema import RULE_IDS
 from intently.report import svg
 from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
 from intently.report.metrics import VERDICT_LABELS, Metrics
 from intently.web.accounts import Session
+from intently.web.advice import invitations
 from intently.web.render import page
 from intently.web.sessions import viewer
 from intently.web.timeline import ticket_view
@@ -31,6 +33,7 @@ from intently.web.views import (
     Filters,
     Selection,
     Table,
+    date_ranges,
     id_text,
     link,
     load,
@@ -91,8 +94,14 @@ def _csv_link(request: Request) -> object:
 def _filter_form(data: Data) -> dict[str, Any]:
     pods = sorted(data.policy.organisation.pods)
     groups = sorted(((id_text(g.id), g.name) for g in data.groups.values()), key=lambda item: item[1].lower())
+    f = data.filters
+    ranges = [
+        (r.label, dataclasses.replace(f, start=r.start, end=r.end).items(), (f.start, f.end) == (r.start, r.end))
+        for r in date_ranges(datetime.now(UTC).date())
+    ]
     return {
-        "filters": data.filters,
+        "filters": f,
+        "date_ranges": ranges,
         "regions": data.regions,
         "pods": pods,
         "groups": groups,
@@ -212,9 +221,10 @@ async def overview(request: Request, session: Viewer) -> Response:
             ]
         )
     recent = None
-    if m.last_comment_at is not None:  # the last 30 days of the data (not of the clock: a store may be old)
+    if m.last_comment_at is not None and f.start is None and f.end is None:
+        # the last 30 days of the data (not of the clock: a store may be old); hidden once dates are chosen
         last = m.last_comment_at.date()
-        month = dataclasses.replace(f, start=max(last - timedelta(days=29), f.start or date.min), end=last)
+        month = dataclasses.replace(f, start=last - timedelta(days=29), end=last)
         recent = link("/tickets", month, Selection(verdict="drive_by"))
     return _respond(
         request,
@@ -252,6 +262,10 @@ async def tickets(request: Request, session: Viewer) -> Response:
         "tickets.html.j2",
         [table],
         selection=selection,
+        selection_text=selection.describe(
+            {id_text(uid): user.name for uid, user in data.users.items()},
+            {rule_id: data.policy.rule(rule_id).title for rule_id in selection.rule if rule_id in RULE_IDS},
+        ),
         comments=sum(r.matched for r in rows),
         **_filter_form(data),
     )
@@ -265,6 +279,7 @@ async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
     view = await run_in_threadpool(ticket_view, services.store, services.policy, parse_id(ticket_id))
     if view is None:
         raise HTTPException(status_code=404, detail="no such ticket")
+    asked = await run_in_threadpool(invitations, view.history, services.directory()[0], services.policy)
     judgements = Table("judgements", "Judgements", ["Comment", "Author", "When", "Public", "Verdict", "Rule", "Reason"])
     for j in view.judgements:
         judgements.rows.append(
@@ -278,7 +293,7 @@ async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
                 Cell(j.reason),
             ]
         )
-    return _respond(request, session, "ticket.html.j2", [judgements], view=view)
+    return _respond(request, session, "ticket.html.j2", [judgements], view=view, solicitations=asked)
 
 
 @router.get("/engineers")

@@ -1,7 +1,7 @@
 """``/sidebar?ticket_id=N&agent_id=M``: the Zendesk sidebar panel as a page of its own, for testing and for
 helpdesks without an app framework. It shows what the Zendesk app shows, from the same calls: the ticket's
-assignee and preferred region, who has contributed and how, and what a public reply or an internal note by
-the agent would be judged right now, with the intentional path for a drive-by."""
+assignee and preferred region, who has contributed and how, the open invitations to help, and what a public
+reply or an internal note by the agent would be judged right now, with the intentional path for a drive-by."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from intently.web.accounts import Session
-from intently.web.advice import check_reply, reply_time, ticket_now
+from intently.web.advice import check_reply, invitations, reply_time, ticket_now
 from intently.web.render import page
 from intently.web.sessions import viewer
 from intently.web.views import parse_id
@@ -44,6 +44,9 @@ async def sidebar(request: Request, session: Viewer, ticket_id: str = "", agent_
                 judgement.author_id, {"name": directory.name_of(judgement.author_id), "verdicts": {}}
             )
             entry["verdicts"][judgement.verdict] = entry["verdicts"].get(judgement.verdict, 0) + 1
+        agent = users.get(parse_id(agent_id)) if agent_id else None
+        if agent is not None and not agent.is_agent:
+            agent = None
         context: dict[str, Any] = {
             "ticket": history.ticket,
             "assignee": directory.name_of(state.assignee_id) if state.assignee_id is not None else None,
@@ -51,12 +54,11 @@ async def sidebar(request: Request, session: Viewer, ticket_id: str = "", agent_
             "preferred_region": state.preferred_region,
             "contributions": list(contributions.values()),
             "agents": agents,
-            "agent": None,
+            "agent": agent,
             "answers": [],
+            "solicitations": invitations(history, directory, services.policy, agent.id if agent else None),
         }
-        agent = users.get(parse_id(agent_id)) if agent_id else None
-        if agent is not None and agent.is_agent:
-            context["agent"] = agent
+        if agent is not None:
             for label, public in (("A public reply", True), ("An internal note", False)):
                 answer = check_reply(history, users, services.policy, agent.id, public, now)
                 if answer is not None:

@@ -21,7 +21,7 @@
       var ticketId = data["ticket.id"];
       var agentId = data["currentUser.id"];
       return Promise.all([
-        api("/api/tickets/" + encodeURIComponent(ticketId) + "/judgements", "GET"),
+        api("/api/tickets/" + encodeURIComponent(ticketId) + "/judgements?agent_id=" + encodeURIComponent(agentId), "GET"),
         api("/api/check-reply", "POST", { ticket_id: ticketId, agent_id: agentId, public: true }),
         api("/api/check-reply", "POST", { ticket_id: ticketId, agent_id: agentId, public: false })
       ]);

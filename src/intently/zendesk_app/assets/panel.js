@@ -55,6 +55,27 @@
     root.appendChild(answerCard("A public reply", data.public));
     root.appendChild(answerCard("An internal note", data.internal));
 
+    root.appendChild(el("h2", {}, ["Open solicitations"]));
+    var invitations = ticket.solicitations || [];
+    var open = invitations.filter(function (s) { return s.open; });
+    if (!open.length) {
+      root.appendChild(el("p", { "class": "muted" }, ["Nobody is asking for help on this ticket right now."]));
+    } else {
+      root.appendChild(el("ul", { "data-list": "solicitations" }, open.map(function (s) {
+        var text = s.detail + (s.kind === "tag" ? ": anyone but " + s.asked_by_name + " may help" : "") +
+          "; nobody has answered yet.";
+        var children = [text];
+        if (s.asks_agent) { children.push(" ", el("strong", {}, ["This asks you."])); }
+        return el("li", s.asks_agent ? { "class": "asks-you" } : {}, children);
+      })));
+    }
+    var answered = invitations.filter(function (s) { return !s.open; });
+    if (answered.length) {
+      root.appendChild(el("p", { "class": "muted" }, ["Answered: " + answered.map(function (s) {
+        return s.detail + ", answered by " + s.answered_by_names.join(", ");
+      }).join("; ") + "."]));
+    }
+
     root.appendChild(el("h2", {}, ["Who has contributed"]));
     var byAuthor = {};
     (ticket.judgements || []).forEach(function (j) {
