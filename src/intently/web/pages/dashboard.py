@@ -5,8 +5,10 @@ had as CSV with ``?format=csv&table=NAME``."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from intently.policy.schema import RULE_IDS
 from intently.report import svg
 from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
-from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.report.metrics import VERDICT_LABELS, Engineer, Metrics, PodStats
 from intently.web.accounts import Session
 from intently.web.advice import invitations
 from intently.web.render import page
@@ -47,6 +49,7 @@ from intently.web.views import (
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Session, Depends(viewer)]
 HEAT_LEVELS = 6
+Row = TypeVar("Row")
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -296,99 +299,87 @@ async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
     return _respond(request, session, "ticket.html.j2", [judgements], view=view, solicitations=asked)
 
 
+@dataclass(frozen=True, slots=True)
+class Column(Generic[Row]):
+    """One column of a counts table: its header, the value of a row, and (for counts) which judgements it counts,
+    so the cell links to the tickets behind it."""
+
+    header: str
+    value: Callable[[Row], int | str]
+    selects: Callable[[Row], Selection] | None = None
+
+
+def _counts_table(name: str, title: str, rows: Iterable[Row], columns: list[Column[Row]], f: Filters) -> Table:
+    table = Table(name, title, [column.header for column in columns])
+    for row in rows:
+        cells: list[Cell] = []
+        for column in columns:
+            value = column.value(row)
+            if isinstance(value, str):
+                cells.append(Cell(value))
+            else:
+                cells.append(num(value, link("/tickets", f, column.selects(row)) if column.selects else None))
+        table.rows.append(cells)
+    return table
+
+
+def _engineer_columns() -> list[Column[Engineer]]:
+    def by(e: Engineer, **conditions: Any) -> Selection:
+        return Selection(author=id_text(e.id), **conditions)
+
+    return [
+        Column("Engineer", lambda e: e.name),
+        Column("Region", lambda e: e.region or ""),
+        Column("Public replies", lambda e: e.public_replies, lambda e: by(e, public=True)),
+        Column("On own tickets", lambda e: e.own_public_replies, lambda e: by(e, public=True, own=True)),
+        Column(
+            "On others'", lambda e: e.public_replies - e.own_public_replies, lambda e: by(e, public=True, own=False)
+        ),
+        Column("Intentional help", lambda e: e.intentional_help, lambda e: by(e, rule=tuple(HELP.split(",")))),
+        Column("Drive-bys", lambda e: e.drive_bys, lambda e: by(e, verdict="drive_by")),
+        Column("Notes as contributor", lambda e: e.contributor_notes, lambda e: by(e, public=False, contributor=True)),
+        Column(
+            "Notes acknowledged",
+            lambda e: e.notes_acknowledged,
+            lambda e: by(e, public=False, contributor=True, acknowledged=True),
+        ),
+    ]
+
+
+def _pod_columns() -> list[Column[PodStats]]:
+    def on(p: PodStats, **conditions: Any) -> Selection:
+        return Selection(pod_outside=p.name, **conditions)
+
+    return [
+        Column("Pod", lambda p: p.name),
+        Column("Notes", lambda p: p.notes, lambda p: on(p, public=False)),
+        Column("Acknowledged", lambda p: p.acknowledged, lambda p: on(p, public=False, acknowledged=True)),
+        Column(
+            "Not acknowledged", lambda p: p.notes - p.acknowledged, lambda p: on(p, public=False, acknowledged=False)
+        ),
+        Column("Public replies", lambda p: p.public_replies, lambda p: on(p, public=True)),
+        Column("Drive-bys", lambda p: p.drive_bys, lambda p: on(p, verdict="drive_by")),
+        Column("Members active", lambda p: p.members_active),
+        Column("Tickets", lambda p: p.tickets, lambda p: on(p)),
+    ]
+
+
 @router.get("/engineers")
 async def engineers(request: Request, session: Viewer) -> Response:
     data = await _data(request)
-    m = data.metrics()
-    f = data.filters
-    table = Table(
-        "engineers",
-        "Engineers",
-        [
-            "Engineer",
-            "Region",
-            "Public replies",
-            "On own tickets",
-            "On others'",
-            "Intentional help",
-            "Drive-bys",
-            "Notes as contributor",
-            "Notes acknowledged",
-        ],
-    )
-    for e in m.engineers:
-        who = id_text(e.id)
-        table.rows.append(
-            [
-                Cell(e.name),
-                Cell(e.region or ""),
-                num(e.public_replies, link("/tickets", f, Selection(author=who, public=True))),
-                num(e.own_public_replies, link("/tickets", f, Selection(author=who, public=True, own=True))),
-                num(
-                    e.public_replies - e.own_public_replies,
-                    link("/tickets", f, Selection(author=who, public=True, own=False)),
-                ),
-                num(e.intentional_help, link("/tickets", f, Selection(author=who, rule=tuple(HELP.split(","))))),
-                num(e.drive_bys, link("/tickets", f, Selection(author=who, verdict="drive_by"))),
-                num(e.contributor_notes, link("/tickets", f, Selection(author=who, public=False, contributor=True))),
-                num(
-                    e.notes_acknowledged,
-                    link("/tickets", f, Selection(author=who, public=False, contributor=True, acknowledged=True)),
-                ),
-            ]
-        )
+    table = _counts_table("engineers", "Engineers", data.metrics().engineers, _engineer_columns(), data.filters)
     return _respond(request, session, "table_page.html.j2", [table], heading="Engineers", **_filter_form(data))
 
 
 @router.get("/pods")
 async def pods(request: Request, session: Viewer) -> Response:
     data = await _data(request)
-    m = data.metrics()
-    f = data.filters
-    table = Table(
-        "pods",
-        "Pods",
-        [
-            "Pod",
-            "Notes",
-            "Acknowledged",
-            "Not acknowledged",
-            "Public replies",
-            "Drive-bys",
-            "Members active",
-            "Tickets",
-        ],
+    table = _counts_table("pods", "Pods", data.metrics().pods, _pod_columns(), data.filters)
+    intro = (
+        "Pod members' notes and replies on tickets with the pod's topic tags that were assigned outside the "
+        "pod, and how many of the notes the assignee acknowledged."
     )
-    for p in m.pods:
-        table.rows.append(
-            [
-                Cell(p.name),
-                num(p.notes, link("/tickets", f, Selection(pod_outside=p.name, public=False))),
-                num(
-                    p.acknowledged, link("/tickets", f, Selection(pod_outside=p.name, public=False, acknowledged=True))
-                ),
-                num(
-                    p.notes - p.acknowledged,
-                    link("/tickets", f, Selection(pod_outside=p.name, public=False, acknowledged=False)),
-                ),
-                num(p.public_replies, link("/tickets", f, Selection(pod_outside=p.name, public=True))),
-                num(p.drive_bys, link("/tickets", f, Selection(pod_outside=p.name, verdict="drive_by"))),
-                num(p.members_active),
-                num(p.tickets, link("/tickets", f, Selection(pod_outside=p.name))),
-            ]
-        )
-    return _respond(
-        request,
-        session,
-        "table_page.html.j2",
-        [table],
-        heading="Pods",
-        intro=(
-            "Pod members' notes and replies on tickets with the pod's topic tags that were assigned outside the "
-            "pod, and how many of the notes the assignee acknowledged."
-        ),
-        **_filter_form(data),
-    )
+    return _respond(request, session, "table_page.html.j2", [table], heading="Pods", intro=intro, **_filter_form(data))
 
 
 @router.get("/regions")
