@@ -29,6 +29,8 @@ def test_the_zip_has_what_a_zendesk_app_needs(app_zip: zipfile.ZipFile) -> None:
     assert manifest["domainWhitelist"] == ["intently.acme.test"]
     token = next(p for p in manifest["parameters"] if p["name"] == "intently_token")
     assert token["secure"] is True  # the token lives in Zendesk's secure settings, never in the page
+    address = next(p for p in manifest["parameters"] if p["name"] == "intently_url")
+    assert address["default"] == "https://intently.acme.test"  # the whitelisted host, filled in for the admin
     labels = json.loads(app_zip.read("translations/en.json"))["app"]["parameters"]
     assert set(labels) == {p["name"] for p in manifest["parameters"]}
     for name, size in (("assets/logo.png", 128), ("assets/logo-small.png", 64)):

@@ -54,6 +54,9 @@ def manifest(intently_url: str) -> dict[str, object]:
     data = json.loads(_read("manifest.json"))
     data["version"] = __version__
     data["domainWhitelist"] = [parts.hostname]
+    for parameter in data["parameters"]:
+        if parameter["name"] == "intently_url":
+            parameter["default"] = intently_url.rstrip("/")
     return data
 
 

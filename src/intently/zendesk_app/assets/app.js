@@ -4,9 +4,27 @@
   var client = window.ZAFClient.init();
   var root = document.getElementById("panel");
 
+  var base = null;
+
+  /* The server address is a plain setting (read here); the token a secure one, which only Zendesk's proxy
+   * fills in, so the browser never sees it. */
+  function server() {
+    if (base) { return Promise.resolve(base); }
+    return client.metadata().then(function (metadata) {
+      base = String((metadata.settings || {}).intently_url || "").replace(/\/+$/, "");
+      return base;
+    });
+  }
+
   function api(path, method, body) {
+    return server().then(function (url) {
+      return request(url + path, method, body);
+    });
+  }
+
+  function request(url, method, body) {
     return client.request({
-      url: "{{setting.intently_url}}" + path,
+      url: url,
       type: method,
       contentType: "application/json",
       headers: { Authorization: "Bearer {{setting.intently_token}}" },
