@@ -218,9 +218,13 @@ def token_revoke(
     out.print(f"Token {name!r} revoked.", markup=False)
 
 
+REMOVED_USER_ROLE = "none (user removed)"
+
+
 @token_app.command("list")
 def token_list(db: DbOption = None) -> None:
-    """List API tokens: name, role and when each was created (never the tokens themselves)."""
+    """List API tokens: name, the role each carries now, its user and when it was created (never the tokens).
+    A token made with --user carries that user's role as it is now; once the user is removed it is refused."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -233,7 +237,10 @@ def token_list(db: DbOption = None) -> None:
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("name")
     table.add_column("role")
+    table.add_column("user")
     table.add_column("created (UTC)")
-    for name, role, created in tokens:
-        table.add_row(escape(name), role, created.strftime("%Y-%m-%d %H:%M"))
+    for token in tokens:
+        role = REMOVED_USER_ROLE if token.role is None else token.role
+        user = "" if token.user is None else escape(token.user)
+        table.add_row(escape(token.name), role, user, token.created_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)

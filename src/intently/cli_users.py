@@ -60,13 +60,15 @@ def user_add(
 
 @user_app.command("remove")
 def user_remove(name: Annotated[str, typer.Argument(help="The login name")], db: DbOption = None) -> None:
-    """Remove a dashboard account: its sessions end and its API tokens stop working."""
+    """Remove a dashboard account: its sessions end and its API tokens are revoked."""
     from intently.cli import _store, err
     from intently.web.accounts import remove_account
 
-    if not remove_account(_store(db), name):
+    revoked = remove_account(_store(db), name)
+    if revoked is None:
         raise IntentlyError(f"no user named {name!r} (see intently user list)")
-    err.print(f"User {name!r} removed.")
+    tokens = f"; {revoked} API token{'' if revoked == 1 else 's'} revoked" if revoked else ""
+    err.print(f"User {name!r} removed{tokens}.", markup=False)
 
 
 @user_app.command("list")

@@ -13,7 +13,20 @@ from typing import Any
 import orjson
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, inspect, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from intently.codec import history_from_record, history_to_record
@@ -57,6 +70,34 @@ class Delivery:
     event_type: str
     received_at: datetime
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A listed API token (never the token itself)."""
+
+    name: str
+    role: str | None
+    """The role it carries now: its own, or its web account's; None when its account was removed (it is void)."""
+    user: str | None
+    """The web account it belongs to, if any."""
+    created_at: datetime
+
+
+def _token_role(row: Any) -> str | None:
+    """The role a token row carries now (``user_role``: its account's, joined): an account's token has the
+    account's role and is void (None) once the account is gone."""
+    if row.user_name is not None:
+        return None if row.user_role is None else str(row.user_role)
+    return str(row.role)
+
+
+def _tokens_query() -> Select[Any]:
+    """Tokens with the role of the account each belongs to (``user_role``: NULL without one, or once removed)."""
+    table, accounts = schema.api_tokens, schema.web_accounts
+    return select(
+        table.c.name, table.c.role, table.c.user_name, table.c.created_at, accounts.c.role.label("user_role")
+    ).select_from(table.outerjoin(accounts, accounts.c.name == table.c.user_name))
 
 
 def _delivery(row: Any) -> Delivery:
@@ -318,24 +359,18 @@ class Store:
         """(name, role) of a valid token, else None. Looked up by hash: the token itself is never stored."""
         if not token:
             return None
-        table = schema.api_tokens
-        accounts = schema.web_accounts
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(table.c.name, table.c.role, table.c.user_name, accounts.c.role.label("user_role"))
-                .select_from(table.outerjoin(accounts, accounts.c.name == table.c.user_name))
-                .where(table.c.token_hash == _token_hash(token))
-            ).first()
+            row = conn.execute(_tokens_query().where(schema.api_tokens.c.token_hash == _token_hash(token))).first()
         if row is None:
             return None
-        if row.user_name is not None:  # the account's role, now; a token of a removed account is void
-            return None if row.user_role is None else (row.name, row.user_role)
-        return (row.name, row.role)
+        role = _token_role(row)  # the account's role, now; a token of a removed account is void
+        return None if role is None else (row.name, role)
 
-    def tokens(self) -> list[tuple[str, str, datetime]]:
+    def tokens(self) -> list[ApiToken]:
+        """Every API token by name, with the role it carries now (as :meth:`token_owner` decides it)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(schema.api_tokens).order_by(schema.api_tokens.c.name)).all()
-        return [(row.name, row.role, _utc(row.created_at)) for row in rows]
+            rows = conn.execute(_tokens_query().order_by(schema.api_tokens.c.name)).all()
+        return [ApiToken(row.name, _token_role(row), row.user_name, _utc(row.created_at)) for row in rows]
 
     # --- webhook deliveries (a queue that survives restarts) ------------------------------------
 

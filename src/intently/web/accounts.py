@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from intently.errors import IntentlyError
 from intently.store import Store, schema
@@ -81,12 +81,16 @@ def add_account(store: Store, name: str, role: str, password: str) -> Account:
     return Account(name, role, created)
 
 
-def remove_account(store: Store, name: str) -> bool:
-    """Remove an account, end its sessions; its API tokens stop working (they carry its role)."""
+def remove_account(store: Store, name: str) -> int | None:
+    """Remove an account, end its sessions and revoke its API tokens, in one transaction (so a new account of the
+    same name later gets none of them). The number of tokens revoked; None when there is no such account."""
     with store.engine.begin() as conn:
-        conn.execute(delete(schema.web_sessions).where(schema.web_sessions.c.account == name))
         done = conn.execute(delete(schema.web_accounts).where(schema.web_accounts.c.name == name))
-    return bool(done.rowcount)
+        if not done.rowcount:
+            return None
+        conn.execute(delete(schema.web_sessions).where(schema.web_sessions.c.account == name))
+        revoked = conn.execute(delete(schema.api_tokens).where(schema.api_tokens.c.user_name == name))
+    return int(revoked.rowcount)
 
 
 def accounts(store: Store) -> list[Account]:
@@ -123,7 +127,7 @@ def start_session(store: Store, account: str, now: datetime | None = None) -> tu
     expires = now + SESSION_LIFETIME
     table = schema.web_sessions
     with store.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.expires_at < now))  # housekeeping
+        _delete_expired(conn, now)  # housekeeping
         role = conn.execute(select(schema.web_accounts.c.role).where(schema.web_accounts.c.name == account)).scalar()
         if role is None:
             raise IntentlyError(f"no user named {account!r}")
@@ -150,6 +154,17 @@ def session(store: Store, session_id: str, now: datetime | None = None) -> Sessi
     if row is None or _utc(row.expires_at) <= now:
         return None
     return Session(row.account, row.role, row.csrf, _utc(row.expires_at))
+
+
+def _delete_expired(conn: Connection, now: datetime) -> int:
+    table = schema.web_sessions
+    return conn.execute(delete(table).where(table.c.expires_at < now)).rowcount
+
+
+def purge_sessions(store: Store, now: datetime | None = None) -> int:
+    """Delete the sessions that have expired; how many there were."""
+    with store.engine.begin() as conn:
+        return _delete_expired(conn, now or datetime.now(UTC))
 
 
 def end_session(store: Store, session_id: str) -> None:

@@ -8,6 +8,8 @@ no TLS proxy): a Secure cookie would never come back there. Behind a TLS proxy u
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import quote
@@ -22,6 +24,8 @@ from intently.web.ratelimit import LoginLimiter
 
 COOKIE = "intently_session"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+PURGE_EVERY = 300.0
+"""Seconds between two purges of expired sessions from the store."""
 
 
 @dataclass
@@ -29,6 +33,19 @@ class AccessState:
     secure_cookies: bool | None = None
     """True: always Secure; False: never (plain http on a trusted network); None: Secure unless local http."""
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    purge_every: float = PURGE_EVERY
+    clock: Callable[[], float] = time.monotonic
+    last_purge: float | None = None
+    """When (``clock``) expired sessions were last purged; None: not yet since the app started."""
+
+    def purge_due(self) -> bool:
+        """True for the first session lookup, then at most once every ``purge_every`` seconds (it then counts
+        as done: a purge that fails is not retried before the next interval)."""
+        now = self.clock()
+        if self.last_purge is not None and now - self.last_purge < self.purge_every:
+            return False
+        self.last_purge = now
+        return True
 
 
 class LoginRequired(Exception):
@@ -75,10 +92,14 @@ def login_url(next_path: str) -> str:
 
 
 async def current_session(request: Request) -> Session | None:
+    """The live session of the request's cookie, if any. Expired sessions are purged from the store here now and
+    then (:meth:`AccessState.purge_due`), so they do not pile up between logins."""
+    store = request.app.state.intently.services.store
+    if access(request).purge_due():
+        await run_in_threadpool(accounts.purge_sessions, store)
     session_id = request.cookies.get(COOKIE)
     if not session_id:
         return None
-    store = request.app.state.intently.services.store
     found: Session | None = await run_in_threadpool(accounts.session, store, session_id)
     return found
 

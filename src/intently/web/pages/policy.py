@@ -1,11 +1,15 @@
 """The Policy page: the handbook (``intently policy render``) as HTML, and, for admins, the compare view: a
 proposed policy (YAML, merged over the current one as ``intently policy compare`` does) weighed on the stored
-history. The Markdown is rendered by markdown-it-py with raw HTML off, so nothing in it becomes markup."""
+history, on the page or as CSV (one row per changed judgement). The Markdown is rendered by markdown-it-py with
+raw HTML off, so nothing in it becomes markup."""
 
 from __future__ import annotations
 
+import re
 import threading
-from typing import Annotated, Any
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Annotated
 
 import yaml
 from fastapi import APIRouter, Depends, Request
@@ -14,8 +18,9 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from intently.compare import Comparison, compare_policies
+from intently.compare import Change, Comparison, changed_judgements, compare_policies
 from intently.errors import PolicyError
+from intently.model import Id, User
 from intently.policy import Policy
 from intently.policy.loader import fingerprint, merge, validate_policy
 from intently.policy.render import render_handbook
@@ -25,6 +30,7 @@ from intently.web import csrf
 from intently.web.accounts import Session
 from intently.web.render import page
 from intently.web.sessions import admin, viewer
+from intently.web.views import Cell, Table, id_text, to_csv
 
 router = APIRouter(include_in_schema=False)
 PROPOSAL_FIELD = "proposal"
@@ -87,22 +93,107 @@ def _compare(store: Store, current: Policy, proposed: Policy) -> Comparison:
     return compare_policies(store.histories(), store.directory().users, current, proposed)
 
 
-@router.post("/policy/compare")
-async def policy_compare(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
+CHANGE_COLUMNS = (
+    "Ticket",
+    "Comment",
+    "Author",
+    "Comment time (UTC)",
+    "Current verdict",
+    "Current rule",
+    "Proposed verdict",
+    "Proposed rule",
+)
+
+
+def _changes(store: Store, current: Policy, proposed: Policy) -> Table:
+    """The judgements the proposal changes, one row each (runs in a worker thread)."""
+    users = store.directory().users
+    table = Table("policy-compare", "Changed judgements", CHANGE_COLUMNS)
+    for change in changed_judgements(store.histories(), users, current, proposed):
+        table.rows.append(_change_row(change, users))
+    return table
+
+
+def _change_row(change: Change, users: Mapping[Id, User]) -> list[Cell]:
+    author = users.get(change.author_id)
+    at = change.created_at if change.created_at.tzinfo is None else change.created_at.astimezone(UTC)
+    return [
+        Cell(id_text(change.ticket_id)),
+        Cell(id_text(change.comment_id)),
+        Cell(author.name if author else f"user {change.author_id}"),
+        Cell(at.strftime("%Y-%m-%d %H:%M:%S")),
+        *(Cell(text) for text in (*change.current, *change.proposed)),
+    ]
+
+
+def csv_filename(proposed: Policy) -> str:
+    """``policy-compare-<version>.csv``, the version cut down to characters safe in a header and a file name."""
+    version = re.sub(r"[^A-Za-z0-9._-]+", "-", proposed.version).strip("-.")[:80]
+    return f"policy-compare-{version or 'proposed'}.csv"
+
+
+async def _proposal(request: Request, session: Session) -> tuple[str, Policy | None, list[str]]:
+    """The form's proposal: (its text, the proposed policy or None, the problems that make it invalid).
+    403 unless the form carries the session's CSRF token."""
     form = await csrf.read_form(request)
     csrf.check(session, form)
-    current = _policy(request)
     text = form.get(PROPOSAL_FIELD, "")
-    context: dict[str, Any] = {"proposal": text, "problems": [], "comparison": None, "proposed": None}
-    status = 200
     try:
-        proposed = proposed_policy(current, text)
+        return text, proposed_policy(_policy(request), text), []
     except PolicyError as exc:
-        context["problems"] = exc.problems
-        status = 422
-    else:
-        store = request.app.state.intently.services.store
-        context["comparison"] = await run_in_threadpool(_compare, store, current, proposed)
-        context["proposed"] = proposed
+        return text, None, exc.problems
+
+
+async def _compare_page(
+    request: Request,
+    session: Session,
+    proposal: str,
+    *,
+    problems: list[str] | None = None,
+    comparison: Comparison | None = None,
+    proposed: Policy | None = None,
+) -> Response:
+    """The Policy page with the compare form filled in: with the comparison, or with the problems (422)."""
+    current = _policy(request)
     doc = await run_in_threadpool(handbook, current)
-    return page(request, "policy.html.j2", session, policy=current, handbook=doc, status_code=status, **context)
+    return page(
+        request,
+        "policy.html.j2",
+        session,
+        policy=current,
+        handbook=doc,
+        status_code=200 if problems is None else 422,
+        proposal=proposal,
+        problems=problems or [],
+        comparison=comparison,
+        proposed=proposed,
+    )
+
+
+@router.post("/policy/compare")
+async def policy_compare(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
+    text, proposed, problems = await _proposal(request, session)
+    if proposed is None:
+        return await _compare_page(request, session, text, problems=problems)
+    store = request.app.state.intently.services.store
+    comparison = await run_in_threadpool(_compare, store, _policy(request), proposed)
+    return await _compare_page(request, session, text, comparison=comparison, proposed=proposed)
+
+
+@router.post("/policy/compare.csv")
+async def policy_compare_csv(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
+    """The compare result as CSV: one row per changed judgement (an invalid proposal: the page, with 422)."""
+    text, proposed, problems = await _proposal(request, session)
+    if proposed is None:
+        return await _compare_page(request, session, text, problems=problems)
+    store = request.app.state.intently.services.store
+    table = await run_in_threadpool(_changes, store, _policy(request), proposed)
+    return Response(
+        to_csv(table),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{csv_filename(proposed)}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
