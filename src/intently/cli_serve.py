@@ -70,7 +70,7 @@ def serve(
 
     import uvicorn
 
-    from intently.cli import _policy, _store, err, out
+    from intently.cli import _config_path, _policy, _store, err, out
     from intently.sources.zendesk_api import ZendeskClient
     from intently.web import create_app
     from intently.web.logs import configure_logging
@@ -95,6 +95,14 @@ def serve(
         )
     store = _store(db)
     policy = _policy(config, store)
+    policy_file = _config_path(config)
+    if policy_file is not None:
+        policy_source, from_file = f"file {policy_file}", True
+    elif store.saved_policy() is not None:
+        policy_source, from_file = "saved in the store", False
+    else:
+        policy_source, from_file = "built-in default", False
+    _judge_under(store, policy)
 
     def client() -> ZendeskClient:
         return ZendeskClient.from_env(subdomain=subdomain, url=url, max_retries=3, timeout=20.0)
@@ -117,6 +125,8 @@ def serve(
         write_back_tag=tag,
         secure_cookies=secure_cookies,
         run_worker=connected,
+        policy_source=policy_source,
+        policy_from_file=from_file,
     )
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
     out.print(
@@ -142,6 +152,19 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+
+
+def _judge_under(store: Any, policy: Any) -> None:
+    """Stored judgements made under another policy (the file changed since) are made again before serving, so
+    every page and answer agrees with the policy in force."""
+    from intently.cli import _progress
+    from intently.pipeline import classify_store
+    from intently.policy import fingerprint
+
+    tickets = store.ticket_count()
+    if tickets and store.judged_policy() != fingerprint(policy):
+        with _progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
+            classify_store(store, policy, progress=step)
 
 
 def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:

@@ -77,9 +77,15 @@ def import_path(
 
 
 def classify_store(
-    store: Store, policy: Policy, *, tally: Tally | None = None, progress: Callable[[int], None] | None = None
+    store: Store,
+    policy: Policy,
+    *,
+    tally: Tally | None = None,
+    progress: Callable[[int], None] | None = None,
+    save: bool = False,
 ) -> int:
-    """Judge every stored ticket under ``policy`` and replace the stored judgements."""
+    """Judge every stored ticket under ``policy`` and replace the stored judgements; with ``save``, the store
+    also remembers ``policy`` as its own, in the same transaction."""
     users = store.directory().users
 
     def counted() -> Iterator[TicketHistory]:
@@ -88,4 +94,6 @@ def classify_store(
             if progress is not None:
                 progress(1)
 
-    return store.replace_judgements(judge_all(counted(), users, policy, tally), fingerprint(policy))
+    return store.replace_judgements(
+        judge_all(counted(), users, policy, tally), fingerprint(policy), policy if save else None
+    )

@@ -100,6 +100,10 @@ def _tokens_query() -> Select[Any]:
     ).select_from(table.outerjoin(accounts, accounts.c.name == table.c.user_name))
 
 
+def _policy_json(policy: Any) -> str:
+    return orjson.dumps(policy.model_dump(mode="json")).decode()
+
+
 def _delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id,
@@ -265,8 +269,9 @@ class Store:
 
     # --- judgements -----------------------------------------------------------------------------
 
-    def replace_judgements(self, results: Iterable[TicketResult], policy: str) -> int:
-        """Replace all stored judgements with ``results`` (one transaction); returns how many."""
+    def replace_judgements(self, results: Iterable[TicketResult], policy: str, save: Any = None) -> int:
+        """Replace all stored judgements with ``results`` (one transaction); returns how many. ``save``: a policy
+        to remember as the store's own (:meth:`save_policy`) in the same transaction."""
         count = 0
         with self.engine.begin() as conn:
             conn.execute(delete(schema.judgements))
@@ -283,6 +288,8 @@ class Store:
                 count += len(rows)
             _set_meta(conn, "policy", policy)
             _set_meta(conn, "judged_at", datetime.now(UTC).isoformat())
+            if save is not None:
+                _set_meta(conn, "policy_data", _policy_json(save))
         return count
 
     def judgements(self, ticket_id: Id | None = None) -> Iterator[Judgement]:
@@ -464,7 +471,7 @@ class Store:
     def save_policy(self, policy: Any) -> None:
         """Remember the effective policy, so later commands on this store judge the same way."""
         with self.engine.begin() as conn:
-            _set_meta(conn, "policy_data", orjson.dumps(policy.model_dump(mode="json")).decode())
+            _set_meta(conn, "policy_data", _policy_json(policy))
 
     def saved_policy(self) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

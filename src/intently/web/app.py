@@ -26,6 +26,7 @@ from intently.web import api, webhooks
 from intently.web.logs import elapsed_ms, emit, error_text
 from intently.web.pages import dashboard, login
 from intently.web.pages import policy as policy_pages
+from intently.web.pages import settings as settings_page
 from intently.web.pages import sidebar as sidebar_page
 from intently.web.render import page
 from intently.web.services import DEFAULT_TAG, ClientFactory, Services, Settings
@@ -55,14 +56,19 @@ def create_app(
     run_worker: bool = True,
     secure_cookies: bool | None = None,
     access: AccessState | None = None,
+    policy_source: str = "given",
+    policy_from_file: bool = False,
 ) -> FastAPI:
     """The app. ``client_factory`` makes a Zendesk client (one per worker thread). Without a
     ``webhook_secret`` every webhook is refused with 401 (``intently serve`` refuses to start instead).
     ``run_worker=False`` serves requests but leaves the queue alone (deliveries wait for the next start).
     ``secure_cookies``: the dashboard's session cookie is Secure when True, never when False, and when None
-    Secure unless the request is plain http to 127.0.0.1 or localhost (see :mod:`intently.web.sessions`)."""
+    Secure unless the request is plain http to 127.0.0.1 or localhost (see :mod:`intently.web.sessions`).
+    ``policy_source`` says where ``policy`` came from; with ``policy_from_file`` (a file given by --config,
+    $INTENTLY_CONFIG or ./intently.yaml) admins cannot adopt another on the Policy page: the file would win at
+    the next start."""
     settings = dataclasses.replace(settings or Settings(), write_back=write_back, write_back_tag=write_back_tag)
-    services = Services(store, policy, client_factory, settings)
+    services = Services(store, policy, client_factory, settings, policy_source, policy_from_file)
     worker = Worker(services)
     state = WebState(services, worker, webhook_secret or None, SeenSignatures(), run_worker)
 
@@ -98,6 +104,7 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(policy_pages.router)
     app.include_router(sidebar_page.router)
+    app.include_router(settings_page.router)
     app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
 
     @app.exception_handler(StarletteHTTPException)

@@ -44,12 +44,13 @@ def process_ticket(services: Services, ticket_id: Id) -> Processed:
         return Processed(0, 0, deleted=True)
     if builder.missing:
         emit("ticket.unknown_users", ticket_id=ticket_id, reason=f"{len(builder.missing)} author(s) not in the store")
-    result = judge_ticket(history, directory.users, services.policy)
-    with services.writing(), services.store.batch() as batch:
-        batch.put_histories([history])
-        batch.put_judgements(result, services.fingerprint)
+    with services.judging() as active:  # one policy for judging and storing, even if an admin adopts another
+        result = judge_ticket(history, directory.users, active.policy)
+        with services.writing(), services.store.batch() as batch:
+            batch.put_histories([history])
+            batch.put_judgements(result, active.fingerprint)
     drive_bys = sum(1 for j in result.judgements if j.verdict == "drive_by")
-    if not services.settings.write_back or not drive_bys:
+    if not drive_bys or not services.writing_back():
         return Processed(len(result.judgements), drive_bys)
     outcome = write_backs(services, client, history, record, result.judgements, datetime.now(UTC))
     return Processed(len(result.judgements), drive_bys, outcome.written, outcome.waiting)

@@ -20,6 +20,7 @@ NAV = (
     ("/pods", "Pods"),
     ("/regions", "Regions"),
     ("/policy", "Policy"),
+    ("/settings", "Settings"),
 )
 
 SECURITY_HEADERS = {

@@ -15,8 +15,28 @@ from intently.policy import Policy, fingerprint
 from intently.store import Store
 
 WRITE_BACK_SINCE = "serve.write_back_since"
-"""Store state: when write-back was first enabled on this store (earlier comments are never written back)."""
+"""Store state: when write-back was first enabled (or last resumed) on this store; earlier comments are never
+written back."""
+WRITE_BACK_PAUSED = "serve.write_back_paused"
+"""Store state: set (JSON: who paused write-back and when) while an admin has paused it."""
 DEFAULT_TAG = "intently_drive_by"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivePolicy:
+    """The policy in force and its fingerprint, swapped together (read once per piece of work)."""
+
+    policy: Policy
+    fingerprint: str
+    source: str
+    """Where it came from, in words: "file intently.yaml", "saved in the store", "built-in default"."""
+    from_file: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    by: str
+    at: datetime
 
 
 class ZendeskApi(Protocol):
@@ -62,20 +82,53 @@ class Settings:
 class Services:
     """Shared by the request handlers and the worker threads; every method is thread-safe."""
 
-    def __init__(self, store: Store, policy: Policy, client_factory: ClientFactory, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        client_factory: ClientFactory,
+        settings: Settings,
+        policy_source: str = "given",
+        policy_from_file: bool = False,
+    ) -> None:
         self.store = store
-        self.policy = policy
-        self.fingerprint = fingerprint(policy)
+        self.active = ActivePolicy(policy, fingerprint(policy), policy_source, policy_from_file)
         self.settings = settings
         self._client_factory = client_factory
         self._local = threading.local()
         self._clients: list[ZendeskApi] = []
         self._lock = threading.RLock()
+        self._policy_lock = threading.RLock()
         # SQLite has one writer at a time; in one process a lock is cheaper than its busy-wait retries.
         self._write_lock: threading.Lock | None = threading.Lock() if store.engine.dialect.name == "sqlite" else None
         self._directory: tuple[float, Directory, dict[str, str]] | None = None
         self.service_user: Id | None = None
         self._write_back_since: datetime | None = None
+
+    @property
+    def policy(self) -> Policy:
+        return self.active.policy
+
+    @property
+    def fingerprint(self) -> str:
+        return self.active.fingerprint
+
+    def adopt_policy(self, policy: Policy, progress: Callable[[int], None] | None = None) -> int:
+        """Make ``policy`` the one in force: saved in the store and every stored ticket judged again under it,
+        in one transaction; then swapped in for the pages, the API and the worker. Returns the judgements made."""
+        from intently.pipeline import classify_store
+
+        with self._policy_lock, self.writing():
+            count = classify_store(self.store, policy, progress=progress, save=True)
+            self.active = ActivePolicy(policy, fingerprint(policy), "saved in the store")
+        return count
+
+    @contextlib.contextmanager
+    def judging(self) -> Iterator[ActivePolicy]:
+        """Hold while judging a ticket and storing the result: the policy cannot change in between (an adoption
+        waits, and re-judges everything after), so no judgement made under the old policy outlives it."""
+        with self._policy_lock:
+            yield self.active
 
     # --- store access ---------------------------------------------------------------------------
 
@@ -139,6 +192,34 @@ class Services:
                 self.forget_directory()
                 self.service_user = user_id
         return self.service_user
+
+    def write_back_pause(self) -> Pause | None:
+        """Who paused write-back and when, while it is paused (read from the store: it outlasts a restart)."""
+        import orjson
+
+        text = self.store.state(WRITE_BACK_PAUSED)
+        if not text:
+            return None
+        data = orjson.loads(text)
+        return Pause(str(data["by"]), datetime.fromisoformat(data["at"]))
+
+    def writing_back(self) -> bool:
+        """Whether drive-bys are written back now: ``--write-back`` was given and no admin has paused it."""
+        return self.settings.write_back and self.write_back_pause() is None
+
+    def pause_write_back(self, by: str) -> None:
+        import orjson
+
+        with self._lock, self.writing(), self.store.batch() as batch:
+            batch.set_state(WRITE_BACK_PAUSED, orjson.dumps({"by": by, "at": datetime.now(UTC).isoformat()}).decode())
+
+    def resume_write_back(self) -> None:
+        """Write-back goes on for comments made from now: none made while it was paused is annotated later."""
+        now = datetime.now(UTC)
+        with self._lock, self.writing(), self.store.batch() as batch:
+            batch.set_state(WRITE_BACK_PAUSED, "")
+            batch.set_state(WRITE_BACK_SINCE, now.isoformat())
+            self._write_back_since = now
 
     def write_back_since(self) -> datetime:
         """When write-back was first enabled on this store; set now on first use."""

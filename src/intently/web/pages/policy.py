@@ -10,13 +10,14 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Annotated
+from urllib.parse import urlencode
 
 import yaml
 from fastapi import APIRouter, Depends, Request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from intently.compare import Change, Comparison, changed_judgements, compare_policies
 from intently.errors import PolicyError
@@ -28,6 +29,7 @@ from intently.policy.scenarios import run_suite
 from intently.store import Store
 from intently.web import csrf
 from intently.web.accounts import Session
+from intently.web.logs import emit
 from intently.web.render import page
 from intently.web.sessions import admin, viewer
 from intently.web.views import Cell, Table, id_text, to_csv
@@ -67,11 +69,7 @@ def _policy(request: Request) -> Policy:
 
 @router.get("/policy")
 async def policy_page(request: Request, session: Annotated[Session, Depends(viewer)]) -> Response:
-    current = _policy(request)
-    doc = await run_in_threadpool(handbook, current)
-    return page(
-        request, "policy.html.j2", session, policy=current, handbook=doc, proposal="", problems=[], comparison=None
-    )
+    return await _compare_page(request, session, "")
 
 
 def proposed_policy(current: Policy, text: str) -> Policy:
@@ -152,10 +150,14 @@ async def _compare_page(
     problems: list[str] | None = None,
     comparison: Comparison | None = None,
     proposed: Policy | None = None,
+    refused: str | None = None,
 ) -> Response:
-    """The Policy page with the compare form filled in: with the comparison, or with the problems (422)."""
+    """The Policy page with the compare form filled in: with the comparison, or with the problems (422; with
+    ``refused``, the problems are why the proposal was not adopted)."""
+    services = request.app.state.intently.services
     current = _policy(request)
     doc = await run_in_threadpool(handbook, current)
+    adopted = request.query_params.get("adopted")
     return page(
         request,
         "policy.html.j2",
@@ -165,8 +167,11 @@ async def _compare_page(
         status_code=200 if problems is None else 422,
         proposal=proposal,
         problems=problems or [],
+        problem_title=refused or "The proposal is not a valid policy:",
         comparison=comparison,
         proposed=proposed,
+        active=services.active,
+        adopted=adopted if adopted == current.version else None,
     )
 
 
@@ -197,3 +202,39 @@ async def policy_compare_csv(request: Request, session: Annotated[Session, Depen
             "Cache-Control": "no-store",
         },
     )
+
+
+def adoption_problems(current: Policy, proposed: Policy, from_file: str | None) -> list[str]:
+    """Why the proposal cannot be adopted, if it cannot."""
+    if from_file is not None:
+        return [f"this server's policy comes from {from_file}: edit the file and restart intently serve"]
+    if fingerprint(proposed) == fingerprint(current):
+        return ["the proposal changes nothing"]
+    if proposed.version == current.version:
+        return [
+            f"give the proposal a new version (e.g. version: {current.version}-1 or a higher number): judgements "
+            "and reports name the version they were made under"
+        ]
+    return []
+
+
+@router.post("/policy/adopt")
+async def policy_adopt(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
+    """Adopt the proposal: saved in the store and every stored ticket judged again under it, in one transaction."""
+    text, proposed, problems = await _proposal(request, session)
+    if proposed is None:
+        return await _compare_page(request, session, text, problems=problems)
+    services = request.app.state.intently.services
+    active = services.active
+    refusal = adoption_problems(active.policy, proposed, active.source if active.from_file else None)
+    if refusal:
+        return await _compare_page(request, session, text, problems=refusal, refused="The proposal was not adopted:")
+    count = await run_in_threadpool(services.adopt_policy, proposed)
+    emit(
+        "admin.policy_adopted",
+        user=session.account,
+        version=proposed.version,
+        fingerprint=services.fingerprint,
+        judgements=count,
+    )
+    return RedirectResponse(f"/policy?{urlencode({'adopted': proposed.version})}", status_code=303)

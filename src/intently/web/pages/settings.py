@@ -1,0 +1,55 @@
+"""The Settings page: where the policy in force comes from, and write-back. Everyone logged in sees it; only an
+admin pauses or resumes write-back (a form with the session's CSRF token). Pausing is kept in the store, so it
+outlasts a restart; on resume, only comments made from then on are written back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from intently.web import csrf
+from intently.web.accounts import Session
+from intently.web.logs import emit
+from intently.web.render import page
+from intently.web.sessions import admin, viewer
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/settings")
+async def settings_page(request: Request, session: Annotated[Session, Depends(viewer)]) -> Response:
+    services = request.app.state.intently.services
+    pause = await run_in_threadpool(services.write_back_pause)
+    judged = await run_in_threadpool(services.store.judged_policy)
+    return page(
+        request,
+        "settings.html.j2",
+        session,
+        active=services.active,
+        judged_under=judged,
+        write_back=services.settings.write_back,
+        tag=services.settings.write_back_tag,
+        pause=pause,
+        since=await run_in_threadpool(services.write_back_since) if services.settings.write_back else None,
+    )
+
+
+@router.post("/settings/write-back")
+async def write_back_switch(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
+    form = await csrf.read_form(request)
+    csrf.check(session, form)
+    services = request.app.state.intently.services
+    action = form.get("action")
+    if action not in ("pause", "resume"):
+        raise HTTPException(status_code=400, detail="action: pause or resume")
+    if not services.settings.write_back:
+        raise HTTPException(status_code=409, detail="write-back is off: start intently serve with --write-back")
+    if action == "pause":
+        await run_in_threadpool(services.pause_write_back, session.account)
+    else:
+        await run_in_threadpool(services.resume_write_back)
+    emit(f"admin.write_back_{action}d", user=session.account)
+    return RedirectResponse("/settings", status_code=303)
