@@ -194,6 +194,23 @@ def test_engineer_table_cells_link_to_their_tickets(client: httpx.Client, store:
     assert checked >= 3
 
 
+def test_engineer_charts_show_the_most_drive_bys_and_link_to_their_tickets(client: httpx.Client, store: Store) -> None:
+    judgements = list(store.judgements())
+    page = _ok(client, "/engineers")
+    assert "Drive-bys by engineer" in page
+    drive_by_links = [link for link in _chart_links(page) if "verdict=drive_by" in link]
+    per_author: dict[str, int] = defaultdict(int)
+    for j in judgements:
+        if j.verdict == "drive_by":
+            per_author[str(j.author_id)] += 1
+    # the chart's bars are the engineers with the most drive-bys, most first
+    charted = [parse_qs(urlsplit(link).query)["author"][0] for link in drive_by_links]
+    assert charted and [per_author[a] for a in charted] == sorted(per_author.values(), reverse=True)[: len(charted)]
+    for href in drive_by_links:
+        query = {key: values[0] for key, values in parse_qs(urlsplit(href).query).items()}
+        assert _ticket_links(_ok(client, href)) == {str(j.ticket_id) for j in _expected(judgements, query)}
+
+
 def test_filters_narrow_every_count(client: httpx.Client, store: Store) -> None:
     judgements = list(store.judgements())
     region = next(j.preferred_region for j in judgements if j.preferred_region)

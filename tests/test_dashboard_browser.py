@@ -133,3 +133,35 @@ def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
         assert ("The intentional path instead" in shown) == (expected["verdict"] == "drive_by")
     assert "intentional" in internal  # a note is always the intentional way to help
     page.close()
+
+
+def test_every_page_renders_without_errors_and_is_screenshotted(
+    browser: Any,  # noqa: F811
+    dashboard_url: str,
+) -> None:
+    """Walk the navigation as an admin: each page loads its own stylesheet only, logs no error (a CSP violation
+    would), and is saved as a screenshot."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    outside: list[str] = []
+    page.on(
+        "request", lambda request: outside.append(request.url) if not request.url.startswith(dashboard_url) else None
+    )
+    page.goto(dashboard_url + "/login")
+    page.screenshot(path=str(_artifact("page-login.png")), full_page=True)
+    page.fill("input[name=username]", "maya")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav")
+    labels = page.locator("header nav a").all_inner_texts()
+    assert labels == ["Overview", "Tickets", "Engineers", "Pods", "Regions", "Policy", "Settings"]
+    for label in labels:
+        page.click(f"header nav a:text-is('{label}')")
+        page.wait_for_selector(f"header nav a[aria-current=page]:text-is('{label}')")
+        assert page.locator("h1").count() == 1, label
+        assert page.evaluate("getComputedStyle(document.body).fontFamily") != "", label  # the stylesheet applied
+        page.screenshot(path=str(_artifact(f"page-{label.lower()}.png")), full_page=True)
+    assert problems == [] and outside == []
+    page.close()

@@ -364,22 +364,98 @@ def _pod_columns() -> list[Column[PodStats]]:
     ]
 
 
+TOP_ENGINEERS = 12
+
+
+def _top_bars(rows: list[Row], columns: list[Column[Row]], header: str, colour: str, f: Filters) -> Markup | None:
+    """The rows with the most of one column, as linked bars (None when every row has none)."""
+    column = next(c for c in columns if c.header == header)
+    name = columns[0]
+    ranked = [r for r in sorted(rows, key=lambda r: -int(column.value(r)))[:TOP_ENGINEERS] if int(column.value(r))]
+    if not ranked:
+        return None
+    bars = [
+        svg.Bar(
+            str(name.value(r)),
+            int(column.value(r)),
+            colour,
+            f"{name.value(r)}: {int(column.value(r)):,} {header.lower()}",
+            href=link("/tickets", f, column.selects(r)) if column.selects else None,
+        )
+        for r in ranked
+    ]
+    return svg.horizontal_bars(bars, label=f"{header} by engineer (the {len(bars)} with the most)", label_width=200)
+
+
 @router.get("/engineers")
 async def engineers(request: Request, session: Viewer) -> Response:
     data = await _data(request)
-    table = _counts_table("engineers", "Engineers", data.metrics().engineers, _engineer_columns(), data.filters)
-    return _respond(request, session, "table_page.html.j2", [table], heading="Engineers", **_filter_form(data))
+    rows, columns, f = data.metrics().engineers, _engineer_columns(), data.filters
+    table = _counts_table("engineers", "Engineers", rows, columns, f)
+    wanted = (
+        ("Drive-bys by engineer", "Drive-bys", VERDICT_COLOURS["drive_by"]),
+        (
+            "Intentional help by engineer (notes, asked to help, coverage)",
+            "Intentional help",
+            VERDICT_COLOURS["intentional"],
+        ),
+    )
+    charts = [
+        (title, chart) for title, header, colour in wanted if (chart := _top_bars(rows, columns, header, colour, f))
+    ]
+    return _respond(
+        request, session, "table_page.html.j2", [table], heading="Engineers", charts=charts, **_filter_form(data)
+    )
 
 
 @router.get("/pods")
 async def pods(request: Request, session: Viewer) -> Response:
     data = await _data(request)
-    table = _counts_table("pods", "Pods", data.metrics().pods, _pod_columns(), data.filters)
+    pod_stats = data.metrics().pods
+    table = _counts_table("pods", "Pods", pod_stats, _pod_columns(), data.filters)
+    charts = [
+        (f"{pod.name}: notes on tickets assigned outside the pod", _acknowledged_bar(pod, data.filters))
+        for pod in pod_stats
+        if pod.notes
+    ]
     intro = (
         "Pod members' notes and replies on tickets with the pod's topic tags that were assigned outside the "
         "pod, and how many of the notes the assignee acknowledged."
     )
-    return _respond(request, session, "table_page.html.j2", [table], heading="Pods", intro=intro, **_filter_form(data))
+    return _respond(
+        request,
+        session,
+        "table_page.html.j2",
+        [table],
+        heading="Pods",
+        intro=intro,
+        charts=charts,
+        **_filter_form(data),
+    )
+
+
+def _acknowledged_bar(pod: PodStats, f: Filters) -> Markup:
+    """A pod's notes on tickets assigned outside the pod: acknowledged by the assignee, or not."""
+    rest = pod.notes - pod.acknowledged
+    return svg.share_bar(
+        [
+            svg.Bar(
+                "Acknowledged",
+                pod.acknowledged,
+                VERDICT_COLOURS["intentional"],
+                _share_tooltip("Acknowledged", pod.acknowledged, pod.notes),
+                href=link("/tickets", f, Selection(pod_outside=pod.name, public=False, acknowledged=True)),
+            ),
+            svg.Bar(
+                "Not acknowledged",
+                rest,
+                MUTED_COLOUR,
+                _share_tooltip("Not acknowledged", rest, pod.notes),
+                href=link("/tickets", f, Selection(pod_outside=pod.name, public=False, acknowledged=False)),
+            ),
+        ],
+        label=f"{pod.name}: {pod.acknowledged:,} of {pod.notes:,} notes acknowledged",
+    )
 
 
 @router.get("/regions")

@@ -38,10 +38,15 @@ router = APIRouter(include_in_schema=False)
 PROPOSAL_FIELD = "proposal"
 
 
-def markdown_html(text: str) -> Markup:
-    """Markdown to HTML with raw HTML escaped (``html: False``) and unsafe link schemes refused."""
+def markdown_html(text: str, shift_headings: int = 0) -> Markup:
+    """Markdown to HTML with raw HTML escaped (``html: False``) and unsafe link schemes refused; headings moved
+    ``shift_headings`` levels down (the page has its own ``h1``)."""
     renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    return Markup(renderer.render(text))
+    tokens = renderer.parse(text)
+    for token in tokens:
+        if shift_headings and token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + shift_headings, 6)}"
+    return Markup(renderer.renderer.render(tokens, renderer.options, {}))
 
 
 _HANDBOOKS: dict[str, Markup] = {}
@@ -54,7 +59,7 @@ def handbook(policy: Policy) -> Markup:
     with _HANDBOOKS_LOCK:
         found = _HANDBOOKS.get(key)
     if found is None:
-        found = markdown_html(render_handbook(policy, run_suite(policy)))
+        found = markdown_html(render_handbook(policy, run_suite(policy)), shift_headings=1)
         with _HANDBOOKS_LOCK:
             if len(_HANDBOOKS) >= 8:
                 _HANDBOOKS.clear()
