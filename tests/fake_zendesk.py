@@ -20,11 +20,11 @@ Usage::
     zd.requests                                 # every request: number, method, path, query, status
     zd.stop()
 
-Endpoints: ``users/me``, ``users``, ``groups``, ``group_memberships``, ``ticket_fields`` (cursor pagination,
-or the offset shape without ``page[size]``), ``incremental/tickets/cursor`` and ``incremental/users/cursor``
-(``page_size`` records a page), ``tickets/{id}``,
-``tickets/{id}/audits`` (cursor pagination), and ``PUT tickets/{id}`` (adds an audit with the comment and tag
-changes; honours ``safe_update``/``updated_stamp`` with 409). Wrong credentials get 401. Deleted tickets are
+Endpoints: ``users/me``, ``users/show_many``, ``users``, ``groups``, ``group_memberships``, ``ticket_fields``
+(cursor pagination, or the offset shape without ``page[size]``), ``incremental/tickets/cursor`` and
+``incremental/users/cursor`` (``page_size`` records a page), ``tickets/{id}``, ``tickets/{id}/audits`` (cursor
+pagination), and ``PUT tickets/{id}`` (adds an audit with the comment and tag changes; honours
+``safe_update``/``updated_stamp`` with 409). Wrong credentials get 401. Deleted tickets are
 404 except in the incremental export, where they appear with ``status: "deleted"``.
 """
 
@@ -790,6 +790,11 @@ class FakeZendesk:
             if request.method == "GET":
                 if route == ["users", "me"]:
                     return 200, {"user": self._me()}
+                if route == ["users", "show_many"]:
+                    ids = {int(i) for i in query.get("ids", "").split(",") if i.strip().isdigit()}
+                    if len(ids) > 100:
+                        return 400, {"error": "InvalidParameter", "description": "at most 100 ids"}
+                    return 200, {"users": [u for u in self.dataset.users if u["id"] in ids]}
                 if len(route) == 1 and route[0] in ("users", "groups", "group_memberships", "ticket_fields"):
                     kind = route[0]
                     return 200, self._list(kind, getattr(self.dataset, kind), query, f"{self.url}{path}")

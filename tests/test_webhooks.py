@@ -602,3 +602,23 @@ def test_intently_serve_refuses_to_start_without_what_it_needs(zd: FakeZendesk, 
     assert both.returncode == 2 and "not both" in " ".join(both.stderr.split())
     wrong = serve("--url", zd.url, ZENDESK_API_TOKEN="wrong")
     assert wrong.returncode == 1 and "401" in wrong.stderr and "wrong" not in wrong.stderr
+
+
+def test_an_agent_new_since_the_last_sync_is_fetched_and_judged(zd: FakeZendesk, store: Store, policy: Policy) -> None:
+    """Someone who joined Zendesk after the last sync writes on a ticket: the worker fetches them (show_many),
+    stores them, and judges their comment instead of skipping it until the next sync."""
+    zd.add_user(7777, "Noor Haddad", "noor@example.com", role="agent")
+    assert 7777 not in store.directory().users
+    ticket_id, comment_id = drive_by_ticket(zd, contributor=7777)
+    app = create_app(store, policy, client_factory(zd), write_back=False, webhook_secret=SECRET, settings=FAST)
+    with Served(app) as served:
+        body = event_body(ticket_id)
+        assert post(served.url, body, signed(body)).status_code == 202
+        wait_for(lambda: counts(store).get("done") == 1)
+        again = event_body(ticket_id, "tags_changed")
+        assert post(served.url, again, signed(again)).status_code == 202
+        wait_for(lambda: counts(store).get("done") == 2)
+    assert store.directory().users[7777].name == "Noor Haddad"
+    judged = {j.comment_id: j for j in store.judgements(ticket_id)}
+    assert (judged[comment_id].author_id, judged[comment_id].verdict) == (7777, "drive_by")
+    assert zd.count("/api/v2/users/show_many.json") == 1  # known from then on

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from intently.engine import judge_ticket
-from intently.model import Id
-from intently.sources.zendesk_records import HistoryBuilder
+from intently.model import Id, User
+from intently.sources.zendesk_records import HistoryBuilder, user_from_record
 from intently.web.logs import emit
-from intently.web.services import Services
+from intently.web.services import Services, ZendeskApi
 from intently.web.write_back import write_backs
 
 if TYPE_CHECKING:
@@ -25,6 +25,22 @@ class Processed:
     written: int = 0
     waiting: int = 0
     deleted: bool = False
+
+
+def _learn_users(services: Services, client: ZendeskApi, ids: list[Id]) -> int:
+    """Fetch users the store does not know yet (comment authors) and store them; how many were found."""
+    found: list[User] = []
+    for record in client.users_by_id(ids):
+        try:
+            found.append(user_from_record(record))
+        except ValueError as exc:
+            emit("user.invalid", reason=f"a user record Zendesk sent is not usable: {exc}")
+    if found:
+        with services.writing(), services.store.batch() as batch:
+            batch.put_users(found)
+        services.forget_directory()
+        emit("users.learned", count=len(found))
+    return len(found)
 
 
 def process_ticket(services: Services, ticket_id: Id) -> Processed:
@@ -42,8 +58,13 @@ def process_ticket(services: Services, ticket_id: Id) -> Processed:
         with services.writing(), services.store.batch() as batch:
             batch.delete_ticket(ticket_id)
         return Processed(0, 0, deleted=True)
+    if builder.missing and _learn_users(services, client, list(builder.missing)):
+        # someone new wrote on the ticket (an agent who joined since the last sync): now known, read it again
+        directory, titles = services.directory()
+        builder = HistoryBuilder(directory, titles)
+        history = fetch_history(cast("ZendeskClient", client), builder, ticket_id, ticket_record=record)
     if builder.missing:
-        emit("ticket.unknown_users", ticket_id=ticket_id, reason=f"{len(builder.missing)} author(s) not in the store")
+        emit("ticket.unknown_users", ticket_id=ticket_id, reason=f"{len(builder.missing)} author(s) unknown to Zendesk")
     with services.judging() as active:  # one policy for judging and storing, even if an admin adopts another
         result = judge_ticket(history, directory.users, active.policy)
         with services.writing(), services.store.batch() as batch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -47,6 +47,8 @@ class ZendeskApi(Protocol):
     def ticket(self, ticket_id: Id) -> dict[str, Any]: ...
 
     def ticket_audit_pages(self, ticket_id: Id) -> Iterator[dict[str, Any]]: ...
+
+    def users_by_id(self, ids: Iterable[Id]) -> list[dict[str, Any]]: ...
 
     def update_ticket(
         self, ticket_id: Id, ticket: dict[str, Any], *, safe_update_stamp: str | None = None
