@@ -129,8 +129,9 @@ def test_config_override_changes_judgements(tmp_path: Path, export: Path) -> Non
 
 def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    done = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11")
+    done = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11", "--until", "2026-10-01")
     assert done.returncode == 0, done.stderr
+    assert "(seed 11, 02 Jul 2026 to 30 Sep 2026)" in done.stdout  # the quarter that ends the day before --until
     for name in ("intently.db", "report.html", "handbook.md", "intently.yaml", "export/users.page-001.json"):
         assert (out / name).is_file(), name
     assert "agent comments judged across 300 tickets" in done.stdout
@@ -146,8 +147,20 @@ def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
     key = lambda row: (row["ticket_id"], row["created_at"], row["comment_id"])  # noqa: E731
     assert sorted(stored, key=key) == sorted((json.loads(x) for x in from_files.stdout.splitlines()), key=key)
     assert {row["verdict"] for row in stored} == {"assignee", "ownership_change", "intentional", "drive_by"}
-    again = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11")
+    days = {row["created_at"][:10] for row in stored}
+    assert min(days) >= "2026-07-02" and max(days) <= "2026-09-30" and max(days) >= "2026-09-20"
+    again = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11", "--until", "2026-10-01")
     assert again.returncode == 0 and again.stdout == done.stdout
+
+
+def test_demo_quarter_ends_yesterday_by_default(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC).date()
+    done = intently("demo", "--out", str(tmp_path / "demo"), "--tickets", "30")
+    after = datetime.now(UTC).date()
+    assert done.returncode == 0, done.stderr
+    assert any(f"to {day - timedelta(days=1):%d %b %Y})" in done.stdout for day in {before, after})
 
 
 def test_policy_commands(tmp_path: Path, export: Path) -> None:
