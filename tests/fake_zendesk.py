@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from intently.demo.records import user_record
+
 PREFERRED_FIELD_ID = 360_000_101
 AREA_FIELD_ID = 360_000_102
 API_USER_ID = 900
@@ -229,45 +231,9 @@ def _user_order(user: dict[str, Any]) -> tuple[int, int]:
 def _user(
     user_id: int, name: str, email: str | None, zone: str, role: str = "end-user", region: str | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "url": f"https://example.zendesk.com/api/v2/users/{user_id}.json",
-        "name": name,
-        "email": email,
-        "created_at": "2026-01-05T09:00:00Z",
-        "updated_at": "2026-01-05T09:00:00Z",
-        "time_zone": zone.split("/")[-1].replace("_", " "),
-        "iana_time_zone": zone,
-        "phone": None,
-        "shared_phone_number": None,
-        "photo": None,
-        "locale_id": 1,
-        "locale": "en-US",
-        "organization_id": None,
-        "role": role,
-        "verified": True,
-        "external_id": None,
-        "tags": [],
-        "alias": None,
-        "active": True,
-        "shared": False,
-        "shared_agent": False,
-        "last_login_at": None,
-        "two_factor_auth_enabled": None,
-        "signature": None,
-        "details": None,
-        "notes": None,
-        "role_type": None,
-        "custom_role_id": None,
-        "moderator": role != "end-user",
-        "ticket_restriction": None if role != "end-user" else "requested",
-        "only_private_comments": False,
-        "restricted_agent": role == "end-user",
-        "suspended": False,
-        "default_group_id": None,
-        "report_csv": False,
-        "user_fields": {"support_region": region} if region else {},
-    }
+    created = epoch("2026-01-05T09:00:00Z")
+    fields = {"support_region": region} if region else {}
+    return user_record(user_id, name, email, zone, role, created, created, None, fields)
 
 
 def _ticket_field(field_id: int, title: str, kind: str, at: int) -> dict[str, Any]:

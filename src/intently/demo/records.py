@@ -369,7 +369,7 @@ class Renderer:
         records: list[dict[str, Any]] = []
         for agent in plan.agents:
             records.append(
-                _user(
+                user_record(
                     agent.id,
                     agent.name,
                     agent.email,
@@ -385,7 +385,7 @@ class Renderer:
         for customer in plan.customers:
             company = plan.companies[customer.company]
             records.append(
-                _user(
+                user_record(
                     customer.id,
                     customer.name,
                     customer.email,
@@ -488,10 +488,10 @@ def _value(name: str, value: Any) -> Any:
     return value
 
 
-def _user(
+def user_record(
     user_id: int,
     name: str,
-    email: str,
+    email: str | None,
     zone: str,
     role: str,
     created: int,
@@ -500,6 +500,8 @@ def _user(
     user_fields: dict[str, Any],
     group: int | None = None,
 ) -> dict[str, Any]:
+    """A user record in the shape Zendesk's API returns it (``time_zone`` and ``iana_time_zone`` both the IANA
+    ``zone``, as in the recorded responses). Shared by the demo export and the tests' Zendesk stand-in."""
     agent = role != "end-user"
     return {
         "id": user_id,
