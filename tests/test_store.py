@@ -195,3 +195,30 @@ def test_batches_commit_all_or_nothing(store_url: str, tmp_path: Path) -> None:
         batch.clear_synced()
         raise RuntimeError("network lost")
     assert store.state("zendesk.cursor") == "abc" and store.synced() == {7: "2026-03-02T10:00:00Z"}
+
+
+def test_the_data_version_changes_with_people_tickets_and_judgements_only(store_url: str, tmp_path: Path) -> None:
+    """What the dashboard's cache is checked against: any change of stored data, in any process, and nothing else."""
+    store = Store.open(store_url)
+    export = _small_export().write(tmp_path / "export")
+    policy = load_policy()
+    import_path(export, store, policy)
+    imported = store.data_version()
+    assert imported is not None
+    with store.batch() as batch:
+        batch.set_state("zendesk.cursor", "abc")  # sync bookkeeping is not data
+    assert store.data_version() == imported
+    classify_store(store, policy)
+    judged = store.data_version()
+    assert judged not in (None, imported)
+    ticket_id = next(iter(store.histories())).ticket.id
+    with pytest.raises(RuntimeError), store.batch() as batch:
+        batch.delete_ticket(ticket_id)
+        raise RuntimeError("rolled back")
+    assert store.data_version() == judged
+    other = Store.open(store_url)  # another process's connection
+    with other.batch() as batch:
+        batch.delete_ticket(ticket_id)
+    assert store.data_version() not in (None, imported, judged)
+    other.close()
+    store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from intently.model import Directory, Group, Id, TicketHistory, User
 from intently.store import schema
 
 DEFAULT_DB = "intently.db"
+DATA_VERSION = "data_version"
 BATCH = 500
 
 
@@ -288,17 +290,20 @@ class Store:
                 count += len(rows)
             _set_meta(conn, "policy", policy)
             _set_meta(conn, "judged_at", datetime.now(UTC).isoformat())
+            _touch(conn)
             if save is not None:
                 _set_meta(conn, "policy_data", _policy_json(save))
         return count
 
-    def judgements(self, ticket_id: Id | None = None) -> Iterator[Judgement]:
-        """Stored judgements in time order, read a page at a time (keyset paging, any driver)."""
+    def judgements(self, ticket_id: Id | None = None, *, full: bool = True) -> Iterator[Judgement]:
+        """Stored judgements in time order, read a page at a time (keyset paging, any driver). Without ``full``
+        each comes without its reason and evidence (metrics need neither): read faster, kept in less memory."""
         table = schema.judgements
         order = (table.c.created_at, table.c.ticket_id, table.c.comment_id)
+        columns = list(table.c) if full else [c for c in table.c if c.name not in ("evidence", "reason")]
         after: tuple[Any, ...] | None = None
         while True:
-            query = select(table).order_by(*order).limit(BATCH)
+            query = select(*columns).order_by(*order).limit(BATCH)
             if ticket_id is not None:
                 query = query.where(table.c.ticket_id == encode_id(ticket_id))
             if after is not None:
@@ -306,7 +311,7 @@ class Store:
             with self.engine.connect() as conn:
                 page = conn.execute(query).all()
             for row in page:
-                yield _judgement_from_row(row)
+                yield _judgement_from_row(row, full)
             if len(page) < BATCH:
                 return
             last = page[-1]
@@ -314,6 +319,20 @@ class Store:
 
     def ticket_judgements(self, ticket_id: Id) -> list[Judgement]:
         return list(self.judgements(ticket_id))
+
+    def mark_changed(self) -> str:
+        """Give the stored data a new version token (a store made before versions existed gets its first)."""
+        with self.engine.begin() as conn:
+            _touch(conn)
+        return self.data_version() or ""
+
+    def data_version(self) -> str | None:
+        """A token that changes whenever people, tickets or judgements change (in any process): what a cache of
+        the stored data is checked against. None before anything was stored."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == DATA_VERSION)
+            ).scalar_one_or_none()
 
     # --- sync checkpoints -----------------------------------------------------------------------
 
@@ -467,6 +486,7 @@ class Store:
             ids = set(orjson.loads(text)) if text else set()
             ids.add(user_id)
             _set_meta(conn, "service_users", orjson.dumps(sorted(ids, key=str)).decode())
+            _touch(conn)
 
     def save_policy(self, policy: Any) -> None:
         """Remember the effective policy, so later commands on this store judge the same way."""
@@ -491,6 +511,7 @@ class Batch:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._context: Any = None
+        self._changed = False
         self.conn: Connection
 
     def __enter__(self) -> Batch:
@@ -499,25 +520,31 @@ class Batch:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self._changed and exc[0] is None:
+            _touch(self.conn)
         self._context.__exit__(*exc)
 
     def put_users(self, users: Iterable[User]) -> int:
+        self._changed = True
         rows = [_user_row(user) for user in users]
         for chunk in _batches(rows):
             _replace(self.conn, schema.users, chunk)
         return len(rows)
 
     def put_groups(self, groups: Iterable[Group]) -> int:
+        self._changed = True
         rows = [_group_row(group) for group in groups]
         for chunk in _batches(rows):
             _replace(self.conn, schema.groups, chunk)
         return len(rows)
 
     def put_histories(self, histories: Iterable[TicketHistory]) -> None:
+        self._changed = True
         _replace(self.conn, schema.tickets, [_ticket_row(history) for history in histories])
 
     def put_judgements(self, result: TicketResult, policy: str) -> None:
         """Replace one ticket's judgements."""
+        self._changed = True
         table = schema.judgements
         self.conn.execute(delete(table).where(table.c.ticket_id == encode_id(result.ticket_id)))
         rows = [_judgement_row(judgement, policy) for judgement in result.judgements]
@@ -526,6 +553,7 @@ class Batch:
 
     def delete_ticket(self, ticket_id: Id) -> None:
         """Remove a ticket and its judgements (a ticket deleted in the helpdesk)."""
+        self._changed = True
         key = encode_id(ticket_id)
         self.conn.execute(delete(schema.judgements).where(schema.judgements.c.ticket_id == key))
         self.conn.execute(delete(schema.tickets).where(schema.tickets.c.id == key))
@@ -594,6 +622,11 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(insert(schema.meta).values(key=key, value=value))
 
 
+def _touch(conn: Connection) -> None:
+    """Note in the transaction that stored data changed (see :meth:`Store.data_version`)."""
+    _set_meta(conn, DATA_VERSION, secrets.token_hex(8))
+
+
 def _user_row(user: User) -> dict[str, Any]:
     return {
         "id": encode_id(user.id),
@@ -648,7 +681,7 @@ def _judgement_row(judgement: Judgement, policy: str) -> dict[str, Any]:
     }
 
 
-def _judgement_from_row(row: Any) -> Judgement:
+def _judgement_from_row(row: Any, full: bool = True) -> Judgement:
     return Judgement(
         ticket_id=decode_id(row.ticket_id),  # type: ignore[arg-type]
         comment_id=decode_id(row.comment_id),  # type: ignore[arg-type]
@@ -656,16 +689,21 @@ def _judgement_from_row(row: Any) -> Judgement:
         created_at=_utc(row.created_at),
         public=bool(row.public),
         assignee_id=decode_id(row.assignee_id),
-        verdict=row.verdict,
-        rule=row.rule,
-        reason=row.reason,
-        evidence=tuple(Evidence.from_dict(item) for item in orjson.loads(row.evidence)),
+        verdict=sys.intern(row.verdict),
+        rule=sys.intern(row.rule),
+        reason=row.reason if full else "",
+        evidence=tuple(Evidence.from_dict(item) for item in orjson.loads(row.evidence)) if full else (),
         out_of_region=row.out_of_region,
         acknowledged=row.acknowledged,
-        author_region=row.author_region,
-        preferred_region=row.preferred_region,
-        assignee_region=row.assignee_region,
-        priority=row.priority,
-        pod=row.pod,
+        author_region=_label(row.author_region),
+        preferred_region=_label(row.preferred_region),
+        assignee_region=_label(row.assignee_region),
+        priority=_label(row.priority),
+        pod=_label(row.pod),
         assignee_in_pod=row.assignee_in_pod,
     )
+
+
+def _label(value: str | None) -> str | None:
+    """Short repeated values (regions, priorities, pods) shared rather than copied per row."""
+    return None if value is None else sys.intern(value)

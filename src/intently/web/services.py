@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from intently.model import Directory, Id
 from intently.policy import Policy, fingerprint
 from intently.store import Store
+from intently.web.logs import emit
+
+if TYPE_CHECKING:
+    from intently.web.views import Base
 
 WRITE_BACK_SINCE = "serve.write_back_since"
 """Store state: when write-back was first enabled (or last resumed) on this store; earlier comments are never
@@ -78,6 +83,9 @@ class Settings:
     """Times a write-back is tried again after Zendesk answers 409 (the ticket changed meanwhile)."""
     directory_ttl: float = 30.0
     """Seconds the people directory is cached before it is read from the store again."""
+    dashboard_wait: float = 1.0
+    """A dashboard request waits for a fresh read of the store when the last read took less than this many
+    seconds; otherwise it is served the last read while a new one runs in the background."""
     max_body: int = 1024 * 1024
 
 
@@ -104,6 +112,9 @@ class Services:
         # SQLite has one writer at a time; in one process a lock is cheaper than its busy-wait retries.
         self._write_lock: threading.Lock | None = threading.Lock() if store.engine.dialect.name == "sqlite" else None
         self._directory: tuple[float, Directory, dict[str, str]] | None = None
+        self._base: Base | None = None
+        self._base_lock = threading.Lock()
+        self._refreshing = False
         self.service_user: Id | None = None
         self._write_back_since: datetime | None = None
 
@@ -123,6 +134,8 @@ class Services:
         with self._policy_lock, self.writing():
             count = classify_store(self.store, policy, progress=progress, save=True)
             self.active = ActivePolicy(policy, fingerprint(policy), "saved in the store")
+        with self._base_lock:
+            self._base = None  # the next page waits for judgements under the new policy
         return count
 
     @contextlib.contextmanager
@@ -157,6 +170,42 @@ class Services:
 
     def forget_directory(self) -> None:
         self._directory = None
+
+    def dashboard_base(self) -> tuple[Base, bool]:
+        """The stored data the dashboard reads, and whether it is behind the store. It is kept while the store's
+        data version stays the same (one small query a request instead of reading every judgement again). When
+        the store has changed, a quick read (a small store) is redone at once; a slow one (a big store under
+        live webhooks) is redone in the background while requests get the data read last, marked as behind."""
+        from intently.web.views import read_base
+
+        version = self.store.data_version()
+        if version is None:  # a store from before data versions: give it one, so it can be kept
+            with self.writing():
+                version = self.store.mark_changed()
+        with self._base_lock:
+            cached = self._base
+            if cached is not None and cached.version == version:
+                return cached, False
+            if cached is None or cached.took < self.settings.dashboard_wait:
+                cached = self._base = read_base(self.store)
+                return cached, False
+            if not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_base, name="intently-dashboard-refresh", daemon=True).start()
+            return cached, True
+
+    def _refresh_base(self) -> None:
+        from intently.web.views import read_base
+
+        try:
+            fresh = read_base(self.store)
+            with self._base_lock:
+                self._base = fresh
+        except Exception as exc:  # the next request tries again
+            emit("dashboard.refresh_failed", logging.WARNING, reason=type(exc).__name__)
+        finally:
+            with self._base_lock:
+                self._refreshing = False
 
     # --- Zendesk ----------------------------------------------------------------------------------
 

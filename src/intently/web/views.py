@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -19,7 +20,7 @@ from fastapi import HTTPException
 from sqlalchemy import select
 
 from intently.engine.judgement import Judgement
-from intently.model import Group, Id, User, id_sort_key
+from intently.model import Directory, Group, Id, User, id_sort_key
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS
 from intently.report.metrics import HELP_RULES, VERDICT_LABELS, Metrics, build_metrics, week_of
@@ -293,6 +294,10 @@ class Data:
     policy: Policy
     regions: list[str] = field(default_factory=list)
     priorities: list[str] = field(default_factory=list)
+    as_of: datetime | None = None
+    """When the stored data was read."""
+    behind: bool = False
+    """The store has changed since: a newer read is under way."""
 
     def metrics(self, judgements: Iterable[Judgement] | None = None) -> Metrics:
         return build_metrics(
@@ -330,14 +335,42 @@ def _tickets(store: Store) -> dict[str, TicketInfo]:
     return found
 
 
-def load(store: Store, policy: Policy, filters: Filters) -> Data:
-    """Read the store once for a page (runs in a worker thread)."""
+@dataclass(frozen=True, slots=True)
+class Base:
+    """Everything the dashboard pages read from the store, unfiltered: kept between requests while the store's
+    :meth:`~intently.store.Store.data_version` stays the same."""
+
+    version: str | None
+    directory: Directory
+    tickets: dict[str, TicketInfo]
+    judgements: list[Judgement]
+    """Without reasons and evidence (the ticket page reads a ticket's judgements whole)."""
+    regions: list[str]
+    priorities: list[str]
+    as_of: datetime
+    """When it was read."""
+    took: float
+    """Seconds the read took: whether the next one is done while a request waits, or in the background."""
+
+
+def read_base(store: Store) -> Base:
+    """Read the store for the dashboard (runs in a worker thread); the version is read first, so a change made
+    meanwhile makes the next request read again rather than be missed."""
+    started, as_of = time.perf_counter(), datetime.now(UTC)
+    version = store.data_version()
     directory = store.directory()
     tickets = _tickets(store)
-    all_judgements = list(store.judgements())
+    judgements = list(store.judgements(full=False))
+    regions = sorted({j.preferred_region for j in judgements if j.preferred_region})
+    priorities = sorted({j.priority for j in judgements if j.priority})
+    return Base(version, directory, tickets, judgements, regions, priorities, as_of, time.perf_counter() - started)
+
+
+def load(base: Base, policy: Policy, filters: Filters) -> Data:
+    """The page's data: the base under the page's filters."""
+    directory, tickets, all_judgements = base.directory, base.tickets, base.judgements
     users = directory.users
-    regions = sorted({j.preferred_region for j in all_judgements if j.preferred_region})
-    priorities = sorted({j.priority for j in all_judgements if j.priority})
+    regions, priorities = base.regions, base.priorities
 
     def keep(j: Judgement) -> bool:
         day = _utc(j.created_at).date()
@@ -364,6 +397,7 @@ def load(store: Store, policy: Policy, filters: Filters) -> Data:
         policy,
         regions,
         priorities,
+        base.as_of,
     )
 
 

@@ -59,7 +59,9 @@ def _params(request: Request) -> dict[str, str]:
 async def _data(request: Request) -> Data:
     services = request.app.state.intently.services
     filters = Filters.from_query(_params(request))
-    data: Data = await run_in_threadpool(load, services.store, services.policy, filters)
+    base, behind = await run_in_threadpool(services.dashboard_base)
+    data: Data = await run_in_threadpool(load, base, services.policy, filters)
+    data.behind = behind
     return data
 
 
@@ -105,6 +107,8 @@ def _filter_form(data: Data) -> dict[str, Any]:
     return {
         "filters": f,
         "date_ranges": ranges,
+        "as_of": data.as_of,
+        "behind": data.behind,
         "regions": data.regions,
         "pods": pods,
         "groups": groups,
