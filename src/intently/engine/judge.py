@@ -77,13 +77,20 @@ def _groups(events: Sequence[Event]) -> list[tuple[int, int]]:
     return ranges
 
 
-def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> TicketResult:
-    """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause)."""
+def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[_Context, _State, Comment | None]:
+    """What a replay of the history starts from: its events in order, the state before the first update, and
+    the ticket's first comment (its description, never judged)."""
     events = ordered(history.events)
     ctx = _Context(history=history, users=users, policy=policy, events=events)
-    ticket = history.ticket
-    state = _initial_state(history, events, policy)
     first_comment = next((e for e in events if isinstance(e, Comment)), None)
+    return ctx, _initial_state(history, events, policy), first_comment
+
+
+def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> TicketResult:
+    """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause)."""
+    ctx, state, first_comment = _start(history, users, policy)
+    events = ctx.events
+    ticket = history.ticket
     judgements: list[Judgement] = []
     skipped: list[Skipped] = []
     # For acknowledgements: (group start index, assignee before that update).
@@ -329,8 +336,11 @@ def _invitations(ctx: _Context, state: _State, author: Id | None = None) -> Iter
     for enabled, watchers, kind in kinds:
         if not enabled:
             continue
-        candidates = [(author, watchers[author])] if author is not None and author in watchers else []
-        for user_id, added in candidates if author is not None else watchers.items():
+        if author is None:
+            added_by = list(watchers.items())
+        else:  # one look-up, not a scan: this runs for every comment judged
+            added_by = [(author, watchers[author])] if author in watchers else []
+        for user_id, added in added_by:
             if added.actor != user_id:
                 yield _Invitation(added, kind, user_id)
 
@@ -348,10 +358,8 @@ def solicitations(history: TicketHistory, users: Mapping[Id, User], policy: Poli
     An invitation nobody has answered yet is *open*. Empty when the policy's ``solicited`` rule is off."""
     if not policy.rules.solicited.enabled:
         return ()
-    events = ordered(history.events)
-    ctx = _Context(history=history, users=users, policy=policy, events=events)
-    state = _initial_state(history, events, policy)
-    first_comment = next((e for e in events if isinstance(e, Comment)), None)
+    ctx, state, first_comment = _start(history, users, policy)
+    events = ctx.events
     for start, end in _groups(events):
         _apply(state, events[start:end], ctx, first_comment)
     found: list[Solicitation] = []
