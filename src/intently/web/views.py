@@ -366,8 +366,8 @@ def read_base(store: Store) -> Base:
     return Base(version, directory, tickets, judgements, regions, priorities, as_of, time.perf_counter() - started)
 
 
-def load(base: Base, policy: Policy, filters: Filters) -> Data:
-    """The page's data: the base under the page's filters."""
+def load(base: Base, policy: Policy, filters: Filters, behind: bool = False) -> Data:
+    """The page's data: the base under the page's filters (``behind``: the store has changed since it was read)."""
     directory, tickets, all_judgements = base.directory, base.tickets, base.judgements
     users = directory.users
     regions, priorities = base.regions, base.priorities
@@ -398,6 +398,7 @@ def load(base: Base, policy: Policy, filters: Filters) -> Data:
         regions,
         priorities,
         base.as_of,
+        behind,
     )
 
 

@@ -60,8 +60,7 @@ async def _data(request: Request) -> Data:
     services = request.app.state.intently.services
     filters = Filters.from_query(_params(request))
     base, behind = await run_in_threadpool(services.dashboard_base)
-    data: Data = await run_in_threadpool(load, base, services.policy, filters)
-    data.behind = behind
+    data: Data = await run_in_threadpool(load, base, services.policy, filters, behind)
     return data
 
 
@@ -371,22 +370,27 @@ def _pod_columns() -> list[Column[PodStats]]:
 TOP_ENGINEERS = 12
 
 
+def _column(columns: list[Column[Row]], header: str) -> Column[Row]:
+    return next(c for c in columns if c.header == header)
+
+
 def _top_bars(rows: list[Row], columns: list[Column[Row]], header: str, colour: str, f: Filters) -> Markup | None:
     """The rows with the most of one column, as linked bars (None when every row has none)."""
-    column = next(c for c in columns if c.header == header)
+    column = _column(columns, header)
     name = columns[0]
-    ranked = [r for r in sorted(rows, key=lambda r: -int(column.value(r)))[:TOP_ENGINEERS] if int(column.value(r))]
+    counted = [(r, int(column.value(r))) for r in rows]
+    ranked = [(r, n) for r, n in sorted(counted, key=lambda item: -item[1])[:TOP_ENGINEERS] if n]
     if not ranked:
         return None
     bars = [
         svg.Bar(
             str(name.value(r)),
-            int(column.value(r)),
+            n,
             colour,
-            f"{name.value(r)}: {int(column.value(r)):,} {header.lower()}",
+            f"{name.value(r)}: {n:,} {header.lower()}",
             href=link("/tickets", f, column.selects(r)) if column.selects else None,
         )
-        for r in ranked
+        for r, n in ranked
     ]
     return svg.horizontal_bars(bars, label=f"{header} by engineer (the {len(bars)} with the most)", label_width=200)
 
@@ -415,10 +419,10 @@ async def engineers(request: Request, session: Viewer) -> Response:
 @router.get("/pods")
 async def pods(request: Request, session: Viewer) -> Response:
     data = await _data(request)
-    pod_stats = data.metrics().pods
-    table = _counts_table("pods", "Pods", pod_stats, _pod_columns(), data.filters)
+    pod_stats, columns = data.metrics().pods, _pod_columns()
+    table = _counts_table("pods", "Pods", pod_stats, columns, data.filters)
     charts = [
-        (f"{pod.name}: notes on tickets assigned outside the pod", _acknowledged_bar(pod, data.filters))
+        (f"{pod.name}: notes on tickets assigned outside the pod", _acknowledged_bar(pod, columns, data.filters))
         for pod in pod_stats
         if pod.notes
     ]
@@ -438,28 +442,24 @@ async def pods(request: Request, session: Viewer) -> Response:
     )
 
 
-def _acknowledged_bar(pod: PodStats, f: Filters) -> Markup:
-    """A pod's notes on tickets assigned outside the pod: acknowledged by the assignee, or not."""
-    rest = pod.notes - pod.acknowledged
-    return svg.share_bar(
-        [
+def _acknowledged_bar(pod: PodStats, columns: list[Column[PodStats]], f: Filters) -> Markup:
+    """A pod's notes on tickets assigned outside the pod, acknowledged by the assignee or not: the table's two
+    columns of that name, as one bar."""
+    bars = []
+    for header, colour in (("Acknowledged", VERDICT_COLOURS["intentional"]), ("Not acknowledged", MUTED_COLOUR)):
+        column = _column(columns, header)
+        count = int(column.value(pod))
+        selects = column.selects
+        bars.append(
             svg.Bar(
-                "Acknowledged",
-                pod.acknowledged,
-                VERDICT_COLOURS["intentional"],
-                _share_tooltip("Acknowledged", pod.acknowledged, pod.notes),
-                href=link("/tickets", f, Selection(pod_outside=pod.name, public=False, acknowledged=True)),
-            ),
-            svg.Bar(
-                "Not acknowledged",
-                rest,
-                MUTED_COLOUR,
-                _share_tooltip("Not acknowledged", rest, pod.notes),
-                href=link("/tickets", f, Selection(pod_outside=pod.name, public=False, acknowledged=False)),
-            ),
-        ],
-        label=f"{pod.name}: {pod.acknowledged:,} of {pod.notes:,} notes acknowledged",
-    )
+                header,
+                count,
+                colour,
+                _share_tooltip(header, count, pod.notes),
+                href=link("/tickets", f, selects(pod)) if selects else None,
+            )
+        )
+    return svg.share_bar(bars, label=f"{pod.name}: {pod.acknowledged:,} of {pod.notes:,} notes acknowledged")
 
 
 @router.get("/regions")
