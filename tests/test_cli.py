@@ -127,6 +127,30 @@ def test_config_override_changes_judgements(tmp_path: Path, export: Path) -> Non
     assert [r["rule"] for r in local] == ["assignee", "unsolicited_reply", "internal_note"]
 
 
+def test_a_report_on_a_store_judged_under_another_policy_judges_again_first(tmp_path: Path, export: Path) -> None:
+    from intently.engine import judge_ticket
+    from intently.policy import fingerprint, load_policy
+    from intently.store import Store
+
+    db = str(tmp_path / "team.db")
+    assert intently("import", str(export), "--db", db).returncode == 0
+    with Store.open(db) as store:
+        assert "solicited" in {j.rule for j in store.judgements()}
+    changed = tmp_path / "changed.yaml"
+    changed.write_text("version: 2.0.0\nrules:\n  solicited:\n    enabled: false\n")
+    done = intently("report", "--db", db, "--config", str(changed))
+    assert done.returncode == 0, done.stderr
+    policy = load_policy(changed)
+    with Store.open(db) as store:
+        assert store.judged_policy() == fingerprint(policy)
+        users = store.directory().users
+        expected = sorted(
+            (j.comment_id, j.rule) for h in store.histories() for j in judge_ticket(h, users, policy).judgements
+        )
+        assert sorted((j.comment_id, j.rule) for j in store.judgements()) == expected
+        assert "solicited" not in {rule for _, rule in expected}
+
+
 def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11", "--until", "2026-10-01")

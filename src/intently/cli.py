@@ -65,17 +65,34 @@ def _config_path(config: Path | None) -> Path | None:
 
 def _policy(config: Path | None, store: Store | None = None) -> Policy:
     """The effective policy: --config, $INTENTLY_CONFIG, ./intently.yaml, the store's, or the default."""
+    return _policy_and_source(config, store)[0]
+
+
+def _policy_and_source(config: Path | None, store: Store | None = None) -> tuple[Policy, str, bool]:
+    """The effective policy (as :func:`_policy`), where it came from in words, and whether that is a file."""
     from intently.policy import load_policy
     from intently.policy.loader import validate_policy
 
     path = _config_path(config)
     if path is not None:
-        return load_policy(path)
+        return load_policy(path), f"file {path}", True
     if store is not None:
         saved = store.saved_policy()
         if saved is not None:
-            return validate_policy(saved, f"policy saved in {store.url}")
-    return load_policy()
+            return validate_policy(saved, f"policy saved in {store.url}"), "saved in the store", False
+    return load_policy(), "built-in default", False
+
+
+def _judge_again_if_stale(store: Store, policy: Policy) -> None:
+    """Judge the stored tickets again when their judgements were made under another policy than ``policy``
+    (its file changed since), so what is read from the store agrees with the policy in force."""
+    from intently.pipeline import classify_store
+    from intently.policy import fingerprint
+
+    tickets = store.ticket_count()
+    if tickets and store.judged_policy() != fingerprint(policy):
+        with _progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
+            classify_store(store, policy, progress=step)
 
 
 def _store(db: str | None, *, create: bool = False) -> Store:
@@ -401,16 +418,12 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
-    from intently.pipeline import classify_store, judge_all
-    from intently.policy import fingerprint
+    from intently.pipeline import judge_all
     from intently.report.terminal import print_report
 
     histories, users, policy, origin = _dataset(path, db, config)
     if isinstance(origin, Store):
-        # Reports read the stored judgements; judge again first if they were made under another policy.
-        if origin.judged_policy() != fingerprint(policy):
-            with _progress("Judging under the current policy", origin.ticket_count()) as advance:
-                classify_store(origin, policy, progress=advance)
+        _judge_again_if_stale(origin, policy)  # reports read the stored judgements
         judgements: Iterable[Any] = origin.judgements()
     else:
         judgements = (j for result in judge_all(histories, users, policy) for j in result.judgements)

@@ -70,7 +70,7 @@ def serve(
 
     import uvicorn
 
-    from intently.cli import _config_path, _policy, _store, err, out
+    from intently.cli import _judge_again_if_stale, _policy_and_source, _store, err, out
     from intently.sources.zendesk_api import ZendeskClient
     from intently.web import create_app
     from intently.web.logs import configure_logging
@@ -94,15 +94,8 @@ def serve(
             "Without it no webhook could be verified, so intently serve does not start."
         )
     store = _store(db)
-    policy = _policy(config, store)
-    policy_file = _config_path(config)
-    if policy_file is not None:
-        policy_source, from_file = f"file {policy_file}", True
-    elif store.saved_policy() is not None:
-        policy_source, from_file = "saved in the store", False
-    else:
-        policy_source, from_file = "built-in default", False
-    _judge_under(store, policy)
+    policy, policy_source, from_file = _policy_and_source(config, store)
+    _judge_again_if_stale(store, policy)
 
     def client() -> ZendeskClient:
         return ZendeskClient.from_env(subdomain=subdomain, url=url, max_retries=3, timeout=20.0)
@@ -152,19 +145,6 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-
-
-def _judge_under(store: Any, policy: Any) -> None:
-    """Stored judgements made under another policy (the file changed since) are made again before serving, so
-    every page and answer agrees with the policy in force."""
-    from intently.cli import _progress
-    from intently.pipeline import classify_store
-    from intently.policy import fingerprint
-
-    tickets = store.ticket_count()
-    if tickets and store.judged_policy() != fingerprint(policy):
-        with _progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
-            classify_store(store, policy, progress=step)
 
 
 def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:
