@@ -622,3 +622,4 @@ def test_an_agent_new_since_the_last_sync_is_fetched_and_judged(zd: FakeZendesk,
     judged = {j.comment_id: j for j in store.judgements(ticket_id)}
     assert (judged[comment_id].author_id, judged[comment_id].verdict) == (7777, "drive_by")
     assert zd.count("/api/v2/users/show_many.json") == 1  # known from then on
+    assert zd.count(f"/api/v2/tickets/{ticket_id}/audits.json") == 2  # once per delivery: not again to rebuild

@@ -540,11 +540,20 @@ def fetch_history(
     :class:`~intently.errors.InputError` naming the ticket when a record cannot be read.
     """
     record = ticket_record if ticket_record is not None else client.ticket(ticket_id)
-    audits: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
     for page in client.ticket_audit_pages(ticket_id):
         if on_page is not None:
             on_page(page)
-        audits.extend(_records(page, "audits"))
+        pages.append(page)
+    return history_from_pages(builder, ticket_id, record, pages)
+
+
+def history_from_pages(
+    builder: HistoryBuilder, ticket_id: Id, record: dict[str, Any], pages: Iterable[dict[str, Any]]
+) -> TicketHistory:
+    """A ticket's history from its record and its audit pages as Zendesk sent them (e.g. built again with a
+    directory that has learned new people, without fetching anything again)."""
+    audits = [audit for page in pages for audit in _records(page, "audits")]
     try:
         return builder.history(record, audits)
     except KeyError as exc:

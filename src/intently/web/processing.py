@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from intently.engine import judge_ticket
 from intently.model import Id, User
@@ -44,7 +44,7 @@ def _learn_users(services: Services, client: ZendeskApi, ids: list[Id]) -> int:
 
 
 def process_ticket(services: Services, ticket_id: Id) -> Processed:
-    from intently.sources.zendesk_api import NotFoundError, fetch_history
+    from intently.sources.zendesk_api import NotFoundError, fetch_history, history_from_pages
 
     client = services.client()
     if services.settings.write_back:
@@ -53,16 +53,19 @@ def process_ticket(services: Services, ticket_id: Id) -> Processed:
     builder = HistoryBuilder(directory, titles)
     try:
         record = client.ticket(ticket_id)
-        history = fetch_history(cast("ZendeskClient", client), builder, ticket_id, ticket_record=record)
+        pages: list[dict[str, Any]] = []
+        history = fetch_history(
+            cast("ZendeskClient", client), builder, ticket_id, ticket_record=record, on_page=pages.append
+        )
     except NotFoundError:  # deleted (or merged away): as the sync does, the store forgets it
         with services.writing(), services.store.batch() as batch:
             batch.delete_ticket(ticket_id)
         return Processed(0, 0, deleted=True)
     if builder.missing and _learn_users(services, client, list(builder.missing)):
-        # someone new wrote on the ticket (an agent who joined since the last sync): now known, read it again
+        # someone new wrote on the ticket (an agent who joined since the last sync): build it again, now known
         directory, titles = services.directory()
         builder = HistoryBuilder(directory, titles)
-        history = fetch_history(cast("ZendeskClient", client), builder, ticket_id, ticket_record=record)
+        history = history_from_pages(builder, ticket_id, record, pages)
     if builder.missing:
         emit("ticket.unknown_users", ticket_id=ticket_id, reason=f"{len(builder.missing)} author(s) unknown to Zendesk")
     with services.judging() as active:  # one policy for judging and storing, even if an admin adopts another
