@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from intently.report import svg
@@ -19,15 +19,13 @@ from intently.report.formatting import (
     OTHER_COLOUR,
     VERDICT_COLOURS,
     VOICE_LABELS,
-    fmt_date,
-    fmt_datetime,
-    fmt_int,
     fmt_pct,
     fmt_period,
     fmt_share,
     fmt_short_date,
 )
 from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.report.templating import template_environment
 
 TEMPLATE = "report.html.j2"
 MAX_ENGINEER_ROWS = 200
@@ -37,23 +35,7 @@ MORE_VOICES_COLOUR = "#e3a05b"
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("intently.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        int=fmt_int,
-        pct=fmt_pct,
-        share=fmt_share,
-        date=fmt_date,
-        datetime=fmt_datetime,
-    )
-    env.globals.update(verdict_label=lambda v: VERDICT_LABELS.get(v, v), verdict_colour=_verdict_colour)
-    return env
+    return template_environment("intently.report", keep_trailing_newline=True, verdict_colour=_verdict_colour)
 
 
 def _verdict_colour(verdict: str) -> str:

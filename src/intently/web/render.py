@@ -6,11 +6,10 @@ from functools import cache
 from typing import Any
 
 from fastapi import Request
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from starlette.responses import HTMLResponse
 
-from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share
-from intently.report.metrics import VERDICT_LABELS
+from intently.report.templating import template_environment
 from intently.web.accounts import Session
 
 NAV = (
@@ -38,16 +37,7 @@ inline style attributes are allowed because the report's SVG charts carry one.""
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("intently.web", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(int=fmt_int, pct=fmt_pct, share=fmt_share, date=fmt_date, datetime=fmt_datetime)
-    env.globals.update(verdict_label=lambda v: VERDICT_LABELS.get(v, v), nav=NAV)
-    return env
+    return template_environment("intently.web", nav=NAV)
 
 
 def page(

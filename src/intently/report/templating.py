@@ -1,0 +1,26 @@
+"""The Jinja2 set-up shared by the HTML report and the dashboard: autoescape on (every string from the data is
+escaped), undefined names are errors, and the same number, date and verdict formatting in both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share
+from intently.report.metrics import VERDICT_LABELS
+
+
+def template_environment(package: str, *, keep_trailing_newline: bool = False, **globals_: Any) -> Environment:
+    """An environment for the templates of ``package`` (its ``templates`` folder), with ``globals_`` added."""
+    env = Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=keep_trailing_newline,
+    )
+    env.filters.update(int=fmt_int, pct=fmt_pct, share=fmt_share, date=fmt_date, datetime=fmt_datetime)
+    env.globals.update(verdict_label=lambda v: VERDICT_LABELS.get(v, v), **globals_)
+    return env
