@@ -142,6 +142,25 @@ def _x_labels(labels: Sequence[str], years: Sequence[str] | None, centres: Seque
     return parts
 
 
+def _grid(top: float, percent: bool, left: float, right: float, top_pad: float, plot_h: float) -> list[str]:
+    """Horizontal grid lines with their labels on the left, from 0 to ``top`` (whole numbers, or shares)."""
+    lines: list[str] = []
+    for tick in _ticks(top, whole=not percent):
+        y = top_pad + plot_h - tick / top * plot_h
+        lines.append(f'<line x1="{left}" x2="{_n(right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
+        lines.append(
+            f'<text x="{left - 6}" y="{_n(y + 4)}" font-size="11" fill="{AXIS}" text-anchor="end">'
+            f"{_fmt_tick(tick, percent)}</text>"
+        )
+    return lines
+
+
+def _columns(categories: int, left: float, plot_w: float) -> tuple[float, list[float]]:
+    """(bar width, each column's centre) for ``categories`` columns across the plot."""
+    band = plot_w / max(1, categories)
+    return min(48.0, band * 0.72), [left + band * (i + 0.5) for i in range(categories)]
+
+
 def stacked_columns(
     categories: Sequence[str],
     series: Sequence[Series],
@@ -164,18 +183,8 @@ def stacked_columns(
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
     highest = max(totals, default=0)
     top = float(max(1, highest)) if highest <= 6 else nice_ceiling(highest)
-    body: list[str] = [*legend]
-    for tick in _ticks(top, whole=True):
-        y = top_pad + plot_h - tick / top * plot_h
-        body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
-        body.append(
-            f'<text x="{left - 6}" y="{_n(y + 4)}" font-size="11" fill="{AXIS}" text-anchor="end">'
-            f"{_fmt_tick(tick, False)}</text>"
-        )
-    count = max(1, len(categories))
-    band = plot_w / count
-    bar = min(48.0, band * 0.72)
-    centres = [left + band * (i + 0.5) for i in range(len(categories))]
+    body: list[str] = [*legend, *_grid(top, False, left, width - right, top_pad, plot_h)]
+    bar, centres = _columns(len(categories), left, plot_w)
     for index, centre in enumerate(centres):
         x = centre - bar / 2
         y = top_pad + plot_h
@@ -224,18 +233,8 @@ def share_columns(
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     highest = max([v for v in values if v is not None] + [reference or 0.0], default=0.0)
     top = nice_share_ceiling(highest) if highest > 0 else 0.1
-    body: list[str] = []
-    for tick in _ticks(top):
-        y = top_pad + plot_h - tick / top * plot_h
-        body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
-        body.append(
-            f'<text x="{left - 6}" y="{_n(y + 4)}" font-size="11" fill="{AXIS}" text-anchor="end">'
-            f"{_fmt_tick(tick, True)}</text>"
-        )
-    count = max(1, len(categories))
-    band = plot_w / count
-    bar = min(48.0, band * 0.72)
-    centres = [left + band * (i + 0.5) for i in range(len(categories))]
+    body: list[str] = _grid(top, True, left, width - right, top_pad, plot_h)
+    bar, centres = _columns(len(categories), left, plot_w)
     base = top_pad + plot_h
     for index, centre in enumerate(centres):
         x = centre - bar / 2
