@@ -218,17 +218,7 @@ class EpisodeSim(StorySim):
         low, high = EARLY_COVER_SHARE
         latest = since + math.floor(high * limit)
         earliest = max(self.t + MINUTE, since + self.rand(math.ceil(low * limit), math.floor(high * limit)))
-        back = self.back(owner, self.t + 1)
-        candidates: list[tuple[int, Agent]] = []
-        for code in self.w.regions:
-            if code == owner.region and not self.w.away(owner.id, earliest):
-                continue
-            at = self.w.cal.next_open(code, earliest)
-            if at > latest or at >= back - 15 * MINUTE:
-                continue
-            agent = self.choose(self.w.pool[code], at, exclude=(owner.id, *self.followers, *self.ccs))
-            if agent is not None:
-                candidates.append((at, agent))
+        candidates = self.cover_candidates(owner, earliest, latest)
         if not candidates:
             return False
         at, agent = self.rng.choice(candidates)

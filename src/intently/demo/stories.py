@@ -212,6 +212,22 @@ class StorySim(TicketSim):
             self.cover(first=True)
         return False
 
+    def cover_candidates(self, owner: Agent, earliest: int, latest: int) -> list[tuple[int, Agent]]:
+        """Who could answer for an off-shift assignee from ``earliest`` to ``latest``, and from when: the first
+        open hour of each other region (or the owner's own, when they are away), before the owner is back."""
+        back = self.back(owner, self.t + 1)
+        candidates: list[tuple[int, Agent]] = []
+        for code in self.w.regions:
+            if code == owner.region and not self.w.away(owner.id, earliest):
+                continue
+            at = self.w.cal.next_open(code, earliest)
+            if at > latest or at >= back - 15 * MINUTE:
+                continue
+            agent = self.choose(self.w.pool[code], at, exclude=(owner.id, *self.followers, *self.ccs))
+            if agent is not None:
+                candidates.append((at, agent))
+        return candidates
+
     def cover(self, first: bool) -> bool:
         """Another region answers while the assignee is off shift, once the customer waited long enough."""
         owner = self.owner()
@@ -222,17 +238,7 @@ class StorySim(TicketSim):
             return False
         since, limit = window
         earliest = max(self.t + MINUTE, since + math.ceil(self.w.fraction * limit) + self.rand(5 * MINUTE, 50 * MINUTE))
-        back = self.back(owner, self.t + 1)
-        candidates: list[tuple[int, Agent]] = []
-        for code in self.w.regions:
-            if code == owner.region and not self.w.away(owner.id, earliest):
-                continue
-            at = self.w.cal.next_open(code, earliest)
-            if at >= back - 15 * MINUTE or at >= FAR:
-                continue
-            agent = self.choose(self.w.pool[code], at, exclude=(owner.id, *self.followers, *self.ccs))
-            if agent is not None:
-                candidates.append((at, agent))
+        candidates = self.cover_candidates(owner, earliest, FAR - 1)
         if not candidates:
             return False
         soonest = min(at for at, _ in candidates)
