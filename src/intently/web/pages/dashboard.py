@@ -35,6 +35,7 @@ from intently.web.views import (
     Filters,
     Selection,
     Table,
+    csv_response,
     date_ranges,
     id_text,
     link,
@@ -42,7 +43,6 @@ from intently.web.views import (
     num,
     parse_id,
     selected_tickets,
-    to_csv,
     utc_hour,
 )
 
@@ -72,15 +72,7 @@ def _respond(request: Request, session: Session, template: str, tables: list[Tab
         table = next((t for t in tables if t.name == wanted), None)
         if table is None:
             raise HTTPException(status_code=404, detail="no such table on this page")
-        return Response(
-            to_csv(table),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="intently-{table.name}.csv"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_response(table, f"intently-{table.name}.csv")
     if params.get("format") not in (None, "", "html"):
         raise HTTPException(status_code=400, detail="format: html or csv")
     return page(request, template, session, tables={t.name: t for t in tables}, csv_link=_csv_link(request), **context)

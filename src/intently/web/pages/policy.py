@@ -32,7 +32,7 @@ from intently.web.accounts import Session
 from intently.web.logs import emit
 from intently.web.render import page
 from intently.web.sessions import admin, viewer
-from intently.web.views import Cell, Table, id_text, to_csv
+from intently.web.views import Cell, Table, csv_response, id_text
 
 router = APIRouter(include_in_schema=False)
 PROPOSAL_FIELD = "proposal"
@@ -198,15 +198,7 @@ async def policy_compare_csv(request: Request, session: Annotated[Session, Depen
         return await _compare_page(request, session, text, problems=problems)
     store = request.app.state.intently.services.store
     table = await run_in_threadpool(_changes, store, _policy(request), proposed)
-    return Response(
-        to_csv(table),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{csv_filename(proposed)}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_response(table, csv_filename(proposed))
 
 
 def adoption_problems(current: Policy, proposed: Policy, from_file: str | None) -> list[str]:
