@@ -13,8 +13,8 @@ import httpx
 from intently.policy import Policy, load_policy
 from intently.store import Store
 from intently.web import create_app
-from intently.web.accounts import add_account
-from intently.web.sessions import AccessState
+from intently.web.access.accounts import add_account
+from intently.web.access.sessions import AccessState
 from tests.test_webhooks import Served
 
 PASSWORD = "correct horse battery"

@@ -20,9 +20,10 @@ from intently.cli import app as cli_app
 from intently.policy import load_policy
 from intently.store import Store
 from intently.store import schema as tables
-from intently.web import accounts, create_app
-from intently.web.ratelimit import LoginLimiter
-from intently.web.sessions import COOKIE, AccessState, safe_next
+from intently.web import create_app
+from intently.web.access import accounts
+from intently.web.access.ratelimit import LoginLimiter
+from intently.web.access.sessions import COOKIE, AccessState, safe_next
 from tests.dashboard_client import PASSWORD, dashboard, ensure_account, form_csrf, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store

@@ -343,7 +343,7 @@ def _region_expected(judgements: list[Judgement], query: dict[str, str]) -> set[
 
 def test_region_pod_tables_and_heat_map_link_to_their_tickets(tmp_path: Path) -> None:
     from intently.demo import generate_export
-    from intently.pipeline import import_path
+    from intently.store.pipeline import import_path
 
     summary = generate_export(tmp_path / "export", tickets=80, seed=3)
     policy = load_policy(summary.policy_path)
@@ -419,7 +419,7 @@ def test_drive_bys_of_the_last_month_are_one_click_away(client: httpx.Client, st
 
 
 def test_quick_date_ranges_count_back_from_today() -> None:
-    from intently.web.views import date_ranges
+    from intently.web.pages.views import date_ranges
 
     ranges = {r.label: (r.start, r.end) for r in date_ranges(date(2026, 11, 27))}
     assert ranges == {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from intently.demo import generate_export
-from intently.pipeline import import_path
 from intently.policy import load_policy
 from intently.store import Store
+from intently.store.pipeline import import_path
 from tests.dashboard_client import PASSWORD, ensure_account
 from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
 from tests.test_webhooks import Served
@@ -120,7 +120,7 @@ def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
     # what the engine says right now, computed independently of the page
     from datetime import UTC, datetime
 
-    from intently.web.advice import check_reply
+    from intently.guide.advice import check_reply
 
     history = store.history(drive_by.ticket_id)
     assert history is not None

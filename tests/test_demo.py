@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from intently.compare import compare_policies
 from intently.demo import K_COMMENT, POLICY_FILE, DemoPlan, generate_export, plan_export, write_export
 from intently.demo.plan import K_FOLLOWERS
 from intently.engine import Judgement, judge_ticket
+from intently.engine.compare import compare_policies
 from intently.policy import RULE_IDS, Policy, load_policy
 from intently.policy.loader import default_policy_data, merge, read_policy_file, validate_policy
 from intently.sources import open_source

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intently.policy import RULE_IDS, Policy, fingerprint, load_policy, policy_from_mapping
-from intently.policy.render import render_handbook
-from intently.policy.scenarios import ScenarioResult, run_scenario, run_suite, scenario_from_data
+from intently.policy.handbook.render import render_handbook
+from intently.policy.handbook.scenarios import ScenarioResult, run_scenario, run_suite, scenario_from_data
 
 
 @pytest.fixture(scope="module")

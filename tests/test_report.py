@@ -19,7 +19,7 @@ from rich.console import Console
 from intently.engine import Judgement, judge_ticket
 from intently.model import Comment, Id, User
 from intently.policy import RULE_IDS, Policy, policy_from_mapping
-from intently.policy.scenarios import Scenario, scenario_from_data
+from intently.policy.handbook.scenarios import Scenario, scenario_from_data
 from intently.report import Metrics, build_metrics, print_report, render_html
 from intently.report.metrics import week_of
 from intently.report.svg import Bar, horizontal_bars

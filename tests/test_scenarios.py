@@ -10,7 +10,7 @@ import pytest
 
 from intently.model import Comment
 from intently.policy import ALL_REGIONS, RULE_IDS, Policy, load_policy
-from intently.policy.scenarios import (
+from intently.policy.handbook.scenarios import (
     Scenario,
     ScenarioResult,
     builtin_scenario_dir,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from intently.store import Store
 from intently.store import schema as tables
-from intently.web import accounts
-from intently.web.sessions import COOKIE, AccessState
+from intently.web.access import accounts
+from intently.web.access.sessions import COOKIE, AccessState
 from tests.dashboard_client import dashboard, ensure_account
 
 

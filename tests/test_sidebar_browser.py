@@ -21,7 +21,7 @@ import pytest
 from intently.policy import load_policy
 from intently.store import Store
 from intently.web import create_app
-from intently.zendesk_app import build_app_zip
+from intently.zendesk.app import build_app_zip
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import Served, loaded_store
 
@@ -193,7 +193,7 @@ def test_a_refused_token_says_what_to_check(browser: Any, served: tuple[str, str
 def test_names_and_reasons_render_as_text(browser: Any, tmp_path: Path) -> None:
     assets = tmp_path / "assets"
     assets.mkdir()
-    source = Path(__file__).resolve().parents[1] / "src" / "intently" / "zendesk_app" / "assets"
+    source = Path(__file__).resolve().parents[1] / "src" / "intently" / "zendesk" / "app" / "assets"
     for name in ("panel.js", "app.css"):
         shutil.copy(source / name, assets / name)
     (assets / "page.html").write_text('<main id="panel"></main><script src="panel.js"></script>')

@@ -12,8 +12,8 @@ import pytest
 from intently.engine import judge_ticket, solicitations
 from intently.model import Comment, Id, TicketHistory
 from intently.policy import Policy, load_policy
+from intently.policy.handbook.scenarios import Scenario, builtin_scenario_dir, effective_policy, load_scenario
 from intently.policy.loader import merge, validate_policy
-from intently.policy.scenarios import Scenario, builtin_scenario_dir, effective_policy, load_scenario
 
 SCENARIOS = sorted(builtin_scenario_dir().glob("*.yaml"))
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from intently.errors import InputError, IntentlyError
-from intently.pipeline import classify_store, import_path
 from intently.policy import fingerprint, load_policy
 from intently.sources import open_source
 from intently.store import Store, database_url, decode_id, encode_id
 from intently.store import schema as tables
+from intently.store.pipeline import classify_store, import_path
 from tests.test_zendesk_export import _small_export
 
 
@@ -130,6 +130,40 @@ def test_a_store_from_before_migrations_is_upgraded_in_place(tmp_path: Path) -> 
     assert store.token_owner(token) == ("sidebar", "admin")
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == tables.SCHEMA_VERSION
+
+
+def test_the_schema_version_is_the_newest_migration() -> None:
+    """Opening a store skips Alembic when the store is at SCHEMA_VERSION: it must name the newest migration, or a
+    new migration would never run on existing stores."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import intently.store.store as store_module
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(store_module.__file__).with_name("migrations")))
+    assert ScriptDirectory.from_config(config).get_heads() == [tables.SCHEMA_VERSION]
+
+
+def test_a_store_one_migration_behind_is_upgraded_when_opened(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    import intently.store.store as store_module
+
+    path = tmp_path / "behind.db"
+    store = Store.open(path)
+    config = Config()
+    config.set_main_option("script_location", str(Path(store_module.__file__).with_name("migrations")))
+    with store.engine.begin() as conn:  # back to what the previous release left
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+    assert "web_accounts" not in inspect(store.engine).get_table_names()
+    store.close()
+    store = Store.open(path)
+    assert "web_accounts" in inspect(store.engine).get_table_names()
+    assert store.token_owner(store.create_token("sidebar")) == ("sidebar", "admin")
 
 
 def test_migrations_build_exactly_the_tables_the_code_uses(store_url: str) -> None:

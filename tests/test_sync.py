@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from intently.cli import app
 from intently.errors import IntentlyError
-from intently.pipeline import import_path
 from intently.policy import Policy, load_policy, policy_from_mapping
-from intently.sources.zendesk_api import (
+from intently.store import Store
+from intently.store.pipeline import import_path
+from intently.zendesk.client import (
     BearerAuth,
     ConflictError,
     NotFoundError,
@@ -30,8 +31,7 @@ from intently.sources.zendesk_api import (
     base_url_for,
     fetch_history,
 )
-from intently.store import Store
-from intently.sync import CURSOR_KEY, FIELD_TITLES_KEY, USERS_CURSOR_KEY, stored_builder, sync_zendesk
+from intently.zendesk.sync import CURSOR_KEY, FIELD_TITLES_KEY, USERS_CURSOR_KEY, stored_builder, sync_zendesk
 from tests.fake_zendesk import API_USER_ID, PREFERRED_FIELD_ID, FakeZendesk, ZendeskDataset
 
 TICKETS = 30

@@ -31,15 +31,15 @@ import uvicorn
 from sqlalchemy import func, select
 
 from intently.model import iso
-from intently.pipeline import import_path
 from intently.policy import Policy, load_policy
-from intently.sources.zendesk_api import ZendeskClient
 from intently.store import Store
 from intently.store import schema as tables
+from intently.store.pipeline import import_path
 from intently.web import Settings, create_app
 from intently.web.logs import JsonFormatter
 from intently.web.services import WRITE_BACK_SINCE
-from intently.web.signature import INVOCATION_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from intently.zendesk.client import ZendeskClient
+from intently.zendesk.live.signature import INVOCATION_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.fake_zendesk import API_USER_ID, PREFERRED_FIELD_ID, FakeZendesk, ZendeskDataset
 
 SECRET = "whsec_test-7d1f0c2b9e"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from intently.errors import IntentlyError
-from intently.zendesk_app import build_app_zip
+from intently.zendesk.app import build_app_zip
 
 
 @pytest.fixture

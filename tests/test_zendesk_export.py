@@ -12,7 +12,7 @@ from intently.errors import InputError
 from intently.model import AssigneeChange, Comment, FieldChange, TagsChange, WatchersChange
 from intently.policy import load_policy
 from intently.sources import open_source
-from intently.sources.zendesk_export import ZendeskExport
+from intently.zendesk.export import ZendeskExport
 from tests.zendesk_builder import ExportBuilder, change, comment, create
 
 PREFERRED_FIELD = 360001

@@ -1,4 +1,8 @@
-"""Sources: each turns outside data into the model (users, groups, ticket histories) and nothing else."""
+"""Connect: sources turn outside data into the model (users, groups, ticket histories) and nothing else.
+
+:func:`open_source` opens a Zendesk export directory (:mod:`intently.zendesk.export`) or a neutral JSON Lines
+file (:mod:`.neutral`, for any other helpdesk).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Protocol
 from intently.errors import InputError
 from intently.model import Directory, TicketHistory
 from intently.sources.neutral import NeutralReader
-from intently.sources.zendesk_export import ZendeskExport, is_zendesk_export
+from intently.zendesk.export import ZendeskExport, is_zendesk_export
 
 
 class Source(Protocol):

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from intently.codec import (
+from intently.errors import InputError
+from intently.model import Directory, TicketHistory
+from intently.model.codec import (
     group_from_record,
     group_to_record,
     history_from_record,
@@ -21,8 +23,6 @@ from intently.codec import (
     user_from_record,
     user_to_record,
 )
-from intently.errors import InputError
-from intently.model import Directory, TicketHistory
 
 IdValue = StrictInt | StrictStr
 

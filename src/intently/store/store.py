@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Connection,
     Engine,
@@ -28,12 +26,13 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from intently.codec import history_from_record, history_to_record
 from intently.engine import Evidence, Judgement, TicketResult
 from intently.errors import IntentlyError
 from intently.model import Directory, Group, Id, TicketHistory, User
+from intently.model.codec import history_from_record, history_to_record
 from intently.store import schema
 
 DEFAULT_DB = "intently.db"
@@ -170,12 +169,20 @@ class Store:
         self.close()
 
     def _ensure_schema(self) -> None:
-        """Create the store, or upgrade an existing one in place (Alembic migrations)."""
+        """Create the store, or upgrade an existing one in place (Alembic migrations). A store already at the
+        current revision is left alone without loading Alembic (most opens: every command opens the store)."""
         with self.engine.begin() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "alembic_version" in tables:
+                current = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalars().all()
+                if current == [schema.SCHEMA_VERSION]:
+                    return
+            from alembic import command as alembic_command
+            from alembic.config import Config as AlembicConfig
+
             config = AlembicConfig()
             config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
             config.attributes["connection"] = conn
-            tables = set(inspect(conn).get_table_names())
             if schema.meta.name in tables and "alembic_version" not in tables:
                 alembic_command.stamp(config, "0001")  # a store from before migrations existed
             alembic_command.upgrade(config, "head")

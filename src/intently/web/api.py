@@ -4,7 +4,7 @@
   the ticket's current assignee and preferred region, and its invitations to help (open ones first; with
   ``?agent_id=`` each says whether it asks that agent);
 - ``POST /api/check-reply`` ``{"ticket_id", "agent_id", "public"}``: what this reply would be judged now,
-  and for a drive-by the intentional path (see :mod:`intently.web.advice`);
+  and for a drive-by the intentional path (see :mod:`intently.guide.advice`);
 - ``POST /api/tickets/{id}/refresh`` (admin token): fetch and judge a ticket again now.
 """
 
@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 
+from intently.guide import advice
+from intently.guide.advice import reply_time, ticket_now
 from intently.model import Id
-from intently.web import advice
-from intently.web.advice import reply_time, ticket_now
-from intently.web.auth import Caller, admin, caller
+from intently.web.access.tokens import Caller, admin, caller
 from intently.web.logs import emit
-from intently.web.payload import MAX_TICKET_ID
+from intently.zendesk.live.payload import MAX_TICKET_ID
 
 
 class Problem(BaseModel):

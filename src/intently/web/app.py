@@ -19,20 +19,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intently import __version__
+from intently._version import __version__
 from intently.policy import Policy
 from intently.store import Store
-from intently.web import api, webhooks
+from intently.web import api
+from intently.web.access.sessions import AccessState, LoginRequired, current_session, login_url
 from intently.web.logs import elapsed_ms, emit, error_text
 from intently.web.pages import dashboard, login
 from intently.web.pages import policy as policy_pages
 from intently.web.pages import settings as settings_page
 from intently.web.pages import sidebar as sidebar_page
-from intently.web.render import page
+from intently.web.pages.render import page
 from intently.web.services import DEFAULT_TAG, ClientFactory, Services, Settings
-from intently.web.sessions import AccessState, LoginRequired, current_session, login_url
-from intently.web.webhooks import SeenSignatures
-from intently.web.worker import Worker
+from intently.zendesk.live import webhooks
+from intently.zendesk.live.webhooks import SeenSignatures
+from intently.zendesk.live.worker import Worker
 
 
 @dataclass
@@ -63,7 +64,7 @@ def create_app(
     ``webhook_secret`` every webhook is refused with 401 (``intently serve`` refuses to start instead).
     ``run_worker=False`` serves requests but leaves the queue alone (deliveries wait for the next start).
     ``secure_cookies``: the dashboard's session cookie is Secure when True, never when False, and when None
-    Secure unless the request is plain http to 127.0.0.1 or localhost (see :mod:`intently.web.sessions`).
+    Secure unless the request is plain http to 127.0.0.1 or localhost (see :mod:`intently.web.access.sessions`).
     ``policy_source`` says where ``policy`` came from; with ``policy_from_file`` (a file given by --config,
     $INTENTLY_CONFIG or ./intently.yaml) admins cannot adopt another on the Policy page: the file would win at
     the next start."""

@@ -17,7 +17,7 @@ from intently.store import Store
 from intently.web.logs import emit
 
 if TYPE_CHECKING:
-    from intently.web.views import Base
+    from intently.web.pages.views import Base
 
 WRITE_BACK_SINCE = "serve.write_back_since"
 """Store state: when write-back was first enabled (or last resumed) on this store; earlier comments are never
@@ -45,7 +45,7 @@ class Pause:
 
 
 class ZendeskApi(Protocol):
-    """The part of :class:`intently.sources.zendesk_api.ZendeskClient` the server uses."""
+    """The part of :class:`intently.zendesk.client.ZendeskClient` the server uses."""
 
     def me(self) -> dict[str, Any]: ...
 
@@ -129,7 +129,7 @@ class Services:
     def adopt_policy(self, policy: Policy, progress: Callable[[int], None] | None = None) -> int:
         """Make ``policy`` the one in force: saved in the store and every stored ticket judged again under it,
         in one transaction; then swapped in for the pages, the API and the worker. Returns the judgements made."""
-        from intently.pipeline import classify_store
+        from intently.store.pipeline import classify_store
 
         with self._policy_lock, self.writing():
             count = classify_store(self.store, policy, progress=progress, save=True)
@@ -161,7 +161,7 @@ class Services:
         cached = self._directory
         if cached is not None and time.monotonic() - cached[0] < self.settings.directory_ttl:
             return cached[1], cached[2]
-        from intently.sync import stored_field_titles  # the custom field titles the last sync saw
+        from intently.zendesk.sync import stored_field_titles  # the custom field titles the last sync saw
 
         directory = self.store.directory()
         titles = stored_field_titles(self.store)
@@ -176,7 +176,7 @@ class Services:
         data version stays the same (one small query a request instead of reading every judgement again). When
         the store has changed, a quick read (a small store) is redone at once; a slow one (a big store under
         live webhooks) is redone in the background while requests get the data read last, marked as behind."""
-        from intently.web.views import read_base
+        from intently.web.pages.views import read_base
 
         version = self.store.data_version()
         if version is None:  # a store from before data versions: give it one, so it can be kept
@@ -195,7 +195,7 @@ class Services:
             return cached, True
 
     def _refresh_base(self) -> None:
-        from intently.web.views import read_base
+        from intently.web.pages.views import read_base
 
         try:
             fresh = read_base(self.store)

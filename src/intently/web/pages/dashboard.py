@@ -1,5 +1,5 @@
 """The dashboard: Overview, the ticket list behind every chart element, the Ticket page, Engineers, Pods,
-Regions. Every route needs a logged-in account (:func:`intently.web.sessions.viewer`); every table can be
+Regions. Every route needs a logged-in account (:func:`intently.web.access.sessions.viewer`); every table can be
 had as CSV with ``?format=csv&table=NAME``."""
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from intently.guide.advice import invitations
 from intently.policy.schema import RULE_IDS
 from intently.report import svg
 from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
 from intently.report.metrics import VERDICT_LABELS, Engineer, Metrics, PodStats
-from intently.web.accounts import Session
-from intently.web.advice import invitations
-from intently.web.render import page
-from intently.web.sessions import viewer
-from intently.web.timeline import ticket_view
-from intently.web.views import (
+from intently.web.access.accounts import Session
+from intently.web.access.sessions import viewer
+from intently.web.pages.render import page
+from intently.web.pages.timeline import ticket_view
+from intently.web.pages.views import (
     HELP,
     INSIDE,
     OUTSIDE,

@@ -8,10 +8,8 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from intently.web import accounts, csrf
-from intently.web.logs import emit
-from intently.web.render import page
-from intently.web.sessions import (
+from intently.web.access import accounts, csrf
+from intently.web.access.sessions import (
     COOKIE,
     access,
     clear_cookie,
@@ -20,6 +18,8 @@ from intently.web.sessions import (
     safe_next,
     set_cookie,
 )
+from intently.web.logs import emit
+from intently.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
 

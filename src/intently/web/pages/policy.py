@@ -19,20 +19,20 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from intently.compare import Change, Comparison, changed_judgements, compare_policies
+from intently.engine.compare import Change, Comparison, changed_judgements, compare_policies
 from intently.errors import PolicyError
 from intently.model import Id, User
 from intently.policy import Policy
+from intently.policy.handbook.render import render_handbook
+from intently.policy.handbook.scenarios import run_suite
 from intently.policy.loader import fingerprint, merge, validate_policy
-from intently.policy.render import render_handbook
-from intently.policy.scenarios import run_suite
 from intently.store import Store
-from intently.web import csrf
-from intently.web.accounts import Session
+from intently.web.access import csrf
+from intently.web.access.accounts import Session
+from intently.web.access.sessions import admin, viewer
 from intently.web.logs import emit
-from intently.web.render import page
-from intently.web.sessions import admin, viewer
-from intently.web.views import Cell, Table, csv_response, id_text
+from intently.web.pages.render import page
+from intently.web.pages.views import Cell, Table, csv_response, id_text
 
 router = APIRouter(include_in_schema=False)
 PROPOSAL_FIELD = "proposal"

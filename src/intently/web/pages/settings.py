@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from intently.web import csrf
-from intently.web.accounts import Session
+from intently.web.access import csrf
+from intently.web.access.accounts import Session
+from intently.web.access.sessions import admin, viewer
 from intently.web.logs import emit
-from intently.web.render import page
-from intently.web.sessions import admin, viewer
+from intently.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
 

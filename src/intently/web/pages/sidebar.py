@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from intently.web.accounts import Session
-from intently.web.advice import check_reply, invitations, reply_time, ticket_now
-from intently.web.render import page
-from intently.web.sessions import viewer
-from intently.web.views import parse_id
+from intently.guide.advice import check_reply, invitations, reply_time, ticket_now
+from intently.web.access.accounts import Session
+from intently.web.access.sessions import viewer
+from intently.web.pages.render import page
+from intently.web.pages.views import parse_id
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Session, Depends(viewer)]

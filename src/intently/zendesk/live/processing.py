@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from intently.engine import judge_ticket
 from intently.model import Id, User
-from intently.sources.zendesk_records import HistoryBuilder, user_from_record
 from intently.web.logs import emit
 from intently.web.services import Services, ZendeskApi
-from intently.web.write_back import write_backs
+from intently.zendesk.live.write_back import write_backs
+from intently.zendesk.records import HistoryBuilder, user_from_record
 
 if TYPE_CHECKING:
-    from intently.sources.zendesk_api import ZendeskClient
+    from intently.zendesk.client import ZendeskClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def _learn_users(services: Services, client: ZendeskApi, ids: list[Id]) -> int:
 
 
 def process_ticket(services: Services, ticket_id: Id) -> Processed:
-    from intently.sources.zendesk_api import NotFoundError, fetch_history, history_from_pages
+    from intently.zendesk.client import NotFoundError, fetch_history, history_from_pages
 
     client = services.client()
     if services.settings.write_back:

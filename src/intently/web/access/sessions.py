@@ -18,9 +18,9 @@ from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from intently.web import accounts
-from intently.web.accounts import Session
-from intently.web.ratelimit import LoginLimiter
+from intently.web.access import accounts
+from intently.web.access.accounts import Session
+from intently.web.access.ratelimit import LoginLimiter
 
 COOKIE = "intently_session"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})

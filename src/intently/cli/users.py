@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from intently.cli_serve import DbOption
+from intently.cli.common import DbOption
 from intently.errors import IntentlyError
 
 user_app = typer.Typer(
@@ -45,13 +45,13 @@ def user_add(
     db: DbOption = None,
 ) -> None:
     """Add a dashboard account. Without --password-stdin the password is asked twice, without echo."""
-    from intently.cli import _store, err
-    from intently.web.accounts import ROLES, add_account, check_name, check_password
+    from intently.cli.common import err, open_store
+    from intently.web.access.accounts import ROLES, add_account, check_name, check_password
 
     if role not in ROLES:
         raise typer.BadParameter("use viewer or admin", param_hint="--role")
     check_name(name)
-    store = _store(db, create=True)
+    store = open_store(db, create=True)
     password = _read_password(password_stdin)
     check_password(password)
     account = add_account(store, name, role, password)
@@ -61,10 +61,10 @@ def user_add(
 @user_app.command("remove")
 def user_remove(name: Annotated[str, typer.Argument(help="The login name")], db: DbOption = None) -> None:
     """Remove a dashboard account: its sessions end and its API tokens are revoked."""
-    from intently.cli import _store, err
-    from intently.web.accounts import remove_account
+    from intently.cli.common import err, open_store
+    from intently.web.access.accounts import remove_account
 
-    revoked = remove_account(_store(db), name)
+    revoked = remove_account(open_store(db), name)
     if revoked is None:
         raise IntentlyError(f"no user named {name!r} (see intently user list)")
     tokens = f"; {revoked} API token{'' if revoked == 1 else 's'} revoked" if revoked else ""
@@ -74,10 +74,10 @@ def user_remove(name: Annotated[str, typer.Argument(help="The login name")], db:
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """List dashboard accounts: name, role and when each was added (never passwords)."""
-    from intently.cli import _store, out
-    from intently.web.accounts import accounts
+    from intently.cli.common import open_store, out
+    from intently.web.access.accounts import accounts
 
-    found = accounts(_store(db))
+    found = accounts(open_store(db))
     if not found:
         out.print("No users. Add one with: intently user add NAME --role admin")
         return

@@ -2,7 +2,7 @@
 
 A sync reads the account's people and ticket fields, then walks the cursor-based incremental ticket
 export. Every changed ticket is fetched whole (its record and all its audits), rebuilt with the same
-:class:`~intently.sources.zendesk_records.HistoryBuilder` as the export reader, judged, and committed in
+:class:`~intently.zendesk.records.HistoryBuilder` as the export reader, judged, and committed in
 one transaction together with the note that it is done (``sync_done``, with the ticket's stamp). When a
 page is finished, its ``after_cursor`` is committed and the notes are cleared, in one transaction.
 
@@ -30,10 +30,11 @@ import orjson
 from intently.engine import judge_ticket
 from intently.errors import InputError, IntentlyError
 from intently.model import Group, Id, User
-from intently.pipeline import Tally, classify_store
 from intently.policy import Policy, fingerprint
-from intently.sources.zendesk_api import NotFoundError, ZendeskClient, fetch_history
-from intently.sources.zendesk_records import (
+from intently.store import Store
+from intently.store.pipeline import Tally, classify_store
+from intently.zendesk.client import NotFoundError, ZendeskClient, fetch_history
+from intently.zendesk.records import (
     HistoryBuilder,
     field_titles,
     group_from_record,
@@ -41,7 +42,6 @@ from intently.sources.zendesk_records import (
     user_from_record,
     zendesk_id,
 )
-from intently.store import Store
 
 URL_KEY = "zendesk.url"
 CURSOR_KEY = "zendesk.cursor"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from intently.cli_options import ConfigOption, DbOption
+from intently.cli.common import ConfigOption, DbOption
 from intently.errors import IntentlyError
 
 SECRET_VAR = "ZENDESK_WEBHOOK_SECRET"
@@ -70,10 +69,10 @@ def serve(
 
     import uvicorn
 
-    from intently.cli import _judge_again_if_stale, _policy_and_source, _store, err, out
-    from intently.sources.zendesk_api import ZendeskClient
+    from intently.cli.common import err, judge_again_if_stale, open_store, out, policy_and_source
     from intently.web import create_app
     from intently.web.logs import configure_logging
+    from intently.zendesk.client import ZendeskClient
 
     if subdomain is not None and url is not None:
         raise typer.BadParameter("give one of --subdomain NAME and --url URL, not both", param_hint="--subdomain/--url")
@@ -93,9 +92,9 @@ def serve(
             "integrations → Webhooks → your webhook → Signing secret → Reveal secret) into it. "
             "Without it no webhook could be verified, so intently serve does not start."
         )
-    store = _store(db)
-    policy, policy_source, from_file = _policy_and_source(config, store)
-    _judge_again_if_stale(store, policy)
+    store = open_store(db)
+    policy, policy_source, from_file = policy_and_source(config, store)
+    judge_again_if_stale(store, policy)
 
     def client() -> ZendeskClient:
         return ZendeskClient.from_env(subdomain=subdomain, url=url, max_retries=3, timeout=20.0)
@@ -128,7 +127,9 @@ def serve(
         f"Zendesk {base_url}{who}; policy {policy.name} {policy.version}; "
         f"write-back {'on, tag ' + tag if write_back else 'off'}"
     )
-    if not _is_loopback(host):
+    from intently.zendesk.client import is_loopback
+
+    if not is_loopback(host):
         err.print(
             f"[yellow]warning:[/] listening on {host}: intently serves plain HTTP; put it behind a TLS reverse proxy"
         )
@@ -149,8 +150,8 @@ def serve(
 
 def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:
     """Check the Zendesk credentials before listening: (the API user, the account's URL)."""
-    from intently.cli import err
-    from intently.sources.zendesk_api import ZendeskError
+    from intently.cli.common import err
+    from intently.zendesk.client import ZendeskError
 
     with client() as probe:
         known = store.state("zendesk.url")
@@ -166,15 +167,6 @@ def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dic
                 raise IntentlyError(f"cannot use the Zendesk API: {exc}") from None
             err.print(f"[yellow]warning:[/] Zendesk did not answer users/me ({exc}); webhooks are queued meanwhile")
             return {}, probe.base_url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _hostport(host: str, port: int) -> str:
@@ -194,11 +186,11 @@ def token_create(
     db: DbOption = None,
 ) -> None:
     """Create an API token. It is printed once, on stdout; only its hash is stored."""
-    from intently.cli import _store, err
+    from intently.cli.common import err, open_store
 
     if role not in ("viewer", "admin"):
         raise typer.BadParameter("use viewer or admin", param_hint="--role")
-    store = _store(db)
+    store = open_store(db)
     token = store.create_token(name, role, user)
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
@@ -214,9 +206,9 @@ def token_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke an API token: requests with it are refused from now on."""
-    from intently.cli import _store, out
+    from intently.cli.common import open_store, out
 
-    if not _store(db).revoke_token(name):
+    if not open_store(db).revoke_token(name):
         raise IntentlyError(f"no token named {name!r} (see intently token list)")
     out.print(f"Token {name!r} revoked.", markup=False)
 
@@ -231,9 +223,9 @@ def token_list(db: DbOption = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from intently.cli import _store, out
+    from intently.cli.common import open_store, out
 
-    tokens = _store(db).tokens()
+    tokens = open_store(db).tokens()
     if not tokens:
         out.print("No API tokens. Create one with: intently token create NAME")
         return

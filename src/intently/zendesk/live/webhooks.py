@@ -32,8 +32,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from intently.web.logs import elapsed_ms, emit, error_text
-from intently.web.payload import BadPayload, parse_delivery
-from intently.web.signature import INVOCATION_HEADER, MAX_SKEW, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from intently.zendesk.live.payload import BadPayload, parse_delivery
+from intently.zendesk.live.signature import INVOCATION_HEADER, MAX_SKEW, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 router = APIRouter()
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")

@@ -13,8 +13,8 @@ from typing import Any
 
 from intently.engine import Judgement
 from intently.model import Comment, FieldChange, TagsChange, User
+from intently.policy.handbook.scenarios import Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.loader import fingerprint
-from intently.policy.scenarios import Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.schema import ALL_REGIONS, RULE_IDS, WEEKDAYS, Policy, Rule
 
 FLAG_IDS = ("out_of_region", "acknowledged")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from intently.cli_options import ConfigOption, DbOption
+from intently.cli.common import ConfigOption, DbOption
 
 sync_app = typer.Typer(
     help="Bring a live helpdesk's tickets into the store and judge them.",
@@ -51,9 +51,9 @@ def zendesk(
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from intently.cli import _config_path, _policy, _print_tally, _store, _warn, err, out
-    from intently.sources.zendesk_api import ZendeskClient
-    from intently.sync import parse_since, sync_zendesk
+    from intently.cli.common import config_path, effective_policy, err, open_store, out, print_tally, warn
+    from intently.zendesk.client import ZendeskClient
+    from intently.zendesk.sync import parse_since, sync_zendesk
 
     if (subdomain is None) == (url is None):
         raise typer.BadParameter("give exactly one of --subdomain NAME and --url URL", param_hint="--subdomain/--url")
@@ -74,9 +74,9 @@ def zendesk(
             bar.console.print(f"[yellow]{escape(message)}[/]")
 
         client = ZendeskClient.from_env(subdomain=subdomain, url=url, on_wait=on_wait)
-        store = _store(db, create=True)
-        policy = _policy(config, store)
-        if _config_path(config) is not None:
+        store = open_store(db, create=True)
+        policy = effective_policy(config, store)
+        if config_path(config) is not None:
             store.save_policy(policy)
         tasks = {
             "users": bar.add_task("People", total=None),
@@ -98,7 +98,7 @@ def zendesk(
             bar.stop()
             err.print("[yellow]interrupted[/]: nothing is lost; run the same command again to resume")
             raise typer.Exit(130) from None
-    _warn(stats.warnings)
+    warn(stats.warnings)
     for note in stats.notes:
         err.print(f"note: {escape(note)}")
     if stats.start_time is not None and not stats.resumed:
@@ -118,7 +118,7 @@ def zendesk(
     if extras:
         out.print("  " + "; ".join(extras))
     if stats.tally.tickets:
-        _print_tally(stats.tally)
+        print_tally(stats.tally)
     elif not (stats.tickets or stats.deleted or stats.skipped):
         out.print("  Nothing changed since the last sync.")
     if save_raw is not None:

@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         ] = ...,  # type: ignore[assignment]
     ) -> None:
         """Package the sidebar app as the zip that Zendesk's "Upload private app" accepts."""
-        from intently.cli import out as console
-        from intently.zendesk_app import build_app_zip
+        from intently.cli.common import out as console
+        from intently.zendesk.app import build_app_zip
 
         path = build_app_zip(out, url)
         console.print(f"Zendesk app written to {path}")

@@ -2,6 +2,8 @@
 
 Every source (Zendesk export, Zendesk API, neutral JSON Lines) turns its data into these types and
 nothing else; the engine reads only these types.
+
+:mod:`.codec` writes the model as plain JSON-ready dicts (the neutral format's records) and reads it back.
 """
 
 from __future__ import annotations

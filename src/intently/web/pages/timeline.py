@@ -1,5 +1,5 @@
 """The Ticket page's timeline: one lane per participant (customer, assignees, contributors), every event in the
-lane of who made it. Events and their descriptions come from :func:`intently.explain.timeline`; a comment's
+lane of who made it. Events and their descriptions come from :func:`intently.engine.explain.timeline`; a comment's
 judgement is the stored one (what the charts counted), else the one the timeline made."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from intently.engine.explain import describe, timeline
 from intently.engine.judgement import Judgement
-from intently.explain import describe, timeline
 from intently.model import AssigneeChange, Comment, Id, TicketHistory, User, WatchersChange
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request
 
-from intently.web.accounts import Session
+from intently.web.access.accounts import Session
 
 FIELD = "csrf"
 LOGIN_COOKIE = "intently_login_csrf"

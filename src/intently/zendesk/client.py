@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from intently import __version__ as _version
+from intently._version import __version__ as _version
 from intently.errors import InputError, IntentlyError
 from intently.model import Id, TicketHistory
-from intently.sources.zendesk_records import HistoryBuilder
+from intently.zendesk.records import HistoryBuilder
 
 EMAIL_VAR = "ZENDESK_EMAIL"
 TOKEN_VAR = "ZENDESK_API_TOKEN"
@@ -130,12 +130,13 @@ def base_url_for(*, subdomain: str | None = None, url: str | None = None) -> str
         raise IntentlyError(f"not a Zendesk URL: {url!r} (expected https://HOST)")
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
         raise IntentlyError(f"give the Zendesk URL without a path, query or credentials, e.g. https://{parts.hostname}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise IntentlyError(f"refusing to send credentials over plain http to {parts.hostname}: use https://")
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine: ``localhost`` or a loopback address."""
     if host == "localhost":
         return True
     try:

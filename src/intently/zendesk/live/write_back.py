@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from intently.engine import Judgement
+from intently.guide.advice import PathStep, history_before, intentional_path
 from intently.model import Comment, Id, TicketHistory, User, iso
 from intently.policy import Policy
-from intently.web.advice import PathStep, history_before, intentional_path
 from intently.web.logs import emit
 from intently.web.services import Services, ZendeskApi
 
@@ -132,7 +132,7 @@ def _write_note(
 
 
 def _is_conflict(exc: BaseException) -> bool:
-    from intently.sources.zendesk_api import ConflictError
+    from intently.zendesk.client import ConflictError
 
     return isinstance(exc, ConflictError)
 

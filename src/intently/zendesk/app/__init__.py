@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from intently import __version__
+from intently._version import __version__
 from intently.errors import IntentlyError
 
 ASSETS = ("iframe.html", "app.js", "panel.js", "app.css")
@@ -61,7 +61,7 @@ def manifest(intently_url: str) -> dict[str, object]:
 
 
 def _read(name: str) -> str:
-    return resources.files("intently.zendesk_app").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("intently.zendesk.app").joinpath(name).read_text(encoding="utf-8")
 
 
 def build_app_zip(out: str | Path, intently_url: str) -> Path:

@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from intently.model import Id
 from intently.store.store import Delivery
 from intently.web.logs import elapsed_ms, emit, error_text
-from intently.web.processing import Processed, process_ticket
 from intently.web.services import Services
+from intently.zendesk.live.processing import Processed, process_ticket
 
 BATCH = 200
 

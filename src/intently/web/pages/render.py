@@ -10,7 +10,7 @@ from jinja2 import Environment
 from starlette.responses import HTMLResponse
 
 from intently.report.templating import template_environment
-from intently.web.accounts import Session
+from intently.web.access.accounts import Session
 
 NAV = (
     ("/", "Overview"),

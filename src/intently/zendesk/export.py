@@ -23,7 +23,7 @@ import orjson
 
 from intently.errors import InputError
 from intently.model import Directory, Event, Id, Ticket, TicketHistory
-from intently.sources.zendesk_records import (
+from intently.zendesk.records import (
     HistoryBuilder,
     field_titles,
     group_from_record,

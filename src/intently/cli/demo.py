@@ -1,0 +1,91 @@
+"""``intently demo``: a realistic synthetic quarter, imported, judged, reported and explained in one go."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from intently.cli.common import out, print_tally, progress, warn, write_report
+from intently.model import Id
+from intently.store import Store
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to the ``intently`` app."""
+    app.command()(demo)
+
+
+DEMO_DAYS = 91
+
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's export, store and report")] = Path(
+        "intently-demo"
+    ),
+    tickets: Annotated[int, typer.Option(min=10, max=200_000, help="Number of tickets")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and --until give the same data")] = 7,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="The day after the demo's quarter (91 days) ends [default: today, UTC]"
+        ),
+    ] = None,
+) -> None:
+    """Generate a realistic Zendesk export, import it, judge it, and write a report and the handbook."""
+    from intently.demo import generate_export
+    from intently.policy import load_policy
+    from intently.policy.handbook.render import render_handbook
+    from intently.policy.handbook.scenarios import run_suite
+    from intently.store.pipeline import import_path
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    export_dir = out_dir / "export"
+    db_path = out_dir / "intently.db"
+    if db_path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    end = until.date() if until is not None else datetime.now(UTC).date()
+    start = end - timedelta(days=DEMO_DAYS)
+    with progress("Writing a synthetic Zendesk export", tickets) as advance:
+        summary = generate_export(export_dir, tickets=tickets, seed=seed, start=start, days=DEMO_DAYS, progress=advance)
+    policy_path = out_dir / "intently.yaml"
+    shutil.copyfile(summary.policy_path, policy_path)
+    policy = load_policy(policy_path)
+    store = Store.open(db_path)
+    with progress("Importing and judging", tickets) as advance:
+        outcome = import_path(export_dir, store, policy, progress=advance)
+    store.save_policy(policy)
+    judgements = list(store.judgements())
+    report_path = out_dir / "report.html"
+    metrics = write_report(judgements, store.directory().users, policy, report_path, title="intently demo")
+    handbook_path = out_dir / "handbook.md"
+    handbook_path.write_text(render_handbook(policy, run_suite(policy)), encoding="utf-8")
+    warn(outcome.warnings)
+    last_day = end - timedelta(days=1)
+    out.print(f"[bold]intently demo[/] (seed {seed}, {start:%d %b %Y} to {last_day:%d %b %Y})")
+    out.print(
+        f"  {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people, "
+        f"{outcome.stats.events:,} events imported into {db_path}"
+    )
+    print_tally(outcome.tally)
+    from intently.report.terminal import print_report
+
+    out.print()
+    print_report(metrics, out, details=False)
+    out.print(f"  Report:   {report_path}  (open it in a browser; it works offline)")
+    out.print(f"  Handbook: {handbook_path}")
+    out.print(f"  Policy:   {policy_path} ({policy.name} {policy.version}, with the demo's pods)")
+    out.print(f"  Export:   {export_dir}")
+    out.print(f"  Next:     intently report --db {db_path}")
+    out.print(f"            intently explain {_example_ticket(judgements)} --db {db_path}")
+    out.print(f"  Dashboard: intently user add YOU --role admin --db {db_path}")
+    out.print(f"             intently serve --db {db_path}   (then open http://127.0.0.1:8000/)")
+
+
+def _example_ticket(judgements: list[Any]) -> Id:
+    drive_bys = [j for j in judgements if j.verdict == "drive_by"]
+    return (drive_bys or judgements)[-1].ticket_id if judgements else 1
