@@ -131,3 +131,100 @@ def test_pods_and_out_of_office_by_id_or_email() -> None:
     ana = User(id=1, name="Ana", role="agent", email="ana@example.com")
     assert policy.out_of_office(ana, _at("2026-03-06T23:59:00+00:00")) is not None
     assert policy.out_of_office(ana, _at("2026-03-07T00:00:01+00:00")) is None
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"rules": {"solicited": {"tags": "needs_collab"}}}, "rules.solicited.tags: expected a list of tags, got"),
+        ({"rules": {"ownership": {"windw": "30m"}}}, "rules.ownership.windw: unknown key: did you mean 'window'?"),
+        ({"organisaton": {}}, "organisaton: unknown key: did you mean 'organisation'?"),
+        (
+            {"organisation": {"regions": {"EMEA": {"time_zone": "Europe/Amsterdam", "hourz": "08:00-17:00"}}}},
+            "organisation.regions.EMEA.hourz: unknown key: did you mean 'hours'?",
+        ),
+        (
+            {"organisation": {"pods": {"data": {"members": [1.5], "tags": ["etl"]}}}},
+            "organisation.pods.data.members[0]: expected an agent id or e-mail address, got 1.5",
+        ),
+        (
+            {"organisation": {"out_of_office": [{"agent": "a@example.com", "start": "soon", "end": "2026-08-03"}]}},
+            "organisation.out_of_office[0].start: expected a date such as 2026-08-03",
+        ),
+        (
+            {
+                "organisation": {
+                    "out_of_office": [{"agent": "a@example.com", "start": "2026-08-14", "end": "2026-08-03"}]
+                }
+            },
+            "organisation.out_of_office[0]: the period ends (2026-08-03) before it starts (2026-08-14)",
+        ),
+        ({"rules": {"coverage": {"enabled": "maybe"}}}, "rules.coverage.enabled: expected true or false, got 'maybe'"),
+        ({"rules": {"coverage": {"wait_fraction": 20}}}, "rules.coverage.wait_fraction: must be at most 10"),
+        ({"rules": {"coverage": {"verdict": "drive_by"}}}, "rules.coverage.verdict: must be 'intentional'"),
+        ({"rules": [1, 2]}, "rules: expected a mapping of keys, got [1, 2]"),
+    ],
+)
+def test_policy_problems_are_said_plainly(override: dict, expected: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        policy_from_mapping(override, "team.yaml")
+    message = str(info.value)
+    assert expected in message
+    assert "Input should" not in message and "valid tuple" not in message
+
+
+def _leaves(data: object, path: tuple = ()) -> list[tuple]:
+    if isinstance(data, dict):
+        return [leaf for key, value in data.items() for leaf in _leaves(value, (*path, key))]
+    return [path]
+
+
+def _replace(data: dict, path: tuple, value: object) -> dict:
+    if len(path) == 1:
+        return {**data, path[0]: value}
+    return {**data, path[0]: _replace(data[path[0]], path[1:], value)}
+
+
+def test_a_wrong_value_anywhere_is_named_by_its_key_in_plain_words() -> None:
+    """Every key of the default policy, given a value of the wrong shape, gets a problem that names that key and
+    speaks no pydantic."""
+    from intently.policy.loader import default_policy_data, validate_policy
+
+    default = default_policy_data()
+    for path in _leaves(default):
+        for wrong in ({"not": "this"}, [["nested"]]):
+            with pytest.raises(PolicyError) as info:
+                validate_policy(_replace(default, path, wrong), "team.yaml")
+            text = str(info.value)
+            assert f"- {'.'.join(str(p) for p in path)}" in text, (path, text)
+            assert "Input should" not in text and "should be a valid" not in text, (path, text)
+
+
+def test_pod_members_and_out_of_office_agents_unknown_to_the_data_are_named() -> None:
+    from intently.policy.people import unknown_people
+
+    policy = policy_from_mapping(
+        {
+            "organisation": {
+                "pods": {
+                    "data": {"members": [5, "pip@example.com", "nobody@example.com", 77], "tags": ["etl"]},
+                    "web": {"members": [5], "tags": ["css"]},
+                },
+                "out_of_office": [
+                    {"agent": "ana@example.com", "start": "2026-03-02", "end": "2026-03-06"},
+                    {"agent": "cus@example.com", "start": "2026-03-02", "end": "2026-03-06"},
+                ],
+            }
+        }
+    )
+    users = {
+        5: User(id=5, name="Sam", role="agent"),
+        9: User(id=9, name="Pip", role="admin", email="Pip@Example.com"),
+        1: User(id=1, name="Ana", role="agent", email="ana@example.com"),
+        77: User(id=77, name="A customer", role="end-user", email="cus@example.com"),
+    }
+    assert unknown_people(policy, users) == [
+        "organisation.pods.data.members: nobody@example.com, 77 are not agents in the data "
+        "(check the id or e-mail address)",
+        "organisation.out_of_office: cus@example.com is not an agent in the data (check the id or e-mail address)",
+    ]

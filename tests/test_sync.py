@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -391,6 +393,50 @@ def test_the_cli_stops_with_a_clear_message(zd: FakeZendesk, tmp_path: Path, sta
     assert done.returncode == 1
     assert expected in " ".join(done.stderr.split()), done.stderr
     assert "Traceback" not in done.stderr and env["ZENDESK_API_TOKEN"] not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("closed-port", "the connection was refused"),
+        ("https://intently-test.invalid", "the host name could not be found"),
+    ],
+)
+def test_a_host_that_cannot_be_reached_stops_the_sync_at_once(tmp_path: Path, url: str, expected: str) -> None:
+    """No backoff for a host that has never answered: a wrong address or a host that is down is said in one line,
+    naming the URL, within seconds."""
+    if url == "closed-port":
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = _clean_env(ZENDESK_EMAIL="ana@acme.test", ZENDESK_API_TOKEN="tok-secret-5")
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "intently", "sync", "zendesk", "--url", url, "--db", str(tmp_path / "x.db")]
+    done = _run(cmd, env, tmp_path)
+    took = time.monotonic() - started
+    stderr = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert f"cannot reach Zendesk at {url}: {expected}" in stderr
+    assert "Traceback" not in stderr and "tok-secret-5" not in stderr + done.stdout
+    assert took < 10, took
+
+
+def test_a_host_that_answered_before_is_retried_with_backoff(zd: FakeZendesk) -> None:
+    """A refused connection to a host that has answered before (a restart, a blip) is waited for and retried."""
+    waits: list[float] = []
+    with _client(zd, waits, max_retries=2) as client:
+        client.me()
+        assert client.answered
+    port = int(zd.url.rsplit(":", 1)[1])
+    zd.stop()
+    with _client(zd, waits, max_retries=2) as client:
+        with pytest.raises(ZendeskUnavailableError, match="cannot reach Zendesk at"):
+            client.me()  # never answered: at once
+        assert waits == []
+        client.answered = True  # as after a first answer
+        with pytest.raises(ZendeskUnavailableError, match=rf"127.0.0.1:{port} .*after 3 attempts"):
+            client.me()
+    assert len(waits) == 2
 
 
 def test_the_cli_needs_credentials_in_the_environment(zd: FakeZendesk, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from intently.errors import PolicyError
+from intently.policy.messages import plain_problems
 from intently.policy.schema import Policy
 
 DEFAULT_POLICY_FILE = "default.yaml"
@@ -52,31 +53,11 @@ def merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif "[" in str(item) or "function-" in str(item):
-            continue  # pydantic's internal validator names
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
-
-
 def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key (check its spelling)"
-            elif error["type"] == "missing":
-                message = "required key is missing"
-            problems.append(f"{_location(error['loc'])}: {message}")
-        raise PolicyError(source, problems) from None
+        raise PolicyError(source, plain_problems(exc.errors(), Policy)) from None
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -237,11 +237,21 @@ class OutOfOffice(_Strict):
     end: DateOrTime
     note: str = ""
 
-    def covers(self, at: datetime) -> bool:
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> OutOfOffice:
+        if self.bounds[1] < self.bounds[0]:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    @cached_property
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The first and the last moment of the period (a date runs from its first to its last microsecond)."""
         start = self.start if isinstance(self.start, datetime) else datetime.combine(self.start, time.min)
         end = self.end if isinstance(self.end, datetime) else datetime.combine(self.end, time.max)
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
-        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        return (start if start.tzinfo else start.replace(tzinfo=UTC), end if end.tzinfo else end.replace(tzinfo=UTC))
+
+    def covers(self, at: datetime) -> bool:
+        start, end = self.bounds
         return start <= at <= end
 
 

@@ -42,6 +42,8 @@ PAGE_SIZE = 100
 """Records per page of the list endpoints and of a ticket's audits (Zendesk's maximum)."""
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 60.0
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a connection: a host that never answers is reported within about this long."""
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -160,6 +162,27 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
+def _unreachable(exc: httpx.TransportError) -> str:
+    """Why a host could not be reached, in words (never the request itself)."""
+    text = str(exc)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no answer within {CONNECT_TIMEOUT:.0f} s (is the address right, and can this machine reach it?)"
+    if any(
+        sign in text
+        for sign in (
+            "Name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "name resolution",
+            "No address associated",
+        )
+    ):
+        return "the host name could not be found (check --subdomain or --url)"
+    if "refused" in text.lower():
+        return "the connection was refused (is the address and port right, and is the server running?)"
+    return f"the connection failed ({type(exc).__name__})"
+
+
 def _error_detail(response: httpx.Response) -> str:
     """Zendesk's own short explanation from an error body, if it has one."""
     try:
@@ -202,11 +225,14 @@ class ZendeskClient:
         self.credential_hint = credential_hint
         self.requests = 0
         """HTTP requests sent (retries included)."""
+        self.answered = False
+        """Whether the host has answered at all: until it has, a failure to connect stops at once (a wrong
+        address or a host that is down is not worth backing off for); after, it is retried with backoff."""
         self._random = random.Random()
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             headers={"Accept": "application/json", "User-Agent": f"intently/{_version}"},
             follow_redirects=False,
         )
@@ -417,6 +443,12 @@ class ZendeskClient:
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 problem = type(exc).__name__
+                if never_sent and not self.answered:
+                    raise ZendeskUnavailableError(
+                        f"cannot reach Zendesk at {self.base_url}: {_unreachable(exc)}",
+                        method=method,
+                        path=shown,
+                    ) from None
                 if not (safe_to_repeat or never_sent):
                     raise ZendeskError(
                         f"the connection to Zendesk failed during {what} ({problem}); it may or may not have "
@@ -434,6 +466,7 @@ class ZendeskClient:
                 self._wait(f"Connection to Zendesk failed ({problem}) for {what}; trying again in {delay:.1f} s", delay)
                 attempt += 1
                 continue
+            self.answered = True
             status = response.status_code
             if status < 300:
                 if not response.content:
