@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -44,6 +45,27 @@ def main() -> None:
     except IntentlyError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(1)
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug, shown as one
+            raise
+        err.print(f"[bold red]error:[/] {escape(path_problem(exc))}")
+        sys.exit(1)
+
+
+def path_problem(exc: OSError) -> str:
+    """A file the command could not read or write, in one line: which, and why."""
+    path = Path(exc.filename)
+    if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+        return f"cannot write {path}: the folder {path.parent} does not exist (create it first)"
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {path}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder: give a file name"
+    if isinstance(exc, NotADirectoryError):
+        return f"cannot use {path}: a part of that path is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return f"no permission to use {path}"
+    return f"cannot use {path}: {exc.strerror or type(exc).__name__}"
 
 
 if __name__ == "__main__":

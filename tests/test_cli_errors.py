@@ -1,0 +1,58 @@
+"""Errors about paths the user gave: one line that names the path and says why, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intently.demo import generate_export
+from intently.policy import load_policy
+from intently.store import Store
+from intently.store.pipeline import import_path
+
+
+def intently(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("store")
+    generate_export(folder / "export", tickets=20, seed=4)
+    with Store.open(folder / "intently.db") as opened:
+        import_path(folder / "export", opened, load_policy(folder / "export" / "intently.yaml"))
+    return folder / "intently.db"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "--html", "{missing}/report.html", "--db", "{db}"],
+        ["policy", "render", "--out", "{missing}/handbook.md"],
+        ["zendesk-app", "build", "--url", "https://intently.example.com", "--out", "{missing}/app.zip"],
+    ],
+)
+def test_writing_into_a_folder_that_does_not_exist_is_one_clear_line(
+    store: Path, tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    args = [part.format(missing=missing, db=store) for part in command]
+    done = intently(*args, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr and len(lines) <= 2, done.stderr
+    assert "does not exist" in done.stderr and "no-such-folder" in " ".join(done.stderr.split())
+    assert not missing.exists()
+
+
+def test_writing_over_a_folder_says_so(store: Path, tmp_path: Path) -> None:
+    (tmp_path / "report.html").mkdir()
+    done = intently("report", "--html", "report.html", "--db", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and "report.html is a folder" in done.stderr and "Traceback" not in done.stderr
