@@ -26,12 +26,11 @@ def recorded_export() -> Path:
 POSTGRES_ADMIN_URL = os.environ.get("INTENTLY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def _postgres_admin():  # type: ignore[no-untyped-def]
-    """A connection to the local PostgreSQL server (skips in a fresh clone without one, fails in CI)."""
+def postgres_admin_at(url):  # type: ignore[no-untyped-def]
+    """A connection to the PostgreSQL server at ``url`` (a SQLAlchemy URL): skips in a fresh clone without one,
+    fails in CI (INTENTLY_REQUIRE_POSTGRES)."""
     import pg8000.native
-    from sqlalchemy.engine import make_url
 
-    url = make_url(POSTGRES_ADMIN_URL)
     try:
         return pg8000.native.Connection(
             user=url.username or "postgres",
@@ -39,12 +38,20 @@ def _postgres_admin():  # type: ignore[no-untyped-def]
             host=url.host or "127.0.0.1",
             port=url.port or 5432,
             database=url.database or "postgres",
-        ), url
+        )
     except Exception as exc:  # any failure to connect means "no server here"
         message = f"no PostgreSQL server at {url.render_as_string(hide_password=True)} ({exc})"
         if os.environ.get("INTENTLY_REQUIRE_POSTGRES"):
             pytest.fail(message + " (INTENTLY_REQUIRE_POSTGRES is set)")
         pytest.skip(message)
+
+
+def _postgres_admin():  # type: ignore[no-untyped-def]
+    """A connection to the local PostgreSQL server, and its URL."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_ADMIN_URL)
+    return postgres_admin_at(url), url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

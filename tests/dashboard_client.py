@@ -26,9 +26,15 @@ def _unused_client() -> Any:
 
 @contextmanager
 def dashboard(
-    store: Store, policy: Policy | None = None, *, access: AccessState | None = None, secure_cookies: bool | None = None
+    store: Store,
+    policy: Policy | None = None,
+    *,
+    access: AccessState | None = None,
+    secure_cookies: bool | None = None,
+    forwarded_allow_ips: str | None = None,
 ) -> Iterator[httpx.Client]:
-    """The app served over a real socket (no worker), and a client that does not follow redirects."""
+    """The app served over a real socket (no worker), and a client that does not follow redirects.
+    ``forwarded_allow_ips``: the proxies whose X-Forwarded-* headers are believed (``intently serve``'s option)."""
     app = create_app(
         store,
         policy or load_policy(),
@@ -39,7 +45,10 @@ def dashboard(
         access=access,
         secure_cookies=secure_cookies,
     )
-    with Served(app) as served, httpx.Client(base_url=served.url, timeout=20) as client:
+    with (
+        Served(app, forwarded_allow_ips=forwarded_allow_ips) as served,
+        httpx.Client(base_url=served.url, timeout=20) as client,
+    ):
         yield client
 
 

@@ -167,8 +167,8 @@ def test_login_sets_a_session_cookie_and_goes_where_it_was_asked(store: Store) -
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_session_cookie_is_secure_unless_local_plain_http(store: Store) -> None:
-    proxied = {"x-forwarded-proto": "https"}  # uvicorn trusts it from 127.0.0.1: a TLS proxy on this machine
-    with dashboard(store) as client:
+    proxied = {"x-forwarded-proto": "https"}  # from a TLS proxy on this machine, named by --forwarded-allow-ips
+    with dashboard(store, forwarded_allow_ips="127.0.0.1") as client:
         page = client.get("/login", headers=proxied)
         assert "; secure" in _cookie_header(page, "intently_login_csrf").lower()
         token = form_csrf(page.text)

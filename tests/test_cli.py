@@ -127,7 +127,7 @@ def test_config_override_changes_judgements(tmp_path: Path, export: Path) -> Non
     assert [r["rule"] for r in local] == ["assignee", "unsolicited_reply", "internal_note"]
 
 
-def test_a_report_on_a_store_judged_under_another_policy_judges_again_first(tmp_path: Path, export: Path) -> None:
+def test_a_report_under_another_policy_is_a_what_if_and_adopting_it_judges_again(tmp_path: Path, export: Path) -> None:
     from intently.engine import judge_ticket
     from intently.policy import fingerprint, load_policy
     from intently.store import Store
@@ -136,10 +136,16 @@ def test_a_report_on_a_store_judged_under_another_policy_judges_again_first(tmp_
     assert intently("import", str(export), "--db", db).returncode == 0
     with Store.open(db) as store:
         assert "solicited" in {j.rule for j in store.judgements()}
+        judged = store.judged_policy()
     changed = tmp_path / "changed.yaml"
     changed.write_text("version: 2.0.0\nrules:\n  solicited:\n    enabled: false\n")
     done = intently("report", "--db", db, "--config", str(changed))
     assert done.returncode == 0, done.stderr
+    assert "what-if: judged under" in " ".join(done.stdout.split())
+    with Store.open(db) as store:
+        assert store.judged_policy() == judged  # a what-if leaves the store's judgements alone
+    adopted = intently("policy", "adopt", str(changed), "--db", db)
+    assert adopted.returncode == 0, adopted.stderr
     policy = load_policy(changed)
     with Store.open(db) as store:
         assert store.judged_policy() == fingerprint(policy)

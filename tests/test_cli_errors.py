@@ -32,7 +32,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "command",
+    "args",
     [
         ["report", "--html", "{missing}/report.html", "--db", "{db}"],
         ["policy", "render", "--out", "{missing}/handbook.md"],
@@ -40,10 +40,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
 )
 def test_writing_into_a_folder_that_does_not_exist_is_one_clear_line(
-    store: Path, tmp_path: Path, command: list[str]
+    store: Path, tmp_path: Path, args: list[str]
 ) -> None:
     missing = tmp_path / "no-such-folder"
-    args = [part.format(missing=missing, db=store) for part in command]
+    args = [part.format(missing=missing, db=store) for part in args]
     done = intently(*args, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()

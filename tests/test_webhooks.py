@@ -37,6 +37,7 @@ from intently.store import schema as tables
 from intently.store.pipeline import import_path
 from intently.web import Settings, create_app
 from intently.web.logs import JsonFormatter
+from intently.web.server import server_config
 from intently.web.services import WRITE_BACK_SINCE
 from intently.zendesk.client import ZendeskClient
 from intently.zendesk.live.signature import INVOCATION_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -50,15 +51,21 @@ MARKER = "SECRET-TICKET-TEXT-4f2a"
 
 
 class Served:
-    """An ASGI app served by uvicorn in a thread, on a free port of 127.0.0.1 (real sockets, real HTTP)."""
+    """An ASGI app served by uvicorn in a thread, on a free port of 127.0.0.1 (real sockets, real HTTP). intently's
+    app runs as ``intently serve`` runs it (:func:`intently.web.server.server_config`: the request deadline, proxy
+    headers believed only from ``forwarded_allow_ips``)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, forwarded_allow_ips: str | None = None) -> None:
         self.app = app
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Naming TCP makes asyncio set TCP_NODELAY (without it, each answer waits 40 ms for a delayed ACK).
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        if hasattr(getattr(app, "state", None), "intently"):
+            config = server_config(app, forwarded_allow_ips=forwarded_allow_ips, timeout_graceful_shutdown=5)
+        else:
+            config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -192,6 +199,11 @@ def captured() -> Iterator[list[logging.LogRecord]]:
     yield records
     logger.removeHandler(handler)
     logger.setLevel(old)
+
+
+def log_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
+    """The captured records as ``intently serve`` writes them: JSON objects."""
+    return [orjson.loads(JsonFormatter().format(record)) for record in records]
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from sqlalchemy.exc import StatementError
 
 from intently.cli import data, demo, policy, serve, sync, users, zendesk_app
 from intently.cli.common import err
@@ -44,6 +45,10 @@ def main() -> None:
         app()
     except IntentlyError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(1)
+    except StatementError as exc:  # a database refused a write: say so without the statement or its values
+        orig = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        err.print(f"[bold red]error:[/] the store refused the data ({orig}); nothing was stored")
         sys.exit(1)
     except OSError as exc:
         if exc.filename is None:  # not about a path the user gave: a bug, shown as one

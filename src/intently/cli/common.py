@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,8 +20,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from intently.model import Id, User
+from intently.model import Id, TicketHistory, User
 from intently.policy import Policy
+from intently.report.formatting import clean_text
 from intently.store import DEFAULT_DB, Store
 
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 130)
@@ -38,7 +40,10 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Policy override merged over the default [default: $INTENTLY_CONFIG, else ./intently.yaml if present]",
+        help=(
+            "Policy override merged over the default [default: $INTENTLY_CONFIG, else ./intently.yaml if present]. "
+            "Reading a store under a policy other than its own is a what-if: nothing is written"
+        ),
         show_default=False,
     ),
 ]
@@ -63,35 +68,89 @@ def effective_policy(config: Path | None, store: Store | None = None) -> Policy:
     return policy_and_source(config, store)[0]
 
 
+def store_policy(store: Store) -> tuple[Policy, str]:
+    """The store's policy: the one saved in the store (by ``import`` with a policy file, ``policy adopt``, the
+    demo or the dashboard), else the built-in default; and where it came from, in words."""
+    from intently.policy import load_policy
+    from intently.policy.loader import validate_policy
+
+    saved = store.saved_policy()
+    if saved is not None:
+        return validate_policy(saved, f"policy saved in {store.shown_url}"), "saved in the store"
+    return load_policy(), "built-in default"
+
+
 def policy_and_source(config: Path | None, store: Store | None = None) -> tuple[Policy, str, bool]:
     """The effective policy (as :func:`effective_policy`), where it came from in words, and whether that is a file."""
     from intently.policy import load_policy
-    from intently.policy.loader import validate_policy
 
     path = config_path(config)
     if path is not None:
         return load_policy(path), f"file {path}", True
     if store is not None:
-        saved = store.saved_policy()
-        if saved is not None:
-            return validate_policy(saved, f"policy saved in {store.url}"), "saved in the store", False
+        return *store_policy(store), False
     return load_policy(), "built-in default", False
 
 
+@dataclass(frozen=True)
+class Judging:
+    """The policy a command reading a store judges under, and whether the run is a what-if."""
+
+    policy: Policy
+    what_if: str | None = None
+    """What to tell the user when the run is a what-if (judged in memory, the store untouched); else None."""
+
+
+def judging(config: Path | None, store: Store) -> Judging:
+    """Under which policy a command reading ``store`` judges: the store's policy (:func:`store_policy`), unless a
+    policy file is given (--config, $INTENTLY_CONFIG, ./intently.yaml) whose fingerprint differs from it. Then
+    the run is a what-if: judged in memory under the file, and nothing is written to the store."""
+    from intently.policy import fingerprint, load_policy
+
+    own, _ = store_policy(store)
+    path = config_path(config)
+    if path is None:
+        return Judging(own)
+    given = load_policy(path)
+    if fingerprint(given) == fingerprint(own):
+        return Judging(own)
+    mine, theirs = f"policy {given.name} {given.version}", f"policy {own.name} {own.version}"
+    if mine == theirs:
+        mine, theirs = f"{mine}, fingerprint {fingerprint(given)}", f"{theirs}, fingerprint {fingerprint(own)}"
+    return Judging(
+        given,
+        f"what-if: judged under {path} ({mine}); the store's judgements ({theirs}) are unchanged "
+        f"(`intently policy adopt {path}` makes it the store's policy)",
+    )
+
+
 def judge_again_if_stale(store: Store, policy: Policy) -> None:
-    """Judge the stored tickets again when their judgements were made under another policy than ``policy``
-    (its file changed since), so what is read from the store agrees with the policy in force."""
+    """Judge the stored tickets again, in one transaction, when their judgements are not those of ``policy`` over
+    the data as stored now (made under another policy, or the data changed since), so that what is read from the
+    store agrees with both. Commands call it with the store's policy only (a what-if never writes)."""
     from intently.policy import fingerprint
     from intently.store.pipeline import classify_store
 
+    why = store.judgements_stale(fingerprint(policy))
+    if why is None:
+        return
     tickets = store.ticket_count()
-    if tickets and store.judged_policy() != fingerprint(policy):
-        with progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
-            classify_store(store, policy, progress=step)
+    if tickets:
+        err.print(f"[dim]The stored judgements are out of date ({shown(why)}): judging them again.[/]")
+    with progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
+        classify_store(store, policy, progress=step)
 
 
 def open_store(db: str | None, *, create: bool = False) -> Store:
     return Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create)
+
+
+def store_if_any(db: str | None) -> Store | None:
+    """The store named by --db or $INTENTLY_DB (which must exist), else ./intently.db when there is one, else
+    None: for the commands that also work without a store (``policy show``, ``render``, ``test``)."""
+    if db or os.environ.get("INTENTLY_DB") or Path(DEFAULT_DB).is_file():
+        return open_store(db)
+    return None
 
 
 @contextmanager
@@ -108,22 +167,43 @@ def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.advance(task, n)
 
 
+def shown(value: object) -> str:
+    """Text from the data (names, subjects, tags, comments, reasons that quote them) for a Rich console: control
+    characters replaced and markup escaped, so it is printed as the text it is, never as colours, links, cursor
+    moves or markup."""
+    return escape(clean_text(value))
+
+
 def warn(warnings: list[str], limit: int = 10) -> None:
     for warning in warnings[:limit]:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        err.print(f"[yellow]warning:[/] {shown(warning)}")
     if len(warnings) > limit:
         err.print(f"[yellow]warning:[/] … and {len(warnings) - limit} more")
 
 
-def dataset(path: Path | None, db: str | None, config: Path | None) -> tuple[Any, dict[Id, User], Policy, Any]:
-    """(histories, users, policy, source-or-store) from files when PATH is given, else from the store."""
+@dataclass
+class Dataset:
+    """What a command judges: ticket histories and people from files or the store, and the policy."""
+
+    histories: Iterable[TicketHistory]
+    users: dict[Id, User]
+    policy: Policy
+    origin: Any
+    """The source (files) or the :class:`~intently.store.Store`."""
+    what_if: str | None = None
+    """Set when judging the store under a policy other than its own (see :func:`judging`)."""
+
+
+def dataset(path: Path | None, db: str | None, config: Path | None) -> Dataset:
+    """From files when PATH is given (under the effective policy), else from the store (see :func:`judging`)."""
     if path is not None:
         from intently.sources import open_source
 
         source = open_source(path)
-        return source.histories(), source.directory.users, effective_policy(config), source
+        return Dataset(source.histories(), source.directory.users, effective_policy(config), source)
     store = open_store(db)
-    return store.histories(), store.directory().users, effective_policy(config, store), store
+    choice = judging(config, store)
+    return Dataset(store.histories(), store.directory().users, choice.policy, store, choice.what_if)
 
 
 def fmt_time(at: datetime) -> str:

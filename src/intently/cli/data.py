@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.markup import escape
+from rich.console import Console
 from rich.table import Table
 
 from intently.cli.common import (
@@ -21,19 +22,24 @@ from intently.cli.common import (
     config_path,
     dataset,
     effective_policy,
+    err,
     fmt_time,
     judge_again_if_stale,
+    judging,
     open_store,
     out,
     parse_id,
     print_tally,
     progress,
+    shown,
     verdict_markup,
     warn,
     write_report,
 )
 from intently.errors import IntentlyError
 from intently.model import Id, TicketHistory, User
+from intently.policy import Policy
+from intently.report.formatting import csv_text
 from intently.store import Store
 
 
@@ -50,19 +56,24 @@ def import_(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Import a Zendesk export directory or a neutral .jsonl into the store, and judge it."""
+    """Import a Zendesk export directory or a neutral .jsonl into the store, and judge it (all in one transaction).
+    A policy file given (--config, $INTENTLY_CONFIG, ./intently.yaml) becomes the store's policy."""
     from intently.store.pipeline import import_path
 
     store = open_store(db, create=True)
-    policy = effective_policy(config, store)
-    with progress("Importing", None) as advance:
-        outcome = import_path(path, store, policy, progress=advance)
-    if config_path(config) is not None:
-        store.save_policy(policy)
-    warn(outcome.warnings)
+    try:
+        policy = effective_policy(config, store)
+        with progress("Importing", None) as advance:
+            outcome = import_path(path, store, policy, progress=advance, save=config_path(config) is not None)
+    except BaseException:
+        store.discard_if_new()  # a failed first import leaves no empty store file behind
+        raise
+    from intently.policy.people import unknown_people
+
+    warn(outcome.warnings + unknown_people(policy, store.directory().users))
     out.print(
         f"Imported {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people and "
-        f"{outcome.stats.events:,} events into {store.url}"
+        f"{outcome.stats.events:,} events into {store.shown_url}"
     )
     print_tally(outcome.tally)
 
@@ -74,25 +85,23 @@ def classify(
     format: Annotated[str, typer.Option("--format", "-f", help="table, jsonl, json or csv")] = "table",
     limit: Annotated[int, typer.Option(help="Rows in the table format (0: all)")] = 50,
 ) -> None:
-    """Judge every agent comment, from files (PATH) or from the store."""
+    """Judge every agent comment, from files (PATH) or from the store (under a policy other than the store's: a
+    what-if, which leaves the store untouched)."""
     from intently.engine import EXPORT_FIELDS
     from intently.store.pipeline import Tally, judge_all
 
     if format not in ("table", "jsonl", "json", "csv"):
         raise typer.BadParameter(f"unknown format {format!r}; use table, jsonl, json or csv", param_hint="--format")
-    histories, users, policy, origin = dataset(path, db, config)
+    data = dataset(path, db, config)
+    users, origin = data.users, data.origin
+    _bring_up_to_date(origin, data.policy, data.what_if, err if format != "table" else out)
     tally = Tally()
-    results = judge_all(histories, users, policy, tally)
-    if path is None:
-        from intently.policy import fingerprint
-
-        results = _stored(origin, results, fingerprint(policy))
-    judgements = (j for result in results for j in result.judgements)
+    judgements = (j for result in judge_all(data.histories, users, data.policy, tally) for j in result.judgements)
     if format == "jsonl":
         for judgement in judgements:
-            sys.stdout.buffer.write(orjson.dumps(judgement.to_export()) + b"\n")
+            sys.stdout.buffer.write(_json(judgement.to_export()) + b"\n")
     elif format == "json":
-        sys.stdout.buffer.write(orjson.dumps([j.to_export() for j in judgements], option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(_json([j.to_export() for j in judgements], orjson.OPT_INDENT_2) + b"\n")
     elif format == "csv":
         writer = csv.writer(io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True))
         writer.writerow(EXPORT_FIELDS)
@@ -107,38 +116,49 @@ def classify(
     warn(getattr(origin, "warnings", []) + tally.warnings())
 
 
+_C1 = re.compile(rb"\xc2([\x80-\x9f])")
+
+
+def _json(value: Any, option: int = 0) -> bytes:
+    """JSON for a terminal or a pipe: exactly the data, with the C1 control characters (which JSON leaves as
+    they are, and some terminals obey) written as ``\\u0080``-style escapes; the other controls orjson escapes."""
+    return _C1.sub(lambda m: b"\\u00%02x" % m.group(1)[0], orjson.dumps(value, option=option))
+
+
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return csv_text(value) if isinstance(value, str) else value
 
 
-def _stored(store: Store, results: Iterator[Any], policy: str) -> Iterator[Any]:
-    """Pass results through while storing them (so the store's judgements follow the latest run)."""
-    collected: list[Any] = []
-    for result in results:
-        collected.append(result)
-        yield result
-    store.replace_judgements(collected, policy)
+def _bring_up_to_date(origin: Any, policy: Policy, what_if: str | None, console: Console) -> None:
+    """Before reading a store: a what-if says so (and writes nothing); otherwise stale stored judgements are
+    judged again under the store's policy."""
+    if not isinstance(origin, Store):
+        return
+    if what_if is not None:
+        console.print(f"[yellow]{shown(what_if)}[/]")
+    else:
+        judge_again_if_stale(origin, policy)
 
 
 def _classify_table(judgements: list[Any], users: dict[Id, User], limit: int) -> None:
-    shown = judgements if limit <= 0 else judgements[-limit:]
+    rows = judgements if limit <= 0 else judgements[-limit:]
     table = Table(
-        title="Judgements" + (f" (latest {len(shown)} of {len(judgements):,})" if len(shown) < len(judgements) else "")
+        title="Judgements" + (f" (latest {len(rows)} of {len(judgements):,})" if len(rows) < len(judgements) else "")
     )
     for column in ("ticket", "time (UTC)", "author", "kind", "assignee", "verdict", "rule", "region"):
         table.add_column(column)
-    for j in shown:
+    for j in rows:
         region = {True: "outside", False: "inside", None: "-"}[j.out_of_region]
         table.add_row(
-            str(j.ticket_id),
+            shown(j.ticket_id),
             fmt_time(j.created_at),
-            escape(users[j.author_id].name if j.author_id in users else str(j.author_id)),
+            shown(users[j.author_id].name if j.author_id in users else str(j.author_id)),
             "public" if j.public else "internal",
-            escape(users[j.assignee_id].name if j.assignee_id in users else str(j.assignee_id or "-")),
+            shown(users[j.assignee_id].name if j.assignee_id in users else str(j.assignee_id or "-")),
             verdict_markup(j.verdict),
             j.rule,
             region,
@@ -165,21 +185,24 @@ def explain(
         history = next((h for h in source.histories() if h.ticket.id == wanted), None)
     else:
         store = open_store(db)
-        directory, policy = store.directory(), effective_policy(config, store)
+        choice = judging(config, store)
+        _bring_up_to_date(store, choice.policy, choice.what_if, out)
+        directory, policy = store.directory(), choice.policy
         history = store.history(wanted)
     users = directory.users
     if history is None:
         raise IntentlyError(f"ticket {ticket_id} not found in {path or 'the store'}")
     ticket = history.ticket
     assignee = users[ticket.assignee_id].name if ticket.assignee_id in users else (ticket.assignee_id or "nobody")
-    out.print(f"[bold]Ticket {escape(str(ticket.id))}[/]: {escape(ticket.subject)}")
+    out.print(f"[bold]Ticket {shown(ticket.id)}[/]: {shown(ticket.subject)}")
     out.print(
-        f"  status {ticket.status or '-'}, priority {ticket.priority or '-'}, assignee now {escape(str(assignee))}; "
+        f"  status {shown(ticket.status or '-')}, priority {shown(ticket.priority or '-')}, "
+        f"assignee now {shown(assignee)}; "
         f"policy {policy.name} {policy.version}"
     )
     for entry in timeline(history, users, policy, directory.groups):
         event = entry.event
-        out.print(f"[dim]{fmt_time(event.at)}[/]  [bold]{escape(entry.who)}[/]  {escape(entry.what)}")
+        out.print(f"[dim]{fmt_time(event.at)}[/]  [bold]{shown(entry.who)}[/]  {shown(entry.what)}")
         if entry.judgement is not None:
             j = entry.judgement
             flags = []
@@ -187,11 +210,11 @@ def explain(
                 flags.append("outside the preferred region" if j.out_of_region else "inside the preferred region")
             if j.acknowledged is not None:
                 flags.append("acknowledged by the assignee" if j.acknowledged else "not acknowledged")
-            out.print(f"    → {verdict_markup(j.verdict)} by rule [bold]{j.rule}[/]: {escape(j.reason)}")
+            out.print(f"    → {verdict_markup(j.verdict)} by rule [bold]{j.rule}[/]: {shown(j.reason)}")
             if flags:
                 out.print(f"      [dim]{'; '.join(flags)}[/]")
         elif entry.not_judged:
-            out.print(f"    [dim]{entry.not_judged}[/]")
+            out.print(f"    [dim]{shown(entry.not_judged)}[/]")
 
 
 def report(
@@ -204,13 +227,15 @@ def report(
     from intently.report.terminal import print_report
     from intently.store.pipeline import judge_all
 
-    histories, users, policy, origin = dataset(path, db, config)
-    if isinstance(origin, Store):
-        judge_again_if_stale(origin, policy)  # reports read the stored judgements
-        judgements: Iterable[Any] = origin.judgements()
+    data = dataset(path, db, config)
+    users, policy, origin = data.users, data.policy, data.origin
+    _bring_up_to_date(origin, policy, data.what_if, out)
+    if isinstance(origin, Store) and data.what_if is None:
+        judgements: Iterable[Any] = origin.judgements()  # the store's own, up to date
     else:
-        judgements = (j for result in judge_all(histories, users, policy) for j in result.judgements)
-    metrics = write_report(judgements, users, policy, html, title="intently report")
+        judgements = (j for result in judge_all(data.histories, users, policy) for j in result.judgements)
+    title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
+    metrics = write_report(judgements, users, policy, html, title=title)
     print_report(metrics, out)
     if html is not None:
         out.print(f"\nHTML report written to {html}")

@@ -57,8 +57,7 @@ def demo(
     policy = load_policy(policy_path)
     store = Store.open(db_path)
     with progress("Importing and judging", tickets) as advance:
-        outcome = import_path(export_dir, store, policy, progress=advance)
-    store.save_policy(policy)
+        outcome = import_path(export_dir, store, policy, progress=advance, save=True)
     judgements = list(store.judgements())
     report_path = out_dir / "report.html"
     metrics = write_report(judgements, store.directory().users, policy, report_path, title="intently demo")

@@ -1,8 +1,9 @@
-"""``intently policy``: show, validate, test, render and compare the policy."""
+"""``intently policy``: show, validate, test, render, compare and adopt the policy."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +19,15 @@ from intently.cli.common import (
     effective_policy,
     open_store,
     out,
+    policy_and_source,
+    progress,
+    shown,
+    store_if_any,
+    store_policy,
     verdict_markup,
 )
 
-policy_app = typer.Typer(help="Show, validate, test, render and compare the policy.", no_args_is_help=True)
+policy_app = typer.Typer(help="Show, validate, test, render, compare and adopt the policy.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,11 +37,11 @@ def register(app: typer.Typer) -> None:
 
 @policy_app.command("show")
 def policy_show(config: ConfigOption = None, db: DbOption = None) -> None:
-    """Print the effective policy (the default with your override merged over it)."""
+    """Print the effective policy: a policy file given, else the store's, else the default."""
     from intently.policy import dump_policy, fingerprint
 
-    policy = effective_policy(config, open_store(db) if db else None)
-    out.print(f"# {policy.name} {policy.version} (fingerprint {fingerprint(policy)})")
+    policy, source, _ = policy_and_source(config, store_if_any(db))
+    out.print(f"# {policy.name} {policy.version} (fingerprint {fingerprint(policy)}; {source})")
     sys.stdout.write(dump_policy(policy))
 
 
@@ -54,11 +60,12 @@ def policy_test(
         Path | None, typer.Argument(help="A folder of scenario files (default: the built-in suite)")
     ] = None,
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
-    """Run the scenario suite against the effective policy."""
+    """Run the scenario suite against the effective policy (a policy file given, else the store's)."""
     from intently.policy.handbook.scenarios import run_suite
 
-    policy = effective_policy(config)
+    policy = effective_policy(config, store_if_any(db))
     results = run_suite(policy, directory)
     table = Table(title=f"Scenarios under {policy.name} {policy.version}")
     table.add_column("result")
@@ -68,7 +75,7 @@ def policy_test(
     for result in results:
         mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
         failed += not result.passed
-        table.add_row(mark, result.scenario.id, escape(result.scenario.title))
+        table.add_row(mark, result.scenario.id, shown(result.scenario.title))
         for mismatch in result.mismatches:
             table.add_row(
                 "",
@@ -85,12 +92,14 @@ def policy_test(
 def policy_render(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the handbook page here (Markdown)")] = None,
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
-    """Render the handbook page: definitions, rules with rationale and examples, thresholds in force."""
+    """Render the handbook page of the effective policy (a policy file given, else the store's): definitions,
+    rules with rationale and examples, thresholds in force."""
     from intently.policy.handbook.render import render_handbook
     from intently.policy.handbook.scenarios import run_suite
 
-    policy = effective_policy(config)
+    policy = effective_policy(config, store_if_any(db))
     text = render_handbook(policy, run_suite(policy))
     if out_file is None:
         sys.stdout.write(text)
@@ -110,25 +119,18 @@ def policy_compare(
     from intently.engine.compare import compare_policies
     from intently.policy.loader import merge, read_policy_file, validate_policy
 
-    histories, users, current, _ = dataset(path, db, config)
+    data = dataset(path, db, config)
+    current = data.policy
     # The proposal is read as changes to the current policy (a full policy file works the same way).
     proposed = validate_policy(merge(current.model_dump(), read_policy_file(file)), str(file))
-    comparison = compare_policies(histories, users, current, proposed)
+    comparison = compare_policies(data.histories, data.users, current, proposed)
     share = comparison.changed / comparison.judgements if comparison.judgements else 0.0
     out.print(
         f"[bold]{comparison.changed:,}[/] of {comparison.judgements:,} judgements change ({share:.1%}), "
         f"on {comparison.tickets_changed:,} of {comparison.tickets:,} tickets."
     )
     out.print(f"  current:  {current.name} {current.version}\n  proposed: {proposed.name} {proposed.version} ({file})")
-    verdicts = Table(title="Verdicts")
-    verdicts.add_column("verdict")
-    verdicts.add_column("current", justify="right")
-    verdicts.add_column("proposed", justify="right")
-    verdicts.add_column("change", justify="right")
-    for verdict in ("assignee", "ownership_change", "intentional", "drive_by"):
-        before, after = comparison.current_verdicts[verdict], comparison.proposed_verdicts[verdict]
-        verdicts.add_row(verdict_markup(verdict), f"{before:,}", f"{after:,}", f"{after - before:+,}")
-    out.print(verdicts)
+    out.print(_verdict_changes(comparison.current_verdicts, comparison.proposed_verdicts, "current", "proposed"))
     if comparison.transitions:
         table = Table(title="What changes")
         table.add_column("from (verdict / rule)")
@@ -143,3 +145,43 @@ def policy_compare(
                 ", ".join(str(e) for e in examples),
             )
         out.print(table)
+
+
+@policy_app.command("adopt")
+def policy_adopt(
+    file: Annotated[Path, typer.Argument(help="A policy file (YAML): changes merged over the default")],
+    db: DbOption = None,
+) -> None:
+    """Make a policy file the store's policy: validated, saved in the store and every stored ticket judged again
+    under it, in one transaction. Prints how the verdicts change."""
+    from intently.policy import fingerprint, load_policy
+    from intently.store.pipeline import Tally, classify_store
+
+    policy = load_policy(file)
+    store = open_store(db)
+    previous, source = store_policy(store)
+    before = store.verdict_counts()
+    tally = Tally()
+    tickets = store.ticket_count()
+    with progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
+        classify_store(store, policy, tally=tally, progress=step, save=True)
+    out.print(
+        f"Adopted {escape(str(file))} ({policy.name} {policy.version}, fingerprint {fingerprint(policy)}) as the "
+        f"policy of {escape(store.shown_url)}, replacing {previous.name} {previous.version} ({source}); "
+        f"{tally.judged:,} comments judged again across {tally.tickets:,} tickets."
+    )
+    out.print(_verdict_changes(before, tally.verdicts, "before", "now"))
+    store.close()
+
+
+def _verdict_changes(before: Mapping[str, int], after: Mapping[str, int], was: str, becomes: str) -> Table:
+    """Comments per verdict under two policies, and the change."""
+    table = Table(title="Verdicts")
+    table.add_column("verdict")
+    table.add_column(was, justify="right")
+    table.add_column(becomes, justify="right")
+    table.add_column("change", justify="right")
+    for verdict in ("assignee", "ownership_change", "intentional", "drive_by"):
+        old, new = before.get(verdict, 0), after.get(verdict, 0)
+        table.add_row(verdict_markup(verdict), f"{old:,}", f"{new:,}", f"{new - old:+,}")
+    return table

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from intently.cli.common import ConfigOption, DbOption
 from intently.errors import IntentlyError
+from intently.report.formatting import clean_text
 
 SECRET_VAR = "ZENDESK_WEBHOOK_SECRET"
 
@@ -54,6 +56,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Your reverse proxy's addresses or networks, comma-separated (e.g. 127.0.0.1 or 10.0.0.0/8; * for "
+            "any): X-Forwarded-For and X-Forwarded-Proto are believed from them only (default: from nobody)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard, the API and (with --subdomain or --url) Zendesk webhooks: each webhook is queued,
     its ticket fetched, judged and stored. Without --subdomain/--url: the dashboard and API on the stored data.
@@ -63,7 +74,8 @@ def serve(
 
     Zendesk credentials: ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN.
 
-    Logs are JSON lines on stderr. Put a TLS reverse proxy in front; it listens on 127.0.0.1 by default.
+    Logs are JSON lines on stderr. Put a TLS reverse proxy in front; it listens on 127.0.0.1 by default. Name the
+    proxy with --forwarded-allow-ips so that the clients' addresses (login limits, logs) and https are seen.
     """
     import logging
 
@@ -72,6 +84,7 @@ def serve(
     from intently.cli.common import err, judge_again_if_stale, open_store, out, policy_and_source
     from intently.web import create_app
     from intently.web.logs import configure_logging
+    from intently.web.server import server_config, trusted_proxies
     from intently.zendesk.client import ZendeskClient
 
     if subdomain is not None and url is not None:
@@ -82,6 +95,10 @@ def serve(
     level = getattr(logging, log_level.upper(), None)
     if log_level.lower() not in ("debug", "info", "warning", "error") or not isinstance(level, int):
         raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    try:
+        proxies = trusted_proxies(forwarded_allow_ips)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from None
     tag = write_back_tag.strip()
     if not tag or any(ch.isspace() for ch in tag) or len(tag) > 80:
         raise typer.BadParameter("a Zendesk tag: one word, at most 80 characters", param_hint="--write-back-tag")
@@ -121,11 +138,15 @@ def serve(
         policy_from_file=from_file,
     )
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
-    out.print(
-        f"intently serve on http://{_hostport(host, port)}: the dashboard (log in: intently user add), "
-        "POST /webhooks/zendesk, /api (bearer token), /healthz; "
-        f"Zendesk {base_url}{who}; policy {policy.name} {policy.version}; "
-        f"write-back {'on, tag ' + tag if write_back else 'off'}"
+    out.print(  # names come from Zendesk and the store: shown as text (no markup, no control characters)
+        clean_text(
+            f"intently serve on http://{_hostport(host, port)}: the dashboard (log in: intently user add), "
+            "POST /webhooks/zendesk, /api (bearer token), /healthz; "
+            f"Zendesk {base_url}{who}; policy {policy.name} {policy.version}; "
+            f"write-back {'on, tag ' + tag if write_back else 'off'}; "
+            f"X-Forwarded-For believed from {proxies or 'nobody'}"
+        ),
+        markup=False,
     )
     from intently.zendesk.client import is_loopback
 
@@ -136,16 +157,10 @@ def serve(
     # The worker's threads (fetching, judging, storing) share the interpreter with the event loop that answers
     # webhooks: switching threads every millisecond rather than every 5 keeps answers fast while it works.
     sys.setswitchinterval(0.001)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
+    server = uvicorn.Server(server_config(app, host=host, port=port, forwarded_allow_ips=proxies))
+    server.run()
+    if not server.started:  # the port was taken, say (uvicorn logged why)
+        raise SystemExit(3)
 
 
 def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:
@@ -165,7 +180,10 @@ def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dic
         except ZendeskError as exc:
             if exc.status in (401, 403) or write_back:
                 raise IntentlyError(f"cannot use the Zendesk API: {exc}") from None
-            err.print(f"[yellow]warning:[/] Zendesk did not answer users/me ({exc}); webhooks are queued meanwhile")
+            err.print(
+                f"[yellow]warning:[/] Zendesk did not answer users/me ({escape(clean_text(exc))}); "
+                "webhooks are queued meanwhile"
+            )
             return {}, probe.base_url
 
 
@@ -220,7 +238,6 @@ REMOVED_USER_ROLE = "none (user removed)"
 def token_list(db: DbOption = None) -> None:
     """List API tokens: name, the role each carries now, its user and when it was created (never the tokens).
     A token made with --user carries that user's role as it is now; once the user is removed it is refused."""
-    from rich.markup import escape
     from rich.table import Table
 
     from intently.cli.common import open_store, out
@@ -236,6 +253,6 @@ def token_list(db: DbOption = None) -> None:
     table.add_column("created (UTC)")
     for token in tokens:
         role = REMOVED_USER_ROLE if token.role is None else token.role
-        user = "" if token.user is None else escape(token.user)
-        table.add_row(escape(token.name), role, user, token.created_at.strftime("%Y-%m-%d %H:%M"))
+        user = "" if token.user is None else escape(clean_text(token.user))
+        table.add_row(escape(clean_text(token.name)), role, user, token.created_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)

@@ -48,10 +48,9 @@ def zendesk(
     """Sync tickets from Zendesk and judge them: the first run fetches everything (or since --since), later runs
     only what changed. Stopped at any moment, it resumes where it stopped. Credentials come from the
     environment only: ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN."""
-    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from intently.cli.common import config_path, effective_policy, err, open_store, out, print_tally, warn
+    from intently.cli.common import config_path, effective_policy, err, open_store, out, print_tally, shown, warn
     from intently.zendesk.client import ZendeskClient
     from intently.zendesk.sync import parse_since, sync_zendesk
 
@@ -71,7 +70,7 @@ def zendesk(
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
 
         def on_wait(message: str, seconds: float) -> None:
-            bar.console.print(f"[yellow]{escape(message)}[/]")
+            bar.console.print(f"[yellow]{shown(message)}[/]")
 
         client = ZendeskClient.from_env(subdomain=subdomain, url=url, on_wait=on_wait)
         store = open_store(db, create=True)
@@ -89,7 +88,7 @@ def zendesk(
             if kind in tasks:
                 bar.advance(tasks[kind], n)
 
-        where = _shown(store.url)
+        where = store.shown_url
         err.print(f"Syncing {client.base_url} into {where}")
         try:
             with client:
@@ -100,7 +99,7 @@ def zendesk(
             raise typer.Exit(130) from None
     warn(stats.warnings)
     for note in stats.notes:
-        err.print(f"note: {escape(note)}")
+        err.print(f"note: {shown(note)}")
     if stats.start_time is not None and not stats.resumed:
         began = "the beginning" if stats.start_time == 0 else _day(stats.start_time)
         out.print(f"{'Backfill' if stats.backfill else 'First sync'} from {began} ({client.base_url})")
@@ -127,17 +126,6 @@ def zendesk(
 
 def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else many or one + 's'}"
-
-
-def _shown(url: str) -> str:
-    """A store URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "the store"
 
 
 def _day(epoch: int) -> str:

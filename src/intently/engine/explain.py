@@ -49,7 +49,7 @@ def _names(users: Mapping[Id, User], ids: tuple[Id, ...]) -> str:
 def describe(event: Event, users: Mapping[Id, User], groups: Mapping[Id, Group] | None = None) -> str:
     """One line saying what the event did (comment text shortened; it is the user's own terminal)."""
     if isinstance(event, Comment):
-        text = " ".join(event.body.split())
+        text = " ".join(event.body[: PREVIEW * 4].split())  # a comment can be 100 MB: split only its start
         if len(text) > PREVIEW:
             text = text[: PREVIEW - 1] + "…"
         author = users.get(event.author) if event.author is not None else None

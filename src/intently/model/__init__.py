@@ -15,6 +15,11 @@ from operator import attrgetter
 from typing import Literal, TypeAlias
 
 Id: TypeAlias = int | str
+MAX_ID = 2**63 - 1
+MIN_ID = -(2**63)
+MAX_ID_TEXT = 64
+"""An id is a 64-bit integer (Zendesk's ids are) or a text of at most this many characters: what every store
+keeps (PostgreSQL's bigint range, the id columns' width)."""
 """A helpdesk id. Zendesk ids are integers and stay integers; other helpdesks may use strings."""
 
 AGENT_ROLES = frozenset({"agent", "admin"})

@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from intently.report.metrics import Share
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+LONG_TEXT = 10_000
+"""Characters of one comment shown on a page; the rest is left out with a note (a comment can be 100 MB)."""
+
+
+def shortened(text: str, limit: int = LONG_TEXT) -> tuple[str, int]:
+    """``text`` cut to ``limit`` characters (at a space near the end when there is one), and how many were left
+    out (0 when it fits)."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text.rfind(" ", max(0, limit - 200), limit)
+    head = text[: cut if cut > 0 else limit]
+    return head, len(text) - len(head)
+
+
+_FORMULA = ("=", "+", "-", "@")
+
+
+def csv_text(value: object) -> str:
+    """A text cell of a CSV file from the data: control characters replaced (as :func:`clean_text`), and a
+    leading ``=``, ``+``, ``-`` or ``@`` neutralised with a quote so no spreadsheet runs it as a formula."""
+    text = clean_text(value)
+    return "'" + text if text.lstrip().startswith(_FORMULA) else text
+
+
+def clean_text(value: object) -> str:
+    """Text from the data as one line a terminal shows as text: control characters (escape sequences, carriage
+    returns, bells, bidirectional overrides) and line breaks become one space each run. Names, subjects and tags
+    come from outside; none of them may move the cursor, recolour the screen or plant a link."""
+    return _CONTROL.sub(" ", str(value))
+
 
 VOICE_LABELS: dict[str, str] = {
     "0": "No public agent reply",

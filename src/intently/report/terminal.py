@@ -10,6 +10,7 @@ from rich.text import Text
 from intently.report.formatting import (
     RICH_VERDICT_STYLES,
     VOICE_LABELS,
+    clean_text,
     fmt_datetime,
     fmt_int,
     fmt_pct,
@@ -46,10 +47,11 @@ def print_report(metrics: Metrics, console: Console, *, details: bool = True) ->
     """Print the report: headline lines, then (with ``details``) the weekly trend, engineers, pods, regions
     and examples."""
     m = metrics
-    console.print(Text(m.title, style="bold"))
+    console.print(Text(clean_text(m.title), style="bold"))
     console.print(
         Text(
-            f"{fmt_period(m.first_comment_at, m.last_comment_at)} · policy {m.policy_name} {m.policy_version}"
+            f"{fmt_period(m.first_comment_at, m.last_comment_at)} · "
+            f"policy {clean_text(m.policy_name)} {clean_text(m.policy_version)}"
             + (f" · generated {fmt_datetime(m.generated_at)}" if m.generated_at else ""),
             style="dim",
         )
@@ -129,7 +131,7 @@ def _print_verdicts(m: Metrics, console: Console) -> None:
     for rule, count in m.by_rule.items():
         verdict = m.rule_verdicts.get(rule, "")
         table.add_row(
-            Text(m.rule_titles.get(rule, rule)),
+            Text(clean_text(m.rule_titles.get(rule, rule))),
             _verdict_header(verdict),
             fmt_int(count),
             fmt_pct(count / m.judged_comments),
@@ -167,8 +169,8 @@ def _print_engineers(m: Metrics, console: Console) -> None:
     table.add_column("Notes\nacknowledged", justify="right", no_wrap=True)
     for e in rows:
         table.add_row(
-            Text(e.name),
-            Text(e.region or "—"),
+            Text(clean_text(e.name)),
+            Text(clean_text(e.region or "—")),
             fmt_int(e.public_replies),
             f"{fmt_int(e.own_public_replies)} ({fmt_pct(e.own_share.value, 0)})",
             fmt_int(e.internal_notes),
@@ -197,7 +199,7 @@ def _print_pods(m: Metrics, console: Console) -> None:
     table.add_column("Drive-bys", justify="right")
     for p in m.pods:
         table.add_row(
-            Text(p.name),
+            Text(clean_text(p.name)),
             fmt_int(p.members_active),
             fmt_int(p.tickets),
             fmt_int(p.notes),
@@ -230,7 +232,7 @@ def _print_regions(m: Metrics, console: Console) -> None:
     rows.append(("All", regions.public_replies, sum(regions.coverage_by_author_region.values())))
     for index, (name, split, coverage) in enumerate(rows):
         table.add_row(
-            Text(name, style="bold" if index == len(rows) - 1 else ""),
+            Text(clean_text(name), style="bold" if index == len(rows) - 1 else ""),
             fmt_int(split.total),
             fmt_int(split.inside),
             fmt_int(split.outside),
@@ -259,9 +261,9 @@ def _print_examples(m: Metrics, console: Console) -> None:
     for x in rows:
         table.add_row(
             fmt_datetime(x.created_at).removesuffix(" UTC"),
-            Text(f"#{x.ticket_id}"),
-            Text(x.author_name),
-            Text(x.assignee_name if x.assignee_name is not None else "unassigned"),
+            Text(clean_text(f"#{x.ticket_id}")),
+            Text(clean_text(x.author_name)),
+            Text(clean_text(x.assignee_name) if x.assignee_name is not None else "unassigned"),
             fmt_int(x.drive_bys_on_ticket),
         )
     _show(console, table, caption)

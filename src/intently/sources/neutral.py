@@ -14,17 +14,23 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from intently.errors import InputError
-from intently.model import Directory, TicketHistory
+from intently.model import MAX_ID, MAX_ID_TEXT, MIN_ID, Directory, Group, Id, TicketHistory, User
 from intently.model.codec import (
+    event_from_record,
     group_from_record,
     group_to_record,
-    history_from_record,
     history_to_record,
+    ticket_from_record,
     user_from_record,
     user_to_record,
 )
+from intently.model.repeats import Repeats, differing_copies, unique_events
 
-IdValue = StrictInt | StrictStr
+IdValue = (
+    Annotated[StrictInt, Field(ge=MIN_ID, le=MAX_ID)]
+    | Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_TEXT)]
+)
+"""An id: a 64-bit integer (as Zendesk's) or a text of at most 64 characters."""
 
 
 class _Record(BaseModel):
@@ -160,8 +166,21 @@ def _describe(error: Any) -> tuple[str, str]:
     return "".join(parts) or "(record)", message
 
 
+def _ticket_key(data: Any) -> Id | None:
+    """The id of a ticket line, read without validating it (None for any other line)."""
+    if not isinstance(data, dict) or data.get("kind") != "ticket":
+        return None
+    key = data.get("id")
+    return key if isinstance(key, int | str) and not isinstance(key, bool) else None
+
+
 class NeutralReader:
-    """Reads a neutral ``.jsonl`` file: the directory first, then tickets one by one."""
+    """Reads a neutral ``.jsonl`` file: the directory first, then tickets one by one.
+
+    A record repeated in the file is read once (see :mod:`intently.model.repeats`): the last line with a user's,
+    group's or ticket's id is the one in force. A cheap first pass notes the last line of each ticket, so tickets
+    still stream one at a time.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -169,9 +188,38 @@ class NeutralReader:
             raise InputError("file not found", file=str(self.path))
         self.directory = Directory()
         self.warnings: list[str] = []
-        self._first_ticket: tuple[int, TicketHistory] | None = None
+        self._first_ticket: tuple[int, dict[str, Any]] | None = None
+        self._last_line = self._scan_tickets()
         self._lines = self._records()
         self._read_directory()
+
+    def _where(self, number: int) -> str:
+        return f"{self.path.name} line {number}"
+
+    def _scan_tickets(self) -> dict[Id, int]:
+        """First pass: the last line of each ticket; a warning for each ticket whose copies differ."""
+        last: dict[Id, tuple[int, int]] = {}
+        lines: dict[Id, list[int]] = {}
+        differing: set[Id] = set()
+        with self.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                text = raw.strip()
+                try:
+                    key = _ticket_key(orjson.loads(text)) if text else None
+                except orjson.JSONDecodeError:
+                    continue  # the reading pass names the line
+                if key is None:
+                    continue
+                digest = hash(text)
+                earlier = last.get(key)
+                if earlier is not None:
+                    lines.setdefault(key, [earlier[0]]).append(number)
+                    if earlier[1] != digest:
+                        differing.add(key)
+                last[key] = (number, digest)
+        for key in differing:
+            self.warnings.append(differing_copies(f"ticket {key}", [self._where(n) for n in lines[key]]))
+        return {key: number for key, (number, _) in last.items()}
 
     def _records(self) -> Iterator[tuple[int, Any, dict[str, Any]]]:
         with self.path.open("rb") as handle:
@@ -195,24 +243,37 @@ class NeutralReader:
                 yield number, record, data
 
     def _read_directory(self) -> None:
+        users, groups = Repeats[User]("user"), Repeats[Group]("group")
         for number, record, data in self._lines:
             if isinstance(record, UserRecord):
-                self.directory.add_user(user_from_record(data))
+                user = user_from_record(data)
+                if users.keep(user.id, user, self._where(number)):
+                    self.directory.add_user(user)
             elif isinstance(record, GroupRecord):
-                self.directory.add_group(group_from_record(data))
+                group = group_from_record(data)
+                if groups.keep(group.id, group, self._where(number)):
+                    self.directory.add_group(group)
             else:
-                self._first_ticket = (number, self._history(number, data))
-                return
+                self._first_ticket = (number, data)
+                break
+        self.warnings.extend([*users.warnings(), *groups.warnings()])
 
-    def _history(self, number: int, data: dict[str, Any]) -> TicketHistory:
+    def _history(self, number: int, data: dict[str, Any]) -> TicketHistory | None:
+        """The ticket of a line, or None when a later line repeats it."""
+        if self._last_line.get(data["id"]) != number:
+            return None
         try:
-            return history_from_record(data)
+            events, differing = unique_events([event_from_record(event) for event in data.get("events") or ()])
+            history = TicketHistory.of(ticket_from_record(data), events)
         except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - validated above
             raise InputError(str(exc), file=str(self.path), record=f"line {number}") from None
+        for event_id in differing:
+            self.warnings.append(differing_copies(f"event {event_id} of ticket {data['id']}", [self._where(number)]))
+        return history
 
-    def histories(self) -> Iterator[TicketHistory]:
+    def _ticket_lines(self) -> Iterator[tuple[int, dict[str, Any]]]:
         if self._first_ticket is not None:
-            yield self._first_ticket[1]
+            yield self._first_ticket
         for number, record, data in self._lines:
             if not isinstance(record, TicketRecord):
                 raise InputError(
@@ -220,7 +281,13 @@ class NeutralReader:
                     file=str(self.path),
                     record=f"line {number}",
                 )
-            yield self._history(number, data)
+            yield number, data
+
+    def histories(self) -> Iterator[TicketHistory]:
+        for number, data in self._ticket_lines():
+            history = self._history(number, data)
+            if history is not None:
+                yield history
 
 
 def write_neutral(path: str | Path, directory: Directory, histories: Iterator[TicketHistory]) -> int:

@@ -12,6 +12,7 @@ from intently.model import Id, TicketHistory, User
 from intently.policy import Policy, fingerprint
 from intently.sources import open_source
 from intently.store import ImportStats, Store
+from intently.store.batch import Batch
 
 
 @dataclass
@@ -66,14 +67,40 @@ def import_path(
     policy: Policy,
     *,
     progress: Callable[[int], None] | None = None,
+    save: bool = False,
 ) -> ImportOutcome:
-    """Import a Zendesk export directory or a neutral ``.jsonl`` into the store (all or nothing),
-    then judge every stored ticket under ``policy`` so reports are ready."""
+    """Import a Zendesk export directory or a neutral ``.jsonl`` into the store and judge every stored ticket
+    under ``policy``, all in one transaction: a failure or a killed process at any moment leaves the store as it
+    was. With ``save``, ``policy`` becomes the store's own in the same transaction."""
     source = open_source(path)
-    stats = store.import_data(source.directory, source.histories(), progress=progress)
     tally = Tally()
-    judged = classify_store(store, policy, tally=tally)
+    with store.batch() as batch:
+        stats = batch.import_data(source.directory, source.histories(), progress=progress)
+        judged = judge_stored(batch, policy, tally=tally, save=save)
     return ImportOutcome(stats=stats, tally=tally, warnings=[*source.warnings, *tally.warnings()], judged=judged)
+
+
+def judge_stored(
+    batch: Batch,
+    policy: Policy,
+    *,
+    tally: Tally | None = None,
+    progress: Callable[[int], None] | None = None,
+    save: bool = False,
+) -> int:
+    """Judge every ticket as stored in ``batch``'s transaction under ``policy`` and replace the stored judgements
+    with those; with ``save``, ``policy`` becomes the store's own too."""
+    users = batch.directory().users
+
+    def counted() -> Iterator[TicketHistory]:
+        for history in batch.histories():
+            yield history
+            if progress is not None:
+                progress(1)
+
+    return batch.replace_judgements(
+        judge_all(counted(), users, policy, tally), fingerprint(policy), policy if save else None
+    )
 
 
 def classify_store(
@@ -84,16 +111,7 @@ def classify_store(
     progress: Callable[[int], None] | None = None,
     save: bool = False,
 ) -> int:
-    """Judge every stored ticket under ``policy`` and replace the stored judgements; with ``save``, the store
-    also remembers ``policy`` as its own, in the same transaction."""
-    users = store.directory().users
-
-    def counted() -> Iterator[TicketHistory]:
-        for history in store.histories():
-            yield history
-            if progress is not None:
-                progress(1)
-
-    return store.replace_judgements(
-        judge_all(counted(), users, policy, tally), fingerprint(policy), policy if save else None
-    )
+    """Judge every stored ticket under ``policy`` and replace the stored judgements, in one transaction that
+    reads what it judges; with ``save``, the store also remembers ``policy`` as its own."""
+    with store.batch() as batch:
+        return judge_stored(batch, policy, tally=tally, progress=progress, save=save)

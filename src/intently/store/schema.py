@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -36,9 +36,9 @@ users = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("role", String(32), nullable=False),
+    Column("role", Text, nullable=False),
     Column("email", Text),
-    Column("time_zone", String(64)),
+    Column("time_zone", Text),
     Column("fields", Text, nullable=False, default="{}"),
 )
 
@@ -56,8 +56,8 @@ tickets = Table(
     Column("id", String(64), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("subject", Text, nullable=False, default=""),
-    Column("status", String(32)),
-    Column("priority", String(32)),
+    Column("status", Text),
+    Column("priority", Text),
     Column("assignee_id", String(64)),
     Column("group_id", String(64)),
     Column("requester_id", String(64)),
@@ -79,11 +79,11 @@ judgements = Table(
     Column("evidence", Text, nullable=False),
     Column("out_of_region", Boolean),
     Column("acknowledged", Boolean),
-    Column("author_region", String(32)),
-    Column("preferred_region", String(32)),
-    Column("assignee_region", String(32)),
-    Column("priority", String(32)),
-    Column("pod", String(64)),
+    Column("author_region", Text),
+    Column("preferred_region", Text),
+    Column("assignee_region", Text),
+    Column("priority", Text),
+    Column("pod", Text),
     Column("assignee_in_pod", Boolean),
     Column("policy", String(32), nullable=False),
     Index("ix_judgements_created_at", "created_at"),

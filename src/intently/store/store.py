@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    Connection,
     Engine,
     Select,
     create_engine,
@@ -29,27 +28,42 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from intently.engine import Evidence, Judgement, TicketResult
+from intently.engine import Judgement, TicketResult
 from intently.errors import IntentlyError
-from intently.model import Directory, Group, Id, TicketHistory, User
-from intently.model.codec import history_from_record, history_to_record
+from intently.model import Directory, Id, TicketHistory
+from intently.model.codec import history_from_record
 from intently.store import schema
+from intently.store.batch import Batch, ImportStats
+from intently.store.rows import (
+    BATCH,
+    DATA_VERSION,
+    JUDGED_POLICY,
+    JUDGED_VERSION,
+    SAVED_POLICY,
+    decode_id,
+    encode_id,
+    judgement_from_row,
+    meta_value,
+    meta_values,
+    read_directory,
+    read_histories,
+    set_meta,
+)
+from intently.store.rows import utc as _utc
 
 DEFAULT_DB = "intently.db"
-DATA_VERSION = "data_version"
-BATCH = 500
 
-
-def encode_id(value: Id | None) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def decode_id(text: str | None) -> Id | None:
-    return None if text is None else orjson.loads(text)
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+__all__ = [
+    "DEFAULT_DB",
+    "ApiToken",
+    "Batch",
+    "Delivery",
+    "ImportStats",
+    "Store",
+    "database_url",
+    "decode_id",
+    "encode_id",
+]
 
 
 def database_url(db: str | Path | None) -> str:
@@ -101,10 +115,6 @@ def _tokens_query() -> Select[Any]:
     ).select_from(table.outerjoin(accounts, accounts.c.name == table.c.user_name))
 
 
-def _policy_json(policy: Any) -> str:
-    return orjson.dumps(policy.model_dump(mode="json")).decode()
-
-
 def _delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id,
@@ -120,26 +130,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass
-class ImportStats:
-    users: int = 0
-    groups: int = 0
-    tickets: int = 0
-    events: int = 0
-
-
 class Store:
     """The intently store. Open with :meth:`open`; every write is one transaction."""
 
     def __init__(self, engine: Engine, url: str) -> None:
+        self._new_file: Path | None = None
         self.engine = engine
         self.url = url
+        """The URL as given (it may hold a password): print :attr:`shown_url` instead."""
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, create: bool = True) -> Store:
         url = database_url(db)
+        new_file: Path | None = None
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
+            new_file = None if path.exists() else path
             if not create and not path.exists():
                 raise IntentlyError(
                     f"no store at {path}: run `intently import PATH` (or `intently demo`) first, or pass --db"
@@ -149,15 +155,34 @@ class Store:
         try:
             engine = create_engine(url)
         except (ArgumentError, ImportError) as exc:
-            raise IntentlyError(f"cannot open store {url!r}: {exc}") from None
+            raise IntentlyError(f"cannot open store {safe_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine, url)
+        store._new_file = new_file
         try:
             store._ensure_schema()
         except (OperationalError, DBAPIError) as exc:
-            raise IntentlyError(f"cannot open store {_safe_url(url)}: {exc.orig}") from None
+            store.discard_if_new()
+            raise IntentlyError(f"cannot open store {safe_url(url)}: {exc.orig}") from None
         return store
+
+    def discard_if_new(self) -> None:
+        """Close the store and, if this process created its file just now (a SQLite store), delete it: a failed
+        first import leaves no empty store behind."""
+        self.close()
+        new_file = self._new_file
+        if new_file is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{new_file}{suffix}").unlink(missing_ok=True)
+
+    @property
+    def shown_url(self) -> str:
+        """The store's URL with any password masked: the only form of it that is printed or logged."""
+        return safe_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.shown_url!r})"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -177,6 +202,11 @@ class Store:
                 current = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalars().all()
                 if current == [schema.SCHEMA_VERSION]:
                     return
+                if current and current[0] > schema.SCHEMA_VERSION:  # revisions are numbered 0001, 0002, ...
+                    raise IntentlyError(
+                        f"this store was written by a newer intently (store schema {current[0]}; this intently "
+                        f"knows up to {schema.SCHEMA_VERSION}): upgrade intently to use it"
+                    )
             from alembic import command as alembic_command
             from alembic.config import Config as AlembicConfig
 
@@ -186,7 +216,11 @@ class Store:
             if schema.meta.name in tables and "alembic_version" not in tables:
                 alembic_command.stamp(config, "0001")  # a store from before migrations existed
             alembic_command.upgrade(config, "head")
-            _set_meta(conn, "schema_version", schema.SCHEMA_VERSION)
+            set_meta(conn, "schema_version", schema.SCHEMA_VERSION)
+            if schema.tickets.name not in tables:  # a new store: nothing stored, so no judgement is stale
+                version = secrets.token_hex(8)
+                set_meta(conn, DATA_VERSION, version)
+                set_meta(conn, JUDGED_VERSION, version)
 
     def batch(self) -> Batch:
         """One transaction: ``with store.batch() as batch: ...`` commits everything or nothing."""
@@ -201,73 +235,24 @@ class Store:
         *,
         progress: Callable[[int], None] | None = None,
     ) -> ImportStats:
-        """Store users, groups and ticket histories in one transaction: all or nothing.
-
-        Re-importing the same data is idempotent: records are replaced by id.
-        """
-        stats = ImportStats()
+        """Store users, groups and ticket histories in one transaction: all or nothing (see
+        :meth:`Batch.import_data`; :func:`intently.store.pipeline.import_path` judges them in the same one)."""
         with self.batch() as batch:
-            stats.users = batch.put_users(directory.users.values())
-            stats.groups = batch.put_groups(directory.groups.values())
-            rows: list[TicketHistory] = []
-            for history in histories:
-                rows.append(history)
-                stats.tickets += 1
-                stats.events += len(history.events)
-                if len(rows) >= BATCH:
-                    batch.put_histories(rows)
-                    rows = []
-                if progress is not None:
-                    progress(1)
-            batch.put_histories(rows)
-        return stats
+            return batch.import_data(directory, histories, progress=progress)
 
     # --- reading the model ----------------------------------------------------------------------
 
     def directory(self) -> Directory:
-        directory = Directory()
         with self.engine.connect() as conn:
-            service = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "service_users")
-            ).scalar_one_or_none()
-            service_ids = set(orjson.loads(service)) if service else set()
-            for row in conn.execute(select(schema.users)):
-                user_id = decode_id(row.id)
-                directory.add_user(
-                    User(
-                        id=user_id,  # type: ignore[arg-type]
-                        name=row.name,
-                        role="service" if user_id in service_ids else row.role,
-                        email=row.email,
-                        time_zone=row.time_zone,
-                        fields=orjson.loads(row.fields or "{}"),
-                    )
-                )
-            for row in conn.execute(select(schema.groups)):
-                directory.add_group(
-                    Group(id=decode_id(row.id), name=row.name, members=tuple(orjson.loads(row.members or "[]")))  # type: ignore[arg-type]
-                )
-        return directory
+            return read_directory(conn)
 
     def ticket_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(schema.tickets)).scalar_one())
 
     def histories(self) -> Iterator[TicketHistory]:
-        """Every stored ticket history, in id order, read a page at a time (keyset paging, any driver)."""
-        table = schema.tickets
-        after: str | None = None
-        while True:
-            query = select(table.c.id, table.c.history).order_by(table.c.id).limit(BATCH)
-            if after is not None:
-                query = query.where(table.c.id > after)
-            with self.engine.connect() as conn:
-                page = conn.execute(query).all()
-            for row in page:
-                yield history_from_record(orjson.loads(row.history))
-            if len(page) < BATCH:
-                return
-            after = page[-1].id
+        """Every stored ticket history, in id order, read a page at a time (a connection a page)."""
+        return read_histories(self.engine.connect)
 
     def history(self, ticket_id: Id) -> TicketHistory | None:
         with self.engine.connect() as conn:
@@ -279,28 +264,11 @@ class Store:
     # --- judgements -----------------------------------------------------------------------------
 
     def replace_judgements(self, results: Iterable[TicketResult], policy: str, save: Any = None) -> int:
-        """Replace all stored judgements with ``results`` (one transaction); returns how many. ``save``: a policy
-        to remember as the store's own (:meth:`save_policy`) in the same transaction."""
-        count = 0
-        with self.engine.begin() as conn:
-            conn.execute(delete(schema.judgements))
-            rows: list[dict[str, Any]] = []
-            for result in results:
-                for judgement in result.judgements:
-                    rows.append(_judgement_row(judgement, policy))
-                if len(rows) >= BATCH:
-                    _insert_many(conn, schema.judgements, rows)
-                    count += len(rows)
-                    rows = []
-            if rows:
-                _insert_many(conn, schema.judgements, rows)
-                count += len(rows)
-            _set_meta(conn, "policy", policy)
-            _set_meta(conn, "judged_at", datetime.now(UTC).isoformat())
-            _touch(conn)
-            if save is not None:
-                _set_meta(conn, "policy_data", _policy_json(save))
-        return count
+        """Replace all stored judgements with ``results`` in one transaction (see :meth:`Batch.replace_judgements`:
+        ``results`` should judge the tickets as stored; :func:`intently.store.pipeline.classify_store` reads and
+        judges them inside the transaction)."""
+        with self.batch() as batch:
+            return batch.replace_judgements(results, policy, save)
 
     def judgements(self, ticket_id: Id | None = None, *, full: bool = True) -> Iterator[Judgement]:
         """Stored judgements in time order, read a page at a time (keyset paging, any driver). Without ``full``
@@ -318,7 +286,7 @@ class Store:
             with self.engine.connect() as conn:
                 page = conn.execute(query).all()
             for row in page:
-                yield _judgement_from_row(row, full)
+                yield judgement_from_row(row, full)
             if len(page) < BATCH:
                 return
             last = page[-1]
@@ -329,17 +297,41 @@ class Store:
 
     def mark_changed(self) -> str:
         """Give the stored data a new version token (a store made before versions existed gets its first)."""
-        with self.engine.begin() as conn:
-            _touch(conn)
+        with self.batch() as batch:
+            batch.touch()
         return self.data_version() or ""
 
     def data_version(self) -> str | None:
         """A token that changes whenever people, tickets or judgements change (in any process): what a cache of
         the stored data is checked against. None before anything was stored."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == DATA_VERSION)
-            ).scalar_one_or_none()
+            return meta_value(conn, DATA_VERSION)
+
+    def judgements_stale(self, policy_fingerprint: str) -> str | None:
+        """Why the stored judgements are not those of ``policy_fingerprint`` over the data as stored now, in
+        words; None when they are (see :mod:`intently.store.batch`)."""
+        with self.engine.connect() as conn:
+            meta = meta_values(conn, DATA_VERSION, JUDGED_VERSION, JUDGED_POLICY)
+        judged = meta.get(JUDGED_POLICY)
+        if judged is None:
+            return "nothing was judged yet"
+        if judged != policy_fingerprint:
+            return f"they were made under another policy (fingerprint {judged})"
+        if meta.get(JUDGED_VERSION) is None or meta.get(JUDGED_VERSION) != meta.get(DATA_VERSION):
+            return "the data changed since they were made"
+        return None
+
+    def judgements_are_current(self, policy_fingerprint: str) -> bool:
+        """Whether the stored judgements are those of ``policy_fingerprint`` over the data as stored now: what
+        a reader checks before trusting them (else it judges again, or says why not)."""
+        return self.judgements_stale(policy_fingerprint) is None
+
+    def verdict_counts(self) -> Counter[str]:
+        """Stored judgements by verdict."""
+        table = schema.judgements
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.verdict, func.count()).group_by(table.c.verdict)).all()
+        return Counter({verdict: int(count) for verdict, count in rows})
 
     # --- sync checkpoints -----------------------------------------------------------------------
 
@@ -486,104 +478,37 @@ class Store:
 
     def add_service_user(self, user_id: Id) -> None:
         """Mark the API user intently writes as (write-back notes): its comments are never judged."""
-        with self.engine.begin() as conn:
-            text = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "service_users")
-            ).scalar_one_or_none()
-            ids = set(orjson.loads(text)) if text else set()
-            ids.add(user_id)
-            _set_meta(conn, "service_users", orjson.dumps(sorted(ids, key=str)).decode())
-            _touch(conn)
+        with self.batch() as batch:
+            batch.add_service_user(user_id)
 
     def save_policy(self, policy: Any) -> None:
-        """Remember the effective policy, so later commands on this store judge the same way."""
-        with self.engine.begin() as conn:
-            _set_meta(conn, "policy_data", _policy_json(policy))
+        """Remember ``policy`` as the store's own, so later commands on this store judge the same way (the stored
+        judgements are judged again by the next reader: :meth:`judgements_are_current`)."""
+        with self.batch() as batch:
+            batch.save_policy(policy)
 
     def saved_policy(self) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            text = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "policy_data")
-            ).scalar_one_or_none()
+            text = meta_value(conn, SAVED_POLICY)
         return None if text is None else orjson.loads(text)
 
     def judged_policy(self) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "policy")).scalar_one_or_none()
+            return meta_value(conn, JUDGED_POLICY)
+
+    # --- added for intently serve's /healthz (web) ---------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raise the database's error if the store cannot be written now (a read-only file or database, a lost
+        connection): an update of no row, rolled back, so nothing changes."""
+        with self.engine.connect() as conn, conn.begin() as transaction:
+            nothing = schema.meta.c.key == "intently.healthz.probe"
+            conn.execute(schema.meta.update().where(nothing).values(value=schema.meta.c.value))
+            transaction.rollback()
 
 
-class Batch:
-    """Writes that commit together (a context manager around one transaction)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._context: Any = None
-        self._changed = False
-        self.conn: Connection
-
-    def __enter__(self) -> Batch:
-        self._context = self._engine.begin()
-        self.conn = self._context.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._changed and exc[0] is None:
-            _touch(self.conn)
-        self._context.__exit__(*exc)
-
-    def put_users(self, users: Iterable[User]) -> int:
-        self._changed = True
-        rows = [_user_row(user) for user in users]
-        for chunk in _batches(rows):
-            _replace(self.conn, schema.users, chunk)
-        return len(rows)
-
-    def put_groups(self, groups: Iterable[Group]) -> int:
-        self._changed = True
-        rows = [_group_row(group) for group in groups]
-        for chunk in _batches(rows):
-            _replace(self.conn, schema.groups, chunk)
-        return len(rows)
-
-    def put_histories(self, histories: Iterable[TicketHistory]) -> None:
-        self._changed = True
-        _replace(self.conn, schema.tickets, [_ticket_row(history) for history in histories])
-
-    def put_judgements(self, result: TicketResult, policy: str) -> None:
-        """Replace one ticket's judgements."""
-        self._changed = True
-        table = schema.judgements
-        self.conn.execute(delete(table).where(table.c.ticket_id == encode_id(result.ticket_id)))
-        rows = [_judgement_row(judgement, policy) for judgement in result.judgements]
-        if rows:
-            _insert_many(self.conn, table, rows)
-
-    def delete_ticket(self, ticket_id: Id) -> None:
-        """Remove a ticket and its judgements (a ticket deleted in the helpdesk)."""
-        self._changed = True
-        key = encode_id(ticket_id)
-        self.conn.execute(delete(schema.judgements).where(schema.judgements.c.ticket_id == key))
-        self.conn.execute(delete(schema.tickets).where(schema.tickets.c.id == key))
-
-    def set_state(self, key: str, value: str) -> None:
-        table = schema.sync_state
-        self.conn.execute(delete(table).where(table.c.key == key))
-        self.conn.execute(insert(table).values(key=key, value=value))
-
-    def mark_synced(self, ticket_id: Id, stamp: str) -> None:
-        table = schema.sync_done
-        self.conn.execute(delete(table).where(table.c.ticket_id == encode_id(ticket_id)))
-        self.conn.execute(insert(table).values(ticket_id=encode_id(ticket_id), stamp=stamp))
-
-    def clear_synced(self) -> None:
-        self.conn.execute(delete(schema.sync_done))
-
-    def set_meta(self, key: str, value: str) -> None:
-        _set_meta(self.conn, key, value)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without a password, for messages."""
+def safe_url(url: str) -> str:
+    """The URL without a password, for messages (every URL intently prints goes through this)."""
     try:
         from sqlalchemy.engine import make_url
 
@@ -597,120 +522,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), BATCH):
-        yield rows[start : start + BATCH]
-
-
-def _replace(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace rows by primary key, portably (delete, then insert, in the caller's transaction)."""
-    if not rows:
-        return
-    conn.execute(delete(table).where(table.c.id.in_([row["id"] for row in rows])))
-    unique: dict[str, dict[str, Any]] = {row["id"]: row for row in rows}
-    _insert_many(conn, table, list(unique.values()))
-
-
-def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Many rows at once: SQLite's executemany is fastest in-process; over the network, one multi-row
-    INSERT per chunk costs one round trip per chunk instead of one per row."""
-    if conn.dialect.name == "sqlite":
-        if rows:
-            conn.execute(insert(table), rows)
-        return
-    for start in range(0, len(rows), BATCH):
-        conn.execute(insert(table).values(rows[start : start + BATCH]))
-
-
-def _set_meta(conn: Connection, key: str, value: str) -> None:
-    conn.execute(delete(schema.meta).where(schema.meta.c.key == key))
-    conn.execute(insert(schema.meta).values(key=key, value=value))
-
-
-def _touch(conn: Connection) -> None:
-    """Note in the transaction that stored data changed (see :meth:`Store.data_version`)."""
-    _set_meta(conn, DATA_VERSION, secrets.token_hex(8))
-
-
-def _user_row(user: User) -> dict[str, Any]:
-    return {
-        "id": encode_id(user.id),
-        "name": user.name,
-        "role": user.role,
-        "email": user.email,
-        "time_zone": user.time_zone,
-        "fields": orjson.dumps(dict(user.fields)).decode(),
-    }
-
-
-def _group_row(group: Group) -> dict[str, Any]:
-    return {"id": encode_id(group.id), "name": group.name, "members": orjson.dumps(list(group.members)).decode()}
-
-
-def _ticket_row(history: TicketHistory) -> dict[str, Any]:
-    ticket = history.ticket
-    return {
-        "id": encode_id(ticket.id),
-        "created_at": _utc(ticket.created_at),
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "assignee_id": encode_id(ticket.assignee_id),
-        "group_id": encode_id(ticket.group_id),
-        "requester_id": encode_id(ticket.requester_id),
-        "history": orjson.dumps(history_to_record(history)),
-    }
-
-
-def _judgement_row(judgement: Judgement, policy: str) -> dict[str, Any]:
-    return {
-        "ticket_id": encode_id(judgement.ticket_id),
-        "comment_id": encode_id(judgement.comment_id),
-        "author_id": encode_id(judgement.author_id),
-        "created_at": _utc(judgement.created_at),
-        "public": judgement.public,
-        "assignee_id": encode_id(judgement.assignee_id),
-        "verdict": judgement.verdict,
-        "rule": judgement.rule,
-        "reason": judgement.reason,
-        "evidence": orjson.dumps([item.to_dict() for item in judgement.evidence]).decode(),
-        "out_of_region": judgement.out_of_region,
-        "acknowledged": judgement.acknowledged,
-        "author_region": judgement.author_region,
-        "preferred_region": judgement.preferred_region,
-        "assignee_region": judgement.assignee_region,
-        "priority": judgement.priority,
-        "pod": judgement.pod,
-        "assignee_in_pod": judgement.assignee_in_pod,
-        "policy": policy,
-    }
-
-
-def _judgement_from_row(row: Any, full: bool = True) -> Judgement:
-    return Judgement(
-        ticket_id=decode_id(row.ticket_id),  # type: ignore[arg-type]
-        comment_id=decode_id(row.comment_id),  # type: ignore[arg-type]
-        author_id=decode_id(row.author_id),  # type: ignore[arg-type]
-        created_at=_utc(row.created_at),
-        public=bool(row.public),
-        assignee_id=decode_id(row.assignee_id),
-        verdict=sys.intern(row.verdict),
-        rule=sys.intern(row.rule),
-        reason=row.reason if full else "",
-        evidence=tuple(Evidence.from_dict(item) for item in orjson.loads(row.evidence)) if full else (),
-        out_of_region=row.out_of_region,
-        acknowledged=row.acknowledged,
-        author_region=_label(row.author_region),
-        preferred_region=_label(row.preferred_region),
-        assignee_region=_label(row.assignee_region),
-        priority=_label(row.priority),
-        pod=_label(row.pod),
-        assignee_in_pod=row.assignee_in_pod,
-    )
-
-
-def _label(value: str | None) -> str | None:
-    """Short repeated values (regions, priorities, pods) shared rather than copied per row."""
-    return None if value is None else sys.intern(value)

@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from intently.guide import advice
 from intently.guide.advice import reply_time, ticket_now
-from intently.model import Id
+from intently.web.access.audit import audit
 from intently.web.access.tokens import Caller, admin, caller
+from intently.web.ids import parse_id
 from intently.web.logs import emit
 from intently.zendesk.live.payload import MAX_TICKET_ID
 
@@ -51,21 +52,6 @@ class CheckReply(BaseModel):
     ticket_id: IntId | TextId
     agent_id: IntId | TextId
     public: StrictBool
-
-
-def parse_id(value: int | str, what: str) -> Id:
-    """An id from a path or a body: digits become an integer (Zendesk ids), anything else stays text."""
-    if isinstance(value, int):
-        return value
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        number = int(text)
-        if not 0 < number <= MAX_TICKET_ID:
-            raise HTTPException(status_code=404, detail=f"no such {what}: out of range")
-        return number
-    if not text or len(text) > 64 or not text.isprintable():
-        raise HTTPException(status_code=404, detail=f"no such {what}")
-    return text
 
 
 def unprocessable(where: str, field: str, message: str) -> HTTPException:
@@ -163,5 +149,5 @@ async def refresh_ticket(ticket_id: str, request: Request, who: Annotated[Caller
 
     await run_in_threadpool(enqueue)
     web.worker.wake()
-    emit("api.refresh", ticket_id=wanted, token=who.name, delivery_id=key, status="queued")
+    audit(request, who, "api.refresh", ticket_id=wanted, delivery_id=key, status="queued")
     return JSONResponse({"status": "queued", "ticket_id": wanted}, status_code=202)

@@ -9,27 +9,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intently._version import __version__
 from intently.policy import Policy
 from intently.store import Store
-from intently.web import api
-from intently.web.access.sessions import AccessState, LoginRequired, current_session, login_url
-from intently.web.logs import elapsed_ms, emit, error_text
+from intently.web import api, errors, health
+from intently.web.access.sessions import AccessState
+from intently.web.logs import elapsed_ms, emit
 from intently.web.pages import dashboard, login
 from intently.web.pages import policy as policy_pages
 from intently.web.pages import settings as settings_page
 from intently.web.pages import sidebar as sidebar_page
-from intently.web.pages.render import page
 from intently.web.services import DEFAULT_TAG, ClientFactory, Services, Settings
 from intently.zendesk.live import webhooks
 from intently.zendesk.live.webhooks import SeenSignatures
@@ -106,73 +100,10 @@ def create_app(
     app.include_router(policy_pages.router)
     app.include_router(sidebar_page.router)
     app.include_router(settings_page.router)
+    app.include_router(health.router)
     app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # Browsers on dashboard pages get a page; API clients (and anything not asking for HTML) get JSON.
-        path = request.url.path
-        wants_page = "text/html" in request.headers.get("accept", "") and not path.startswith(("/api/", "/webhooks/"))
-        if not wants_page:
-            return await http_exception_handler(request, exc)
-        session = await current_session(request)
-        titles = {400: "Bad request", 403: "Not allowed", 404: "Not found", 429: "Too many attempts"}
-        response = page(
-            request,
-            "error.html.j2",
-            session,
-            status_code=exc.status_code,
-            status=exc.status_code,
-            title=titles.get(exc.status_code, "Something went wrong"),
-            detail=str(exc.detail),
-        )
-        for key, value in (exc.headers or {}).items():
-            response.headers[key] = value
-        return response
-
-    @app.exception_handler(LoginRequired)
-    async def login_required(_: Request, exc: LoginRequired) -> RedirectResponse:
-        return RedirectResponse(login_url(exc.next_path), status_code=303)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        try:
-            counts = await run_in_threadpool(store.delivery_counts)
-        except Exception as exc:
-            emit("healthz.error", logging.ERROR, error=error_text(exc))
-            return JSONResponse({"status": "error", "reason": "the store is unavailable"}, status_code=503)
-        worker_state = "running" if worker.running else ("stopped" if run_worker else "off")
-        healthy = worker.running or not run_worker
-        return JSONResponse(
-            {
-                "status": "ok" if healthy else "degraded",
-                "version": __version__,
-                "worker": worker_state,
-                "webhooks": "enabled" if state.secret else "disabled (no secret)",
-                "write_back": settings.write_back,
-                "queue": {status: counts.get(status, 0) for status in ("pending", "done", "failed")},
-            },
-            status_code=200 if healthy else 503,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # Say where the request is wrong, without echoing the input back.
-        problems = [
-            {
-                "loc": [str(part) for part in error.get("loc", ())],
-                "msg": str(error.get("msg", ""))[:200],
-                "type": str(error.get("type", "value_error")),
-            }
-            for error in exc.errors()[:20]
-        ]
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception) -> JSONResponse:
-        emit("http.error", logging.ERROR, method=request.method, path=request.url.path[:200], error=error_text(exc))
-        return JSONResponse({"detail": "internal error"}, status_code=500)
-
+    errors.install(app)
     app.add_middleware(RequestLog)
     return app
 

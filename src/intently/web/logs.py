@@ -41,8 +41,16 @@ FIELDS = (
     "write_back",
     "error",
     "pending",
+    "client",
+    "account",
+    "role",
+    "username",
+    "before",
+    "after",
 )
-"""The only keys a log line may carry (besides ``ts``, ``level`` and ``logger``)."""
+"""The only keys a log line may carry (besides ``ts``, ``level`` and ``logger``). ``client`` is the client's
+address; ``account`` and ``role`` who did an admin action, ``before`` and ``after`` what it changed (small
+objects); ``username`` the name a failed login tried (never the password)."""
 
 _MAX_ERROR = 300
 

@@ -87,6 +87,10 @@ class Settings:
     """A dashboard request waits for a fresh read of the store when the last read took less than this many
     seconds; otherwise it is served the last read while a new one runs in the background."""
     max_body: int = 1024 * 1024
+    request_timeout: float = 10.0
+    """Seconds a request may take to arrive in full, headers and body, from its first byte (for a connection's
+    first request, from the connection opening): a slower client gets 408 and the connection is closed
+    (:mod:`intently.web.server`)."""
 
 
 class Services:
@@ -155,6 +159,17 @@ class Services:
             return
         with self._write_lock:
             yield
+
+    def check_writable(self) -> None:
+        """Raise the store's error if it cannot be written now (for ``/healthz``). When a writer of this process
+        holds the store (an adoption judging every ticket again, say), it is being written: not waited for."""
+        if self._write_lock is None:
+            self.store.check_writable()
+        elif self._write_lock.acquire(timeout=1.0):
+            try:
+                self.store.check_writable()
+            finally:
+                self._write_lock.release()
 
     def directory(self) -> tuple[Directory, dict[str, str]]:
         """The people directory and the custom field titles, cached for ``directory_ttl`` seconds."""

@@ -9,6 +9,10 @@ over many pages (the global audit list is in time order, not grouped by ticket).
 ticket without holding the export in memory, a cheap first pass notes the last audit page on which each
 ticket appears; the second pass parses the pages in order and hands a ticket on as soon as its last
 page has been read. Memory is bounded by the tickets still open between pages, not by the export.
+
+Incremental exports repeat records across page boundaries and as they change, and exports made at different
+times overlap: each ticket, user, group, audit and event is read once (:mod:`intently.model.repeats`; an audit's
+copies are compared only while its ticket is open).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from typing import Any
 import orjson
 
 from intently.errors import InputError
-from intently.model import Directory, Event, Id, Ticket, TicketHistory
+from intently.model import Directory, Group, Id, Ticket, TicketHistory, User
+from intently.model.repeats import Repeats
 from intently.zendesk.records import (
     HistoryBuilder,
+    TicketAudits,
     field_titles,
     group_from_record,
     memberships,
@@ -78,6 +84,11 @@ def _load(path: Path, key: str) -> list[dict[str, Any]]:
     return records
 
 
+def _version(record: dict[str, Any]) -> tuple[str, int]:
+    """Which version of a record this is, in an incremental export: its update time and generated timestamp."""
+    return str(record.get("updated_at") or ""), int(record.get("generated_timestamp") or 0)
+
+
 def _where(audit: dict[str, Any], index: int) -> str:
     if "id" in audit and "ticket_id" in audit:
         return f"audit {audit['id']} (ticket {audit['ticket_id']})"
@@ -112,26 +123,32 @@ class ZendeskExport:
     # --- people and fields ----------------------------------------------------------------------
 
     def _read_users(self) -> None:
+        users = Repeats[User]("user")
         for path in self.files["users"]:
             for index, record in enumerate(_load(path, "users")):
                 try:
-                    self.directory.add_user(user_from_record(record))
+                    user = user_from_record(record)
                 except ValueError as exc:
                     field = getattr(exc, "field", None)
                     raise InputError(str(exc), file=str(path), record=f"users[{index}]", field=field) from None
+                if users.keep(user.id, user, path.name, _version(record)):
+                    self.directory.add_user(user)
+        self.warnings.extend(users.warnings())
 
     def _read_groups(self) -> None:
         members = memberships(
             record for path in self.files["group_memberships"] for record in _load(path, "group_memberships")
         )
+        groups = Repeats[Group]("group")
         for path in self.files["groups"]:
             for index, record in enumerate(_load(path, "groups")):
                 try:
                     group = group_from_record(record, members)
                 except ValueError as exc:
                     raise InputError(str(exc), file=str(path), record=f"groups[{index}]", field="id") from None
-                if group is not None:
+                if group is not None and groups.keep(group.id, group, path.name, _version(record)):
                     self.directory.add_group(group)
+        self.warnings.extend(groups.warnings())
 
     def _read_fields(self) -> None:
         self.field_titles.update(
@@ -141,7 +158,8 @@ class ZendeskExport:
     # --- tickets --------------------------------------------------------------------------------
 
     def _read_tickets(self) -> None:
-        stamps: dict[Id, tuple[str, int]] = {}
+        """The latest version of each ticket (the incremental export repeats a ticket as it changes)."""
+        versions = Repeats[Ticket | None]("ticket")
         for path in self.files["tickets"]:
             for index, record in enumerate(_load(path, "tickets")):
                 where = f"tickets[{index}]"
@@ -151,19 +169,20 @@ class ZendeskExport:
                     if ticket_id is None:
                         raise ValueError("empty")
                     where = f"ticket {ticket_id}"
-                    stamp = (str(record.get("updated_at") or ""), int(record.get("generated_timestamp") or 0))
-                    if ticket_id in stamps and stamps[ticket_id] > stamp:
-                        continue  # the incremental export repeats a ticket as it changes: keep the latest
-                    stamps[ticket_id] = stamp
-                    if record.get("status") == "deleted":
+                    deleted = record.get("status") == "deleted"
+                    ticket = None if deleted else self._builder.ticket(ticket_id, record)
+                    if not versions.keep(ticket_id, ticket, path.name, _version(record)):
+                        continue
+                    if ticket is None:
                         self.deleted.add(ticket_id)
                         self.tickets.pop(ticket_id, None)
                         continue
                     self.deleted.discard(ticket_id)
-                    self.tickets[ticket_id] = self._builder.ticket(ticket_id, record)
+                    self.tickets[ticket_id] = ticket
                 except (KeyError, ValueError, TypeError) as exc:
                     field = getattr(exc, "field", field)
                     raise InputError(str(exc), file=str(path), record=where, field=field) from None
+        self.warnings.extend(versions.warnings())
 
     # --- audits ---------------------------------------------------------------------------------
 
@@ -184,16 +203,16 @@ class ZendeskExport:
         return len(self.tickets.keys() | (self._last_page.keys() - self.deleted))
 
     def histories(self) -> Iterator[TicketHistory]:
-        """Every ticket's history, one ticket at a time, each as soon as all its audits are read."""
+        """Every ticket's history, one ticket at a time, each as soon as all its audits are read. An audit
+        repeated (across page boundaries, or by overlapping exports) is read once."""
         closing: dict[int, list[Id]] = defaultdict(list)
         for ticket_id, page in self._last_page.items():
             closing[page].append(ticket_id)
-        pending: dict[Id, list[Event]] = {}
-        tag_state: dict[Id, set[str]] = {}
-        first_seen: dict[Id, dict[str, Any]] = {}
+        reading: dict[Id, TicketAudits] = {}
         done: set[Id] = set()
         last_page = self._last_page
         for page, path in enumerate(self.files["ticket_audits"]):
+            name = path.name
             for index, audit in enumerate(_load(path, "audits")):
                 try:
                     of = zendesk_id(audit["ticket_id"])
@@ -201,12 +220,10 @@ class ZendeskExport:
                         raise ValueError("empty ticket_id")
                     if last_page.get(of, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
-                    events = pending.get(of)
-                    if events is None:
-                        events = pending[of] = []
-                        tag_state[of] = set()
-                    seen = None if of in self.tickets else first_seen.setdefault(of, {})
-                    self._builder.audit_events(audit, events, tag_state[of], of, seen)
+                    audits = reading.get(of)
+                    if audits is None:
+                        audits = reading[of] = TicketAudits(self._builder, of, None if of in self.tickets else {})
+                    audits.add(audit, name)
                 except KeyError as exc:
                     raise InputError(
                         "required field is missing", file=str(path), record=_where(audit, index), field=str(exc)
@@ -214,18 +231,16 @@ class ZendeskExport:
                 except (ValueError, TypeError) as exc:
                     raise InputError(str(exc), file=str(path), record=_where(audit, index)) from None
             for ticket_id in sorted(closing.get(page, ()), key=str):
-                collected = pending.pop(ticket_id, None)
-                if collected is None:  # only mentioned on this page (e.g. a follow-up's via.source)
+                audits = reading.pop(ticket_id, None)
+                if audits is None:  # only mentioned on this page (e.g. a follow-up's via.source)
                     continue
-                tag_state.pop(ticket_id, None)
                 done.add(ticket_id)
                 if ticket_id in self.deleted:
                     continue
-                ticket = self.tickets.get(ticket_id) or self._ticket_from_audits(
-                    ticket_id, first_seen.pop(ticket_id, {})
-                )
-                first_seen.pop(ticket_id, None)
-                yield TicketHistory.of(ticket, collected)
+                events = audits.events()
+                self.warnings.extend(audits.warnings)
+                ticket = self.tickets.get(ticket_id) or self._ticket_from_audits(ticket_id, audits.seen or {})
+                yield TicketHistory.of(ticket, events)
         for ticket_id, ticket in self.tickets.items():
             if ticket_id not in done:
                 yield TicketHistory.of(ticket, ())

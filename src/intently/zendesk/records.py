@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from intently.model import (
+    MAX_ID,
+    MAX_ID_TEXT,
+    MIN_ID,
     SYSTEM_USER_ID,
     AssigneeChange,
     Comment,
@@ -27,12 +30,23 @@ from intently.model import (
     WatchersChange,
     id_sort_key,
 )
+from intently.model.repeats import differing_copies, unique_events
 
 _KEPT_FIELDS = frozenset({"assignee_id", "tags", "status", "priority", "group_id", "requester_id"})
 
 
 def zendesk_id(value: Any) -> Id | None:
-    """Zendesk ids arrive as numbers or, in Create/Change events, as strings: normalise to int."""
+    """Zendesk ids arrive as numbers or, in Create/Change events, as strings: normalise to int. Zendesk's ids are
+    64-bit integers; a larger number, or a text id longer than 64 characters, is not an id."""
+    found = _zendesk_id(value)
+    if isinstance(found, int) and not MIN_ID <= found <= MAX_ID:
+        raise ValueError(f"not an id: {found} is beyond the 64-bit range of Zendesk's ids")
+    if isinstance(found, str) and len(found) > MAX_ID_TEXT:
+        raise ValueError(f"not an id: {len(found)} characters long (at most {MAX_ID_TEXT})")
+    return found
+
+
+def _zendesk_id(value: Any) -> Id | None:
     if type(value) is int:
         return value
     if value is None or value == "":
@@ -97,13 +111,13 @@ def user_from_record(record: dict[str, Any]) -> User:
 
 
 def memberships(records: Iterable[dict[str, Any]]) -> dict[Id, list[Id]]:
-    """Group id → member user ids, from group membership records."""
-    members: dict[Id, list[Id]] = defaultdict(list)
+    """Group id → member user ids, from group membership records (a repeated membership counts once)."""
+    members: dict[Id, dict[Id, None]] = defaultdict(dict)
     for record in records:
         group_id, user_id = zendesk_id(record.get("group_id")), zendesk_id(record.get("user_id"))
         if group_id is not None and user_id is not None:
-            members[group_id].append(user_id)
-    return members
+            members[group_id][user_id] = None
+    return {group_id: list(users) for group_id, users in members.items()}
 
 
 def group_from_record(record: dict[str, Any], members: dict[Id, list[Id]]) -> Group | None:
@@ -132,6 +146,8 @@ class HistoryBuilder:
         self.field_titles = titles or {}
         self.missing: dict[Id, str] = {}
         """Users referenced (as comment authors) but not in the directory, with where first seen."""
+        self.repeats: list[str] = []
+        """Warnings about audits or events repeated with different content (see :class:`TicketAudits`)."""
 
     def field_name(self, field_id: Any) -> str:
         key = str(field_id)
@@ -160,20 +176,24 @@ class HistoryBuilder:
         )
 
     def history(self, record: dict[str, Any], audits: Iterable[dict[str, Any]]) -> TicketHistory:
-        """A whole ticket history from its ticket record and all its audits (any order)."""
+        """A whole ticket history from its ticket record and all its audits (any order; a repeated audit once)."""
         ticket_id = zendesk_id(record.get("id"))
         if ticket_id is None:
             raise _field_error("id", "missing or invalid id")
-        events: list[Event] = []
-        tags: set[str] = set()
+        collected = TicketAudits(self, ticket_id)
         for audit in sorted(audits, key=lambda a: (str(a.get("created_at")), id_sort_key(zendesk_id(a.get("id"))))):
-            self.audit_events(audit, events, tags, ticket_id)
+            collected.add(audit, f"the audits of ticket {ticket_id}")
+        events = collected.events()
+        self.repeats.extend(collected.warnings)
         return TicketHistory.of(self.ticket(ticket_id, record), events)
 
     def warnings(self) -> list[str]:
         return [
-            f"user {user_id} is referenced ({first}) but is not in the users; their comments are not judged"
-            for user_id, first in self.missing.items()
+            *self.repeats,
+            *(
+                f"user {user_id} is referenced ({first}) but is not in the users; their comments are not judged"
+                for user_id, first in self.missing.items()
+            ),
         ]
 
     def note_user(self, user_id: Id | None, comment_id: Id, ticket_id: Id) -> None:
@@ -264,7 +284,10 @@ class HistoryBuilder:
             out.append(AssigneeChange(id=event_id, **base, assignee=zendesk_id(value)))
         elif name == "tags":
             new = set(parse_tags(value))
-            old = set(parse_tags(event["previous_value"])) if "previous_value" in event else set(tags)
+            if "previous_value" in event:
+                old = set(parse_tags(event["previous_value"]))
+            else:  # a Create event sets the ticket's first tags, whatever order its audit is read in
+                old = set() if event.get("type") == "Create" else set(tags)
             tags.clear()
             tags.update(new)
             added, removed = sorted(new - old), sorted(old - new)
@@ -282,3 +305,62 @@ class HistoryBuilder:
                 seen["requester_id"] = zendesk_id(value)
         else:
             out.append(FieldChange(id=event_id, **base, field=self.field_name(name), value=value))
+
+
+class TicketAudits:
+    """One ticket's audits as they are read, each audit id once (see :mod:`intently.model.repeats`): a repeated
+    copy that yields the same events is dropped; one that differs replaces the earlier copy, with a warning.
+
+    Kept only while the ticket is being read, so memory stays bounded by the tickets open at once.
+    """
+
+    __slots__ = ("_audits", "_before", "_builder", "_differing", "seen", "tags", "ticket_id", "warnings")
+
+    def __init__(self, builder: HistoryBuilder, ticket_id: Id, seen: dict[str, Any] | None = None) -> None:
+        self._builder = builder
+        self.ticket_id = ticket_id
+        self.seen = seen
+        """What a ticket without a ticket record learns from its audits (see :meth:`HistoryBuilder.audit_events`)."""
+        self.tags: set[str] = set()
+        """The ticket's tags so far (Change events without a previous value read them)."""
+        self._before: frozenset[str] = frozenset()
+        """The tags as last noted before an audit (shared by consecutive audits that change no tags)."""
+        self._audits: dict[Id, tuple[list[Event], frozenset[str], str]] = {}
+        """Audit id → (its events, the tags before it, where it was read)."""
+        self._differing: dict[Id, list[str]] = {}
+        self.warnings: list[str] = []
+        """Filled by :meth:`events`."""
+
+    def add(self, audit: dict[str, Any], where: str) -> None:
+        """Read one audit (``where``: the file or response it came from, for warnings)."""
+        audit_id = zendesk_id(audit["id"])
+        if audit_id is None:
+            raise ValueError("audit without an id")
+        earlier = self._audits.get(audit_id)
+        events: list[Event] = []
+        if earlier is None:
+            before = self._before
+            if before != self.tags:
+                before = self._before = frozenset(self.tags)
+            self._builder.audit_events(audit, events, self.tags, self.ticket_id, self.seen)
+            self._audits[audit_id] = (events, before, where)
+            return
+        kept, before, kept_where = earlier
+        self._builder.audit_events(audit, events, set(before), self.ticket_id, self.seen)
+        if events == kept:
+            return
+        places = self._differing.setdefault(audit_id, [kept_where])
+        if where not in places:
+            places.append(where)
+        self._audits[audit_id] = (events, before, where)
+
+    def events(self) -> list[Event]:
+        """Every event of the ticket's audits, each event id once; sets :attr:`warnings`."""
+        everything = [event for events, _, _ in self._audits.values() for event in events]
+        unique, differing = unique_events(everything)
+        ticket = f"of ticket {self.ticket_id}"
+        self.warnings = [differing_copies(f"audit {key} {ticket}", places) for key, places in self._differing.items()]
+        for event_id in differing:
+            places = [where for events, _, where in self._audits.values() if any(e.id == event_id for e in events)]
+            self.warnings.append(differing_copies(f"event {event_id} {ticket}", list(dict.fromkeys(places))))
+        return unique

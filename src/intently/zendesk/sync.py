@@ -151,7 +151,7 @@ def sync_zendesk(
         changed = had_tickets and any(_differs(stored_people.get(user.id), user) for user in users)
         following = user_page.after_cursor or users_cursor
         with store.batch() as batch:
-            batch.put_users(users)
+            batch.put_users(users, affects_judgements=changed)  # only a change of agents makes judgements stale
             if following:
                 batch.set_state(USERS_CURSOR_KEY, following)
             if changed:  # with the change itself: judgements of stored tickets may depend on it

@@ -2,8 +2,9 @@
 
 The cookie is HttpOnly, SameSite=Lax, Path=/ and Secure, except when ``secure_cookies`` is left automatic
 (``None``) and the request came over plain http to 127.0.0.1, ::1 or localhost (a browser on the same machine,
-no TLS proxy): a Secure cookie would never come back there. Behind a TLS proxy uvicorn takes the scheme from
-``X-Forwarded-Proto``, so the cookie is Secure.
+no TLS proxy): a Secure cookie would never come back there. Behind a TLS proxy named with ``intently serve
+--forwarded-allow-ips``, uvicorn takes the scheme from ``X-Forwarded-Proto``, so the cookie is Secure (and the
+client's address, which the login limit counts, from ``X-Forwarded-For``: see :mod:`intently.web.server`).
 """
 
 from __future__ import annotations

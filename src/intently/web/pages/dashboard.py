@@ -23,6 +23,7 @@ from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOU
 from intently.report.metrics import VERDICT_LABELS, Engineer, Metrics, PodStats
 from intently.web.access.accounts import Session
 from intently.web.access.sessions import viewer
+from intently.web.ids import parse_id
 from intently.web.pages.render import page
 from intently.web.pages.timeline import ticket_view
 from intently.web.pages.views import (
@@ -41,7 +42,6 @@ from intently.web.pages.views import (
     link,
     load,
     num,
-    parse_id,
     selected_tickets,
     utc_hour,
 )
@@ -271,13 +271,13 @@ async def tickets(request: Request, session: Viewer) -> Response:
 
 @router.get("/tickets/{ticket_id}")
 async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
-    if len(ticket_id) > 64:
-        raise HTTPException(status_code=404, detail="no such ticket")
+    wanted = parse_id(ticket_id)
     services = request.app.state.intently.services
-    view = await run_in_threadpool(ticket_view, services.store, services.policy, parse_id(ticket_id))
+    directory = (await run_in_threadpool(services.directory))[0]
+    view = await run_in_threadpool(ticket_view, services.store, services.policy, wanted, directory)
     if view is None:
         raise HTTPException(status_code=404, detail="no such ticket")
-    asked = await run_in_threadpool(invitations, view.history, services.directory()[0], services.policy)
+    asked = await run_in_threadpool(invitations, view.history, directory, services.policy)
     judgements = Table("judgements", "Judgements", ["Comment", "Author", "When", "Public", "Verdict", "Rule", "Reason"])
     for j in view.judgements:
         judgements.rows.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from fastapi import APIRouter, HTTPException, Request
@@ -65,7 +66,7 @@ async def login(request: Request) -> Response:
     limiter = access(request).limiter
     wait = limiter.retry_after(name, address)
     if wait is not None:
-        emit("login.limited", retry_after=wait)
+        emit("login.limited", logging.WARNING, username=name, client=address, retry_in_s=wait)
         response = _form(
             request,
             target,
@@ -79,14 +80,14 @@ async def login(request: Request) -> Response:
     account = await run_in_threadpool(accounts.authenticate, store, name, password)
     if account is None:
         limiter.failed(name, address)
-        emit("login.failed")
+        emit("login.failed", logging.WARNING, username=name, client=address, reason="wrong user name or password")
         return _form(request, target, message=WRONG, username=name, status_code=401)
     limiter.succeeded(name)
     old = request.cookies.get(COOKIE)
     if old:  # never keep a session id from before the login (session fixation)
         await run_in_threadpool(accounts.end_session, store, old)
     session_id, _ = await run_in_threadpool(accounts.start_session, store, account.name)
-    emit("login.ok", role=account.role)
+    emit("login.ok", account=account.name, role=account.role, client=address)
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, request, COOKIE, session_id, int(accounts.SESSION_LIFETIME.total_seconds()))
     clear_cookie(response, request, csrf.LOGIN_COOKIE)

@@ -29,8 +29,8 @@ from intently.policy.loader import fingerprint, merge, validate_policy
 from intently.store import Store
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
+from intently.web.access.audit import audit
 from intently.web.access.sessions import admin, viewer
-from intently.web.logs import emit
 from intently.web.pages.render import page
 from intently.web.pages.views import Cell, Table, csv_response, id_text
 
@@ -70,6 +70,23 @@ def handbook(policy: Policy) -> Markup:
 def _policy(request: Request) -> Policy:
     policy: Policy = request.app.state.intently.services.policy
     return policy
+
+
+def policy_ref(policy: Policy, policy_fingerprint: str | None = None) -> dict[str, str]:
+    """A policy as the audit log names it."""
+    return {"name": policy.name, "version": policy.version, "fingerprint": policy_fingerprint or fingerprint(policy)}
+
+
+def _audit_proposal(
+    request: Request, session: Session, event: str, proposed: Policy | None, **fields: str | int
+) -> None:
+    """Audit an admin action on a proposal: the policy in force (before), the proposal (after, when it is a valid
+    policy; status says whether it is)."""
+    active = request.app.state.intently.services.active
+    after = policy_ref(proposed) if proposed is not None else None
+    status = "invalid" if proposed is None else "valid"
+    before = policy_ref(active.policy, active.fingerprint)
+    audit(request, session, event, before=before, after=after, status=status, **fields)
 
 
 @router.get("/policy")
@@ -183,6 +200,7 @@ async def _compare_page(
 @router.post("/policy/compare")
 async def policy_compare(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
     text, proposed, problems = await _proposal(request, session)
+    _audit_proposal(request, session, "admin.policy_compared", proposed)
     if proposed is None:
         return await _compare_page(request, session, text, problems=problems)
     store = request.app.state.intently.services.store
@@ -194,6 +212,7 @@ async def policy_compare(request: Request, session: Annotated[Session, Depends(a
 async def policy_compare_csv(request: Request, session: Annotated[Session, Depends(admin)]) -> Response:
     """The compare result as CSV: one row per changed judgement (an invalid proposal: the page, with 422)."""
     text, proposed, problems = await _proposal(request, session)
+    _audit_proposal(request, session, "admin.policy_compared", proposed)
     if proposed is None:
         return await _compare_page(request, session, text, problems=problems)
     store = request.app.state.intently.services.store
@@ -220,18 +239,21 @@ async def policy_adopt(request: Request, session: Annotated[Session, Depends(adm
     """Adopt the proposal: saved in the store and every stored ticket judged again under it, in one transaction."""
     text, proposed, problems = await _proposal(request, session)
     if proposed is None:
+        _audit_proposal(request, session, "admin.policy_adopt_refused", None, reason="not a valid policy")
         return await _compare_page(request, session, text, problems=problems)
     services = request.app.state.intently.services
     active = services.active
     refusal = adoption_problems(active.policy, proposed, active.source if active.from_file else None)
     if refusal:
+        _audit_proposal(request, session, "admin.policy_adopt_refused", proposed, reason=refusal[0][:200])
         return await _compare_page(request, session, text, problems=refusal, refused="The proposal was not adopted:")
     count = await run_in_threadpool(services.adopt_policy, proposed)
-    emit(
+    audit(
+        request,
+        session,
         "admin.policy_adopted",
-        user=session.account,
-        version=proposed.version,
-        fingerprint=services.fingerprint,
+        before=policy_ref(active.policy, active.fingerprint),
+        after=policy_ref(services.policy, services.fingerprint),
         judgements=count,
     )
     return RedirectResponse(f"/policy?{urlencode({'adopted': proposed.version})}", status_code=303)

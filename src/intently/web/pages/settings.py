@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
+from intently.web.access.audit import audit
 from intently.web.access.sessions import admin, viewer
-from intently.web.logs import emit
 from intently.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -47,9 +47,11 @@ async def write_back_switch(request: Request, session: Annotated[Session, Depend
         raise HTTPException(status_code=400, detail="action: pause or resume")
     if not services.settings.write_back:
         raise HTTPException(status_code=409, detail="write-back is off: start intently serve with --write-back")
+    before = "paused" if await run_in_threadpool(services.write_back_pause) else "on"
     if action == "pause":
         await run_in_threadpool(services.pause_write_back, session.account)
     else:
         await run_in_threadpool(services.resume_write_back)
-    emit(f"admin.write_back_{action}d", user=session.account)
+    after = "paused" if action == "pause" else "on"
+    audit(request, session, f"admin.write_back_{action}d", before={"write_back": before}, after={"write_back": after})
     return RedirectResponse("/settings", status_code=303)

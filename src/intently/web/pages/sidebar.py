@@ -15,8 +15,8 @@ from starlette.responses import Response
 from intently.guide.advice import check_reply, invitations, reply_time, ticket_now
 from intently.web.access.accounts import Session
 from intently.web.access.sessions import viewer
+from intently.web.ids import parse_id, read_id
 from intently.web.pages.render import page
-from intently.web.pages.views import parse_id
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Session, Depends(viewer)]
@@ -25,7 +25,7 @@ Viewer = Annotated[Session, Depends(viewer)]
 @router.get("/sidebar")
 async def sidebar(request: Request, session: Viewer, ticket_id: str = "", agent_id: str = "") -> Response:
     services = request.app.state.intently.services
-    if not ticket_id or len(ticket_id) > 64 or len(agent_id) > 64:
+    if not ticket_id or len(agent_id) > 64:
         raise HTTPException(status_code=404, detail="say which ticket: /sidebar?ticket_id=N")
     wanted = parse_id(ticket_id)
 
@@ -44,7 +44,7 @@ async def sidebar(request: Request, session: Viewer, ticket_id: str = "", agent_
                 judgement.author_id, {"name": directory.name_of(judgement.author_id), "verdicts": {}}
             )
             entry["verdicts"][judgement.verdict] = entry["verdicts"].get(judgement.verdict, 0) + 1
-        agent = users.get(parse_id(agent_id)) if agent_id else None
+        agent = users.get(read_id(agent_id)) if agent_id else None
         if agent is not None and not agent.is_agent:
             agent = None
         context: dict[str, Any] = {

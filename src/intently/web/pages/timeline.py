@@ -9,9 +9,10 @@ from datetime import datetime
 
 from intently.engine.explain import describe, timeline
 from intently.engine.judgement import Judgement
-from intently.model import AssigneeChange, Comment, Id, TicketHistory, User, WatchersChange
+from intently.model import AssigneeChange, Comment, Directory, Id, TicketHistory, User, WatchersChange
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS
+from intently.report.formatting import shortened
 from intently.store import Store
 
 SYSTEM = "system"
@@ -33,11 +34,14 @@ class Row:
     label: str
     what: str
     body: str | None = None
+    """A comment's text, shortened for the page (:func:`~intently.report.formatting.shortened`)."""
     comment_id: Id | None = None
     judgement: Judgement | None = None
     not_judged: str | None = None
     marker: str | None = None
     """``assignment`` or ``followers`` for the changes the issue asks to be marked."""
+    body_omitted: int = 0
+    """Characters of the comment left out of ``body``."""
 
 
 @dataclass
@@ -60,11 +64,11 @@ def _lane_key(user_id: Id | None) -> str:
     return SYSTEM if user_id is None or user_id == -1 else f"u{user_id}"
 
 
-def ticket_view(store: Store, policy: Policy, ticket_id: Id) -> TicketView | None:
+def ticket_view(store: Store, policy: Policy, ticket_id: Id, directory: Directory) -> TicketView | None:
+    """The ticket's timeline page; ``directory``: the people (the server keeps it cached, see Services.directory)."""
     history = store.history(ticket_id)
     if history is None:
         return None
-    directory = store.directory()
     users = dict(directory.users)
     entries = timeline(history, users, policy, directory.groups)
     stored = {j.comment_id: j for j in store.ticket_judgements(ticket_id)}
@@ -96,6 +100,7 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id) -> TicketView | Non
                 else ("public comment" if event.public else "private comment")
             )
             judgement = stored.get(event.id, entry.judgement)
+            body, omitted = shortened(event.body)
             rows.append(
                 Row(
                     event.at,
@@ -103,10 +108,11 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id) -> TicketView | Non
                     kind,
                     label,
                     "",
-                    event.body,
+                    body,
                     event.id,
                     judgement,
                     None if judgement else entry.not_judged,
+                    body_omitted=omitted,
                 )
             )
             continue

@@ -24,6 +24,7 @@ from intently.engine.judgement import Judgement
 from intently.model import Directory, Group, Id, User, id_sort_key
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS
+from intently.report.formatting import csv_text
 from intently.report.metrics import HELP_RULES, VERDICT_LABELS, Metrics, build_metrics, week_of
 from intently.store import Store, schema
 from intently.store.store import decode_id
@@ -68,11 +69,6 @@ def _flag(params: Mapping[str, str], name: str) -> bool | None:
 
 def id_text(value: Id | None) -> str:
     return "" if value is None else str(value)
-
-
-def parse_id(text: str) -> Id:
-    """A ticket or user id from a URL: digits are an integer id (Zendesk), anything else a text id."""
-    return int(text) if text.isdigit() and len(text) < 19 else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,20 +464,12 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(text: str) -> str:
-    """Neutralise spreadsheet formulas in text cells (a ticket subject could start with ``=``)."""
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([cell.text if cell.numeric else _csv_text(cell.text) for cell in row])
+        writer.writerow([cell.text if cell.numeric else csv_text(cell.text) for cell in row])
     return buffer.getvalue()
 
 

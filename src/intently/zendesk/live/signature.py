@@ -45,6 +45,16 @@ class Verdict:
     """``valid``, or why not: ``missing signature``, ``bad signature``, ``stale timestamp`` ..."""
 
 
+def refused_unread(secret: str | None, signature: str | None, timestamp: str | None) -> Verdict | None:
+    """The refusal a delivery gets before its body is read (no secret configured, no signature or timestamp
+    header), or None when the body must be read to tell."""
+    if not secret:
+        return Verdict(False, "no webhook secret configured")
+    if not signature or timestamp is None:
+        return Verdict(False, "missing signature")
+    return None
+
+
 def verify(
     secret: str | None,
     signature: str | None,
@@ -55,10 +65,10 @@ def verify(
 ) -> Verdict:
     """Whether a delivery is genuine and fresh. The signature is checked before the time, so an
     unsigned request learns nothing about the clock."""
-    if not secret:
-        return Verdict(False, "no webhook secret configured")
-    if not signature or timestamp is None:
-        return Verdict(False, "missing signature")
+    refused = refused_unread(secret, signature, timestamp)
+    if refused is not None:
+        return refused
+    assert secret and signature and timestamp is not None
     expected = sign(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().encode("utf-8", "replace")):
         return Verdict(False, "bad signature")

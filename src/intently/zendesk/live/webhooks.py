@@ -8,13 +8,15 @@ Answers (Zendesk counts any 2xx as delivered and retries or trips its circuit br
        nothing changes. A 2xx so that Zendesk's own retries of an acknowledged delivery stop.
 200    ``{"status": "ignored"}``: a genuine delivery of an event type intently does not act on
 400    malformed JSON, or no ticket id in a delivery that should carry one
-401    no signature, a bad signature, or a timestamp more than 5 minutes away from now (either way)
+401    no signature, a bad signature, or a timestamp more than 5 minutes away from now (either way); without
+       the signature headers (or without a secret) at once, before the body is read
+408    the body did not arrive in time (``Settings.request_timeout``; see :mod:`intently.web.server`)
 413    a body over 1 MB (checked on Content-Length before reading, and while reading)
 503    the queue could not be written (Zendesk will retry)
 =====  ==============================================================================================
 
 Nothing is stored unless the delivery is queued. The answer never waits for Zendesk: the worker fetches
-and judges the ticket in the background.
+and judges the ticket in the background. An answer given before the whole body was read closes the connection.
 """
 
 from __future__ import annotations
@@ -30,10 +32,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from intently.web.logs import elapsed_ms, emit, error_text
 from intently.zendesk.live.payload import BadPayload, parse_delivery
-from intently.zendesk.live.signature import INVOCATION_HEADER, MAX_SKEW, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from intently.zendesk.live.signature import (
+    INVOCATION_HEADER,
+    MAX_SKEW,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    refused_unread,
+    verify,
+)
 
 router = APIRouter()
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -97,24 +107,34 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _answer(status_code: int, status: str, started: float, level: int = logging.INFO, **fields: Any) -> JSONResponse:
+def _answer(
+    status_code: int, status: str, started: float, level: int = logging.INFO, *, unread: bool = False, **fields: Any
+) -> JSONResponse:
+    """The answer, logged. ``unread``: given before the whole body was read, so the connection is closed (the
+    rest of the body is never read)."""
     emit("webhook.received", level, http_status=status_code, status=status, duration_ms=elapsed_ms(started), **fields)
     body: dict[str, Any] = {"status": status}
     if fields.get("reason"):
         body["reason"] = fields["reason"]
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=status_code, headers={"Connection": "close"} if unread else None)
 
 
 @router.post("/webhooks/zendesk", include_in_schema=False)
 async def zendesk_webhook(request: Request) -> JSONResponse:
     started = time.perf_counter()
     web = request.app.state.intently
+    signature = request.headers.get(SIGNATURE_HEADER)
+    timestamp = request.headers.get(TIMESTAMP_HEADER)
+    refused = refused_unread(web.secret, signature, timestamp)
+    if refused is not None:
+        return _answer(401, "rejected", started, logging.WARNING, unread=True, reason=refused.reason)
     try:
         body = await read_body(request, web.services.settings.max_body)
     except TooLarge:
-        return _answer(413, "rejected", started, logging.WARNING, reason="body over 1 MB")
-    signature = request.headers.get(SIGNATURE_HEADER)
-    check = verify(web.secret, signature, request.headers.get(TIMESTAMP_HEADER), body, datetime.now(UTC))
+        return _answer(413, "rejected", started, logging.WARNING, unread=True, reason="body over 1 MB")
+    except ClientDisconnect:  # gone, or too slow (the server's request timeout): nobody reads this answer
+        return _answer(408, "rejected", started, logging.WARNING, unread=True, reason="body not received")
+    check = verify(web.secret, signature, timestamp, body, datetime.now(UTC))
     if not check.ok:
         return _answer(401, "rejected", started, logging.WARNING, reason=check.reason)
     assert signature is not None

@@ -1,0 +1,33 @@
+"""Ticket and user ids as they come in URLs and request bodies."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from intently.model import Id
+from intently.zendesk.live.payload import MAX_TICKET_ID
+
+MAX_TEXT_ID = 64
+
+
+def read_id(value: int | str) -> Id | None:
+    """The id as the store keeps it: ASCII digits are an integer (Zendesk's ids), anything else text. None for an
+    id no ticket or user can have: a number out of range (at most 2**63 - 1), empty or too long text, control
+    characters. Callers answer 404 for it, never look it up."""
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_TICKET_ID else None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        number = int(text) if len(text) <= 20 else 0
+        return number if 0 < number <= MAX_TICKET_ID else None
+    if not text or len(text) > MAX_TEXT_ID or not text.isprintable():
+        return None
+    return text
+
+
+def parse_id(value: int | str, what: str = "ticket") -> Id:
+    """:func:`read_id`, answering 404 for an id nothing can have."""
+    found = read_id(value)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no such {what}")
+    return found
