@@ -69,3 +69,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[n
     finally:
         admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores. Much of the suite waits (on the ``intently`` commands it
+    starts, on servers on loopback, on PostgreSQL), so one extra worker keeps the cores busy."""
+    return (os.cpu_count() or 1) + 1

@@ -504,12 +504,21 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(zd: FakeZendesk, tmp_path
     reference, total = _reference(zd, tmp_path)
     db = str(tmp_path / "interrupted.db")
     env = _clean_env(**zd.credentials_env())
+    runner_sigint = signal.getsignal(signal.SIGINT)
     proc = subprocess.Popen(
-        _cli_sync(zd, db), env=env, cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        _cli_sync(zd, db),
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # Ctrl-C as from a terminal: a child started while SIGINT is ignored (as it can be inside a test runner's
+        # worker) keeps ignoring it, since Python installs its KeyboardInterrupt handler only when SIGINT is not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _interrupt_at(zd, len(zd.requests) + total // 2, proc, signal.SIGINT, 0.0)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, (stderr, [r.number for r in zd.requests][-3:], zd._hooks)
+    assert proc.returncode == 130, (stderr, [r.number for r in zd.requests][-3:], zd._hooks, runner_sigint)
     assert "interrupted" in stderr and "run the same command again to resume" in " ".join(stderr.split())
     partial = _snapshot(db)
     assert 0 < len(partial["histories"]) < TICKETS - 1
