@@ -366,7 +366,10 @@ def test_a_burst_of_500_concurrent_deliveries_loses_none(zd: FakeZendesk, store:
     tickets = sorted(t for t, r in zd.dataset.tickets.items() if r.get("status") != "deleted")
     settings = dataclasses.replace(FAST, settle=0.5)  # as served: events of one ticket share a fetch
     app = create_app(store, policy, client_factory(zd), write_back=False, webhook_secret=SECRET, settings=settings)
-    latencies: list[float] = []
+    gate = threading.Event()  # Zendesk answers nothing until every delivery has been answered
+    first = len(zd.requests) + 1
+    for number in range(first, first + 2000):
+        zd.on_request(number, lambda: gate.wait(60))
 
     async def burst(url: str) -> list[int]:
         limit = asyncio.Semaphore(50)
@@ -376,16 +379,16 @@ def test_a_burst_of_500_concurrent_deliveries_loses_none(zd: FakeZendesk, store:
                 body = event_body(tickets[n % len(tickets)])
                 headers = signed(body, invocation=f"burst-{n}")
                 async with limit:
-                    started = time.perf_counter()
                     answer = await client.post("/webhooks/zendesk", content=body, headers=headers)
-                    latencies.append(time.perf_counter() - started)
                     return answer.status_code
 
             return await asyncio.gather(*(one(n) for n in range(500)))
 
     with Served(app) as served:
         statuses = asyncio.run(burst(served.url))
-        assert statuses == [202] * 500
+        assert statuses == [202] * 500  # all answered while Zendesk answered nothing: answers never wait for it
+        assert counts(store).get("done", 0) == 0
+        gate.set()
         wait_for(lambda: counts(store).get("done") == 500, timeout=60, what="500 deliveries")
     with store.engine.connect() as conn:
         rows = conn.execute(select(tables.webhook_deliveries.c.delivery_key, tables.webhook_deliveries.c.attempts))
@@ -395,8 +398,7 @@ def test_a_burst_of_500_concurrent_deliveries_loses_none(zd: FakeZendesk, store:
     assert counts(store) == {"done": 500}
     fetches = [r for r in zd.requests if r.method == "GET" and re.fullmatch(r"/api/v2/tickets/\d+\.json", r.path)]
     assert len(fetches) < 250  # the deliveries of one ticket in a batch shared one fetch of it
-    # Answers never waited for Zendesk (the figures that matter come from bench/webhook.py, server in its own process).
-    assert max(latencies) < 10
+    # How fast the answers come is measured in bench/webhook.py (server in its own process), not asserted here.
 
 
 def test_acknowledged_deliveries_survive_a_restart(zd: FakeZendesk, store: Store, policy: Policy) -> None:
