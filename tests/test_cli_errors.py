@@ -56,3 +56,10 @@ def test_writing_over_a_folder_says_so(store: Path, tmp_path: Path) -> None:
     (tmp_path / "report.html").mkdir()
     done = intently("report", "--html", "report.html", "--db", str(store), cwd=tmp_path)
     assert done.returncode == 1 and "report.html is a folder" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("ticket_id", ["²", "99999999999999999999999", "0", "no-such-ticket"])
+def test_an_id_no_ticket_has_is_not_found_in_one_line(store: Path, tmp_path: Path, ticket_id: str) -> None:
+    done = intently("explain", ticket_id, "--db", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"ticket {ticket_id} not found in the store" in done.stderr

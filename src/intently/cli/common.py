@@ -218,8 +218,10 @@ def verdict_markup(verdict: str) -> str:
 
 
 def parse_id(text: str) -> Id:
+    """A ticket id typed on the command line: ASCII digits are a number (Zendesk's ids), anything else text
+    (``²`` is a digit to Python, not to ``int``)."""
     text = text.strip()
-    return int(text) if text.lstrip("-").isdigit() else text
+    return int(text) if text.isascii() and text.lstrip("-").isdigit() else text
 
 
 def print_tally(tally: Any) -> None:

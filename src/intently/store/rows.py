@@ -32,7 +32,11 @@ Connect = Callable[[], AbstractContextManager[Connection]]
 
 
 def encode_id(value: Id | None) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    """An id as its JSON text: ``123`` or ``"abc"``. Any integer encodes (as orjson would, without its 64-bit
+    limit), so looking up an id no store can hold finds nothing instead of failing."""
+    if value is None:
+        return None
+    return str(value) if isinstance(value, int) else orjson.dumps(value).decode()
 
 
 def decode_id(text: str | None) -> Id | None:

@@ -21,11 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from intently.guide import advice
 from intently.guide.advice import reply_time, ticket_now
+from intently.model import MAX_ID
 from intently.web.access.audit import audit
 from intently.web.access.tokens import Caller, admin, caller
 from intently.web.ids import parse_id
 from intently.web.logs import emit
-from intently.zendesk.live.payload import MAX_TICKET_ID
 
 
 class Problem(BaseModel):
@@ -42,7 +42,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/api", responses=_ERRORS)
 
-IntId = Annotated[StrictInt, Field(ge=1, le=MAX_TICKET_ID)]
+IntId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 TextId = Annotated[str, Field(min_length=1, max_length=64)]
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from intently.model import Id
-from intently.zendesk.live.payload import MAX_TICKET_ID
-
-MAX_TEXT_ID = 64
+from intently.model import MAX_ID, MAX_ID_TEXT, Id
 
 
 def read_id(value: int | str) -> Id | None:
@@ -15,12 +12,12 @@ def read_id(value: int | str) -> Id | None:
     id no ticket or user can have: a number out of range (at most 2**63 - 1), empty or too long text, control
     characters. Callers answer 404 for it, never look it up."""
     if isinstance(value, int):
-        return value if 0 < value <= MAX_TICKET_ID else None
+        return value if 0 < value <= MAX_ID else None
     text = value.strip()
     if text.isascii() and text.isdigit():
         number = int(text) if len(text) <= 20 else 0
-        return number if 0 < number <= MAX_TICKET_ID else None
-    if not text or len(text) > MAX_TEXT_ID or not text.isprintable():
+        return number if 0 < number <= MAX_ID else None
+    if not text or len(text) > MAX_ID_TEXT or not text.isprintable():
         return None
     return text
 

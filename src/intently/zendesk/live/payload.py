@@ -25,12 +25,11 @@ from typing import Any
 
 import orjson
 
-from intently.model import Id
+from intently.model import MAX_ID, Id
 
 TICKET_EVENT_PREFIX = "zen:event-type:ticket."
 TRIGGER_EVENT = "trigger"
 _TICKET_EVENT = re.compile(r"^zen:event-type:ticket\.[a-z][a-z0-9_]{0,80}$")
-MAX_TICKET_ID = 2**63 - 1
 
 
 class BadPayload(ValueError):
@@ -80,7 +79,7 @@ def ticket_id(value: Any, where: str) -> int:
         if not text.isascii() or not text.isdigit() or len(text) > 19:
             raise BadPayload(f"{where} is not a ticket id")
         value = int(text)
-    if not isinstance(value, int) or not 0 < value <= MAX_TICKET_ID:
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise BadPayload(f"{where} is not a ticket id")
     return value
 
