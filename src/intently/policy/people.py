@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from intently.model import Id, User
-from intently.policy.schema import Policy
+from intently.policy.schema import Policy, refers_to
 
 
 def unknown_people(policy: Policy, users: Mapping[Id, User]) -> list[str]:
     """One warning per policy key that names people who are not agents in ``users`` (by id or e-mail)."""
-    ids = {user.id for user in users.values() if user.is_agent}
-    ids |= {str(user.id) for user in users.values() if user.is_agent}
-    emails = {user.email.lower() for user in users.values() if user.is_agent and user.email}
+    agents = [user for user in users.values() if user.is_agent]
 
     def known(ref: int | str) -> bool:
-        return ref in ids or (isinstance(ref, str) and ref.lower() in emails)
+        return any(refers_to(ref, agent) for agent in agents)
 
     organisation = policy.organisation
     named: list[tuple[str, list[int | str]]] = [

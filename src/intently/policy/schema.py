@@ -288,6 +288,12 @@ class Organisation(_Strict):
         return self
 
 
+def refers_to(ref: int | str, user: User) -> bool:
+    """Whether a person named in the policy (a pod member, an out-of-office agent) is ``user``: by id, or by
+    e-mail address in any case."""
+    return ref == user.id or (isinstance(ref, str) and bool(user.email) and ref.lower() == (user.email or "").lower())
+
+
 class Policy(_Strict):
     """A complete, validated policy."""
 
@@ -346,11 +352,8 @@ class Policy(_Strict):
         return start <= local.time() < end
 
     def out_of_office(self, user: User, at: datetime) -> OutOfOffice | None:
-        email = (user.email or "").lower()
         for period in self.organisation.out_of_office:
-            ref = period.agent
-            matches = ref == user.id or (isinstance(ref, str) and email and ref.lower() == email)
-            if matches and period.covers(at):
+            if refers_to(period.agent, user) and period.covers(at):
                 return period
         return None
 
