@@ -156,7 +156,17 @@ def test_every_page_renders_without_errors_and_is_screenshotted(
     page.click("button[type=submit]")
     page.wait_for_selector("nav")
     labels = page.locator("header nav a").all_inner_texts()
-    assert labels == ["Overview", "Tickets", "Engineers", "Pods", "Regions", "Policy", "Settings"]
+    assert labels == [
+        "Overview",
+        "Tickets",
+        "Engineers",
+        "Pods",
+        "Regions",
+        "Outcomes",
+        "Pilot",
+        "Policy",
+        "Settings",
+    ]
     for label in labels:
         page.click(f"header nav a:text-is('{label}')")
         page.wait_for_selector(f"header nav a[aria-current=page]:text-is('{label}')")
@@ -164,4 +174,37 @@ def test_every_page_renders_without_errors_and_is_screenshotted(
         assert page.evaluate("getComputedStyle(document.body).fontFamily") != "", label  # the stylesheet applied
         page.screenshot(path=str(_artifact(f"page-{label.lower()}.png")), full_page=True)
     assert problems == [] and outside == []
+    page.close()
+
+
+def test_a_manager_evaluates_a_pilot_and_follows_an_outcome_to_its_tickets(
+    browser: Any,  # noqa: F811
+    dashboard_url: str,
+) -> None:
+    """On the Outcomes page, the drive-by class's "rated good" figure leads to those tickets; on the Pilot page a
+    pod and a start day are picked in the form and the measures appear, each with its sentence."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(dashboard_url + "/login?next=/outcomes")
+    page.fill("input[name=username]", "maya")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("table[data-table=outcomes]")
+    page.screenshot(path=str(_artifact("page-outcomes-charts.png")), full_page=True)
+    drive_by = page.locator("table[data-table=outcomes] tr", has_text="Drive-by")
+    good = drive_by.locator("td").nth(2).inner_text()  # the "Rated good" figure, e.g. "71% (60–80%)"
+    drive_by.locator("td a").nth(2).click()
+    page.wait_for_selector("h1")
+    assert "rated good" in page.inner_text("main") and "drive-by" in page.inner_text("main").lower()
+    listed = page.locator("table[data-table=tickets] tbody tr").count()
+    assert listed > 0 and good != "n/a"
+
+    page.click("header nav a:text-is('Pilot')")
+    page.select_option("select[name=pilot]", "pod=data")
+    page.fill("input[name=start]", (datetime.now(UTC).date() - timedelta(days=45)).isoformat())
+    page.click("form.pilot button[type=submit]")
+    page.wait_for_selector("table[data-table=pilot]")
+    measures = page.locator("table[data-table=pilot] tbody tr").count()
+    assert measures == 5
+    assert "other changes at the same time also show up here" in page.inner_text("main")
+    page.screenshot(path=str(_artifact("page-pilot-evaluated.png")), full_page=True)
     page.close()

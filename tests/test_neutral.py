@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import get_args
 
 import jsonschema
 import pytest
 
 from intently.engine import judge_ticket
+from intently.engine.outcomes import ticket_outcome
 from intently.errors import InputError
+from intently.model import SATISFACTION_SCORES, SatisfactionRating, StatusChange
+from intently.model.codec import history_from_record, history_to_record
 from intently.policy import load_policy
 from intently.sources import open_source
-from intently.sources.neutral import json_schema, write_neutral
+from intently.sources.neutral import Score, json_schema, write_neutral
 from tests.test_zendesk_export import _small_export
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -70,6 +75,24 @@ TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "even
             "field events[0].public: required field is missing",
         ),
         ((USER, {**TICKET, "colour": "red"}), "field colour: unknown field"),
+        (
+            (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1, "type": "satisfaction"}]}),
+            "line 2 (ticket 9): field events[0].score: required field is missing",
+        ),
+        (
+            (
+                USER,
+                {
+                    **TICKET,
+                    "events": [
+                        {"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1, "type": "satisfaction", "score": "great"}
+                    ],
+                },
+            ),
+            "line 2 (ticket 9): field events[0].score: Input should be 'good', 'bad', 'offered' or 'unoffered'",
+        ),
+        ((USER, {**TICKET, "satisfaction": "good_with_comment"}), "line 2 (ticket 9): field satisfaction: Input"),
+        ((USER, {**TICKET, "satisfaction": {"score": "good"}}), "line 2 (ticket 9): field satisfaction: Input"),
         ((TICKET, USER), "line 2: user records must come before the first ticket record"),
         (({"kind": "user", "id": True, "name": "x"},), "line 1"),
         (("[1, 2]",), "line 1: each line must be a JSON object"),
@@ -101,3 +124,79 @@ def test_string_ids_are_kept(tmp_path: Path) -> None:
     assert [(j["ticket_id"], j["comment_id"], j["author_id"], j["rule"]) for j in judged] == [
         ("T-1", "e2", "u-ana", "unowned_reply")
     ]
+
+
+# --- outcomes: status changes and satisfaction ratings ------------------------------------------------------
+
+
+def _event(event_id: int, at: str, actor: int | None, kind: str, **extra: object) -> dict[str, object]:
+    return {"id": event_id, "at": f"2026-03-{at}Z", "actor": actor, "type": kind, **extra}
+
+
+RATED_TICKET = {
+    **TICKET,
+    "requester_id": 2,
+    "status": "closed",
+    "satisfaction": "bad",
+    "events": [
+        _event(1, "02T09:00:00", 2, "comment", public=True, body="It broke."),
+        _event(2, "02T09:00:00", 2, "status", update=1, status="new"),
+        _event(3, "02T10:00:00", 1, "comment", public=True, body="Fixed."),
+        _event(4, "02T10:00:00", 1, "status", update=3, status="solved"),
+        _event(5, "02T10:00:10", None, "satisfaction", via="rule", score="offered"),
+        _event(6, "03T08:00:00", 2, "comment", public=True, body="Not fixed."),
+        _event(7, "03T08:00:00", 2, "status", update=6, status="open"),
+        _event(8, "03T09:30:00", 1, "comment", public=True, body="Fixed now."),
+        _event(9, "03T09:30:00", 1, "status", update=8, status="solved"),
+        _event(10, "03T12:00:00", 2, "satisfaction", score="bad"),
+        _event(11, "04T12:00:00", 2, "satisfaction", score="good"),
+        _event(12, "07T10:00:00", None, "status", via="rule", status="closed"),
+    ],
+}
+
+
+def test_ratings_and_status_changes_round_trip_through_the_codec(tmp_path: Path) -> None:
+    """A neutral file with ratings and status changes is read into a history that the codec (what the store
+    keeps) and a written neutral file give back unchanged, with the outcome the events describe."""
+    source = open_source(_write(tmp_path, USER, {"kind": "user", "id": 2, "name": "Casey"}, RATED_TICKET))
+    (history,) = source.histories()
+    assert history.ticket.satisfaction == "bad"
+    assert [e.score for e in history.events if isinstance(e, SatisfactionRating)] == ["offered", "bad", "good"]
+    assert [e.status for e in history.events if isinstance(e, StatusChange)] == [
+        "new", "solved", "open", "solved", "closed"
+    ]  # fmt: skip
+    assert history_from_record(json.loads(json.dumps(history_to_record(history)))) == history
+    written = tmp_path / "again.jsonl"
+    write_neutral(written, source.directory, iter([history]))
+    assert list(open_source(written).histories()) == [history]
+    outcome = ticket_outcome(history.ticket, history.events, source.directory.users)
+    assert (outcome.resolution_hours, outcome.reopens, outcome.first_reply_hours) == (1.0, 1, 1.0)
+    assert (outcome.satisfaction, outcome.agent_replies, outcome.customer_replies) == ("good", 2, 1)
+
+
+def test_the_ticket_satisfaction_counts_where_the_events_hold_no_rating(tmp_path: Path) -> None:
+    lines = [USER, *({**TICKET, "id": n, "satisfaction": score} for n, score in enumerate(SATISFACTION_SCORES))]
+    source = open_source(_write(tmp_path, *lines, {**TICKET, "id": 99, "satisfaction": None}))
+    rated = {h.ticket.id: ticket_outcome(h.ticket, h.events, {}).satisfaction for h in source.histories()}
+    assert rated == {0: "good", 1: "bad", 2: None, 3: None, 99: None}
+
+
+def test_the_formats_scores_are_the_models() -> None:
+    assert get_args(Score) == SATISFACTION_SCORES
+
+
+def test_the_documented_outcome_example_reads_as_described(tmp_path: Path) -> None:
+    """docs/format.md's ticket with a solve, a reopen and a rating: valid, and the outcome its text states."""
+    text = (DOCS / "format.md").read_text()
+    block = next(b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"satisfaction"' in b)
+    ticket = json.loads(block)
+    jsonschema.Draft202012Validator(json_schema()).validate(ticket)
+    path = _write(tmp_path, {"kind": "user", "id": 1, "name": "Casey"}, {**USER, "id": 10}, ticket)
+    source = open_source(path)
+    (history,) = source.histories()
+    outcome = ticket_outcome(history.ticket, history.events, source.directory.users)
+    assert (outcome.resolution_hours, outcome.reopens, outcome.satisfaction) == (70 / 60, 1, "good")
+    assert outcome.first_reply_hours == 70 / 60
+    assert "solved 1 h 10 min after it was opened, reopened once, first answered after 1 h 10 min" in " ".join(
+        text.split()
+    )

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import StatementError
 
-from intently.cli import data, demo, policy, serve, sync, users, zendesk_app
+from intently.cli import data, demo, outcomes, policy, serve, sync, users, zendesk_app
 from intently.cli.common import err
 from intently.errors import IntentlyError
 
@@ -29,6 +29,7 @@ app = typer.Typer(
 policy.register(app)
 demo.register(app)
 data.register(app)
+outcomes.register(app)
 sync.register(app)
 serve.register(app)
 users.register(app)

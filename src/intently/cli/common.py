@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from intently.model import Id, TicketHistory, User
+from intently.model import Group, Id, TicketHistory, User
 from intently.policy import Policy
 from intently.report.formatting import clean_text
 from intently.store import DEFAULT_DB, Store
@@ -141,6 +141,17 @@ def judge_again_if_stale(store: Store, policy: Policy) -> None:
         classify_store(store, policy, progress=step)
 
 
+def bring_up_to_date(origin: Any, policy: Policy, what_if: str | None, console: Console) -> None:
+    """Before reading a store: a what-if says so (and writes nothing); otherwise stale stored judgements are
+    judged again under the store's policy."""
+    if not isinstance(origin, Store):
+        return
+    if what_if is not None:
+        console.print(f"[yellow]{shown(what_if)}[/]")
+    else:
+        judge_again_if_stale(origin, policy)
+
+
 def open_store(db: str | None, *, create: bool = False) -> Store:
     return Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create)
 
@@ -192,6 +203,7 @@ class Dataset:
     """The source (files) or the :class:`~intently.store.Store`."""
     what_if: str | None = None
     """Set when judging the store under a policy other than its own (see :func:`judging`)."""
+    groups: dict[Id, Group] = field(default_factory=dict)
 
 
 def dataset(path: Path | None, db: str | None, config: Path | None) -> Dataset:
@@ -200,10 +212,12 @@ def dataset(path: Path | None, db: str | None, config: Path | None) -> Dataset:
         from intently.sources import open_source
 
         source = open_source(path)
-        return Dataset(source.histories(), source.directory.users, effective_policy(config), source)
+        directory = source.directory
+        return Dataset(source.histories(), directory.users, effective_policy(config), source, None, directory.groups)
     store = open_store(db)
     choice = judging(config, store)
-    return Dataset(store.histories(), store.directory().users, choice.policy, store, choice.what_if)
+    directory = store.directory()
+    return Dataset(store.histories(), directory.users, choice.policy, store, choice.what_if, directory.groups)
 
 
 def fmt_time(at: datetime) -> str:
@@ -238,11 +252,19 @@ def print_tally(tally: Any) -> None:
 
 
 def write_report(
-    judgements: Iterable[Any], users: dict[Id, User], policy: Policy, path: Path | None, title: str
+    judgements: Iterable[Any],
+    users: dict[Id, User],
+    policy: Policy,
+    path: Path | None,
+    title: str,
+    facts: Callable[[], list[Any]] | None = None,
 ) -> Any:
+    """Metrics over ``judgements`` (returned), and with ``path`` the HTML report written there; ``facts`` (called
+    after the judgements are read) gives the worked tickets for its section on outcomes."""
     from intently.policy import RULE_IDS
     from intently.report.html import render_html
     from intently.report.metrics import build_metrics
+    from intently.report.outcomes import outcomes_by_class
 
     metrics = build_metrics(
         judgements,
@@ -253,5 +275,6 @@ def write_report(
         rule_titles={rule_id: policy.rule(rule_id).title for rule_id in RULE_IDS},
     )
     if path is not None:
-        path.write_text(render_html(metrics, generated_at=datetime.now(UTC)), encoding="utf-8")
+        outcomes = outcomes_by_class(facts()) if facts is not None else None
+        path.write_text(render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes), encoding="utf-8")
     return metrics

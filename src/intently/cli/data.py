@@ -6,25 +6,25 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from intently.cli.common import (
     ConfigOption,
     DbOption,
     PathArgument,
+    bring_up_to_date,
     config_path,
     dataset,
     effective_policy,
     err,
     fmt_time,
-    judge_again_if_stale,
     judging,
     open_store,
     out,
@@ -38,7 +38,6 @@ from intently.cli.common import (
 )
 from intently.errors import IntentlyError
 from intently.model import Id, TicketHistory, User
-from intently.policy import Policy
 from intently.report.formatting import csv_text
 from intently.store import Store
 
@@ -94,7 +93,7 @@ def classify(
         raise typer.BadParameter(f"unknown format {format!r}; use table, jsonl, json or csv", param_hint="--format")
     data = dataset(path, db, config)
     users, origin = data.users, data.origin
-    _bring_up_to_date(origin, data.policy, data.what_if, err if format != "table" else out)
+    bring_up_to_date(origin, data.policy, data.what_if, err if format != "table" else out)
     tally = Tally()
     judgements = (j for result in judge_all(data.histories, users, data.policy, tally) for j in result.judgements)
     if format == "jsonl":
@@ -131,17 +130,6 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return csv_text(value) if isinstance(value, str) else value
-
-
-def _bring_up_to_date(origin: Any, policy: Policy, what_if: str | None, console: Console) -> None:
-    """Before reading a store: a what-if says so (and writes nothing); otherwise stale stored judgements are
-    judged again under the store's policy."""
-    if not isinstance(origin, Store):
-        return
-    if what_if is not None:
-        console.print(f"[yellow]{shown(what_if)}[/]")
-    else:
-        judge_again_if_stale(origin, policy)
 
 
 def _classify_table(judgements: list[Any], users: dict[Id, User], limit: int) -> None:
@@ -186,7 +174,7 @@ def explain(
     else:
         store = open_store(db)
         choice = judging(config, store)
-        _bring_up_to_date(store, choice.policy, choice.what_if, out)
+        bring_up_to_date(store, choice.policy, choice.what_if, out)
         directory, policy = store.directory(), choice.policy
         history = store.history(wanted)
     users = directory.users
@@ -224,18 +212,22 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
+    from intently.report.facts import FactsCollector, stored_facts
     from intently.report.terminal import print_report
-    from intently.store.pipeline import judge_all
 
     data = dataset(path, db, config)
     users, policy, origin = data.users, data.policy, data.origin
-    _bring_up_to_date(origin, policy, data.what_if, out)
+    bring_up_to_date(origin, policy, data.what_if, out)
+    facts: Callable[[], list[Any]]
     if isinstance(origin, Store) and data.what_if is None:
         judgements: Iterable[Any] = origin.judgements()  # the store's own, up to date
+        facts = partial(stored_facts, origin)
     else:
-        judgements = (j for result in judge_all(data.histories, users, policy) for j in result.judgements)
+        collector = FactsCollector(data.groups)
+        judgements = collector.judgements(data.histories, users, policy)
+        facts = collector.facts
     title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
-    metrics = write_report(judgements, users, policy, html, title=title)
+    metrics = write_report(judgements, users, policy, html, title=title, facts=facts)
     print_report(metrics, out)
     if html is not None:
         out.print(f"\nHTML report written to {html}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,7 +61,16 @@ def demo(
         outcome = import_path(export_dir, store, policy, progress=advance, save=True)
     judgements = list(store.judgements())
     report_path = out_dir / "report.html"
-    metrics = write_report(judgements, store.directory().users, policy, report_path, title="intently demo")
+    from intently.report.facts import stored_facts
+
+    metrics = write_report(
+        judgements,
+        store.directory().users,
+        policy,
+        report_path,
+        title="intently demo",
+        facts=partial(stored_facts, store),
+    )
     handbook_path = out_dir / "handbook.md"
     handbook_path.write_text(render_handbook(policy, run_suite(policy)), encoding="utf-8")
     warn(outcome.warnings)
@@ -75,12 +85,17 @@ def demo(
 
     out.print()
     print_report(metrics, out, details=False)
+    out.print(
+        "  Satisfaction ratings and reopens are simulated, with a synthetic effect of drive-bys (rated good less "
+        "often, reopened more often), so the outcome figures have something to find."
+    )
     out.print(f"  Report:   {report_path}  (open it in a browser; it works offline)")
     out.print(f"  Handbook: {handbook_path}")
     out.print(f"  Policy:   {policy_path} ({policy.name} {policy.version}, with the demo's pods)")
     out.print(f"  Export:   {export_dir}")
     out.print(f"  Next:     intently report --db {db_path}")
     out.print(f"            intently explain {_example_ticket(judgements)} --db {db_path}")
+    out.print(f"            intently outcomes --db {db_path}")
     out.print(f"  Dashboard: intently user add YOU --role admin --db {db_path}")
     out.print(f"             intently serve --db {db_path}   (then open http://127.0.0.1:8000/)")
 

@@ -7,16 +7,19 @@ the account-wide audit list (``ticket_audits.page-NNN.json``, every audit of eve
 ticket's audits are spread over many pages). Beside them it writes ``intently.yaml``, a policy override with
 two pods and two out-of-office periods.
 
-The history is a quarter of support work by 36 agents in three regions for a few hundred customers:
-tickets arrive on weekdays, mostly in business hours; assignees reply within their business hours;
-customers reply; tickets get solved and closed. Woven in, in realistic proportions, are the situations
-every rule of the policy is about: pick-ups and handovers, requests for help (a tag, a follower, an
-@mention, an e-mail CC), pod members' notes (acknowledged or not), cover for assignees who are off shift
-or out of office, and drive-by replies. About 1.5% of agent comments are borderline cases, as real history has
-them, so that a proposal which only moves a threshold changes judgements: late pick-ups (the author assigns
-the ticket to themself 31-75 minutes after replying, past the default 30-minute ownership window), early
-cover (a colleague steps in while the assignee is off shift, after 45-74% of the reply target, short of the
-default 75%) and a few agents who follow a ticket on their own and then reply (drive-bys under any threshold).
+The history is a quarter of support work by 36 agents in three regions for a few hundred customers: tickets arrive
+on weekdays, mostly in business hours; assignees reply within their business hours; customers reply; tickets get
+solved, some reopened, and closed; a day after the solve an automation offers the satisfaction survey, which about a
+third of customers answer ``good`` or ``bad``. Drive-bys have a synthetic effect on these outcomes (rated good less
+often, reopened more often, a round longer: see :mod:`~intently.demo.stories`), made up so that the outcome figures
+have something to find. Woven in, in realistic proportions, are the situations every rule of the policy is about:
+pick-ups and handovers, requests for help (a tag, a follower, an @mention, an e-mail CC), pod members' notes
+(acknowledged or not), cover for assignees who are off shift or out of office, and drive-by replies. About 1.5% of
+agent comments are borderline cases, as real history has them, so that a proposal which only moves a threshold
+changes judgements: late pick-ups (the author assigns the ticket to themself 31-75 minutes after replying, past the
+default 30-minute ownership window), early cover (a colleague steps in while the assignee is off shift, after 45-74%
+of the reply target, short of the default 75%) and a few agents who follow a ticket on their own and then reply
+(drive-bys under any threshold).
 
 Generation has two stages. :func:`plan_export` simulates every ticket into a compact plan (who did what,
 when), tracking the ticket state the engine will replay so that, for instance, a covering reply really

@@ -226,9 +226,19 @@ RULES: tuple[tuple[int, str, str, str, str], ...] = (
     (360_110_415_031, "automation", "Pending reminder after 3 days", "", ""),
     (360_110_415_051, "automation", "Solve pending tickets after 7 days", "", ""),
     (360_110_415_071, "automation", "Close ticket 4 days after status is set to solved", "", ""),
+    (
+        360_110_415_091,
+        "automation",
+        "Request customer satisfaction rating",
+        "Request #{{ticket.id}}: How would you rate the support you received?",
+        "Hello {{ticket.requester.first_name}},\n\nWe'd love to hear what you think of our customer service. "
+        "Please take a moment to answer one simple question by clicking either link below:\n\n"
+        "{{satisfaction.rating_section}}\n\nHere's a reminder of what your request was about:\n\n"
+        "{{ticket.comments_formatted}}",
+    ),
 )
 R_RECEIVED, R_AGENTS_NEW, R_COMMENT_UPDATE, R_ASSIGNEE_UPDATE, R_ASSIGNMENT = range(5)
-R_URGENT_ACK, R_ROUTE_OWNER, R_UNASSIGNED_URGENT, R_REMINDER, R_AUTO_SOLVE, R_CLOSE = range(5, 11)
+R_URGENT_ACK, R_ROUTE_OWNER, R_UNASSIGNED_URGENT, R_REMINDER, R_AUTO_SOLVE, R_CLOSE, R_SURVEY = range(5, 12)
 
 
 def policy_override(start: date) -> dict[str, Any]:

@@ -15,12 +15,13 @@ SYSTEM = -1
 
 # --- abstract events of a plan (compact tuples) ----------------------------------------------------
 
-K_COMMENT, K_CREATE, K_CHANGE, K_FOLLOWERS, K_CCS, K_NOTIFY = range(6)
+K_COMMENT, K_CREATE, K_CHANGE, K_FOLLOWERS, K_CCS, K_NOTIFY, K_RATING = range(7)
 # (K_COMMENT, author, public, parts, named, intent)   parts: indices into TEXTS; named: a user id or 0
 # (K_CREATE, field_name, value)
 # (K_CHANGE, field_name, value, previous)
 # (K_FOLLOWERS | K_CCS, current, previous, as_email)
 # (K_NOTIFY, rule, recipients)
+# (K_RATING, score, assignee, text)   score: offered, good or bad; text: the customer's comment (index) or -1
 
 V_WEB, V_EMAIL, V_API, V_TRIGGER, V_AUTOMATION = range(5)
 CHANNELS = ("web", "email", "api", "rule", "rule")

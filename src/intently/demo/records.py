@@ -30,6 +30,7 @@ from intently.demo.plan import (
     K_COMMENT,
     K_CREATE,
     K_FOLLOWERS,
+    K_RATING,
     V_API,
     V_AUTOMATION,
     V_EMAIL,
@@ -262,6 +263,11 @@ class Renderer:
                         "current_email_ccs": self.watcher_list(op[1], op[3]),
                     }
                 )
+            elif kind == K_RATING:
+                body = self.rating_text(ticket, op)
+                events.append(
+                    {"id": event_id, "type": "SatisfactionRating", "score": op[1], "assignee_id": op[2], "body": body}
+                )
             else:  # K_NOTIFY
                 subject, body = RULES[op[1]][3:]
                 events.append(
@@ -284,14 +290,26 @@ class Renderer:
             "via": self.via(step),
         }
 
+    def rating_text(self, ticket: TicketPlan, op: tuple[Any, ...]) -> str:
+        """The comment of a satisfaction rating (its ``{a}`` is the assignee, whom customers praise by name)."""
+        return self.render(ticket, op[2] or 0, (op[3],), 0) if op[3] >= 0 else ""
+
+    def satisfaction(self, ticket: TicketPlan, step: Step, index: int, op: tuple[Any, ...]) -> dict[str, Any]:
+        """A ticket's ``satisfaction_rating`` after the rating ``op``, the ``index``-th event of ``step``."""
+        if op[1] == "offered":
+            return {"score": "offered"}
+        comment = self.rating_text(ticket, op)
+        return {"id": step.id + (index + 1) * EVENT_ID_STEP, "score": op[1], "comment": comment or None}
+
     # --- tickets ------------------------------------------------------------------------------------
 
     def ticket(self, ticket: TicketPlan) -> dict[str, Any]:
         state: dict[str, Any] = {}
         followers: tuple[int, ...] = ()
         ccs: tuple[int, ...] = ()
+        satisfaction: dict[str, Any] = {"score": "unoffered"}
         for step in ticket.steps:
-            for op in step.ops:
+            for index, op in enumerate(step.ops):
                 kind = op[0]
                 if kind in (K_CREATE, K_CHANGE):
                     state[op[1]] = op[2]
@@ -299,6 +317,8 @@ class Renderer:
                     followers = op[1]
                 elif kind == K_CCS:
                     ccs = op[1]
+                elif kind == K_RATING:
+                    satisfaction = self.satisfaction(ticket, step, index, op)
         first = ticket.steps[0].ops[0]
         description = self.render(ticket, first[1], first[3], first[4])
         updated = ticket.steps[-1].at
@@ -348,7 +368,7 @@ class Renderer:
             "due_at": None,
             "tags": list(state.get("tags") or ()),
             "custom_fields": custom,
-            "satisfaction_rating": None,
+            "satisfaction_rating": satisfaction,
             "sharing_agreement_ids": [],
             "custom_status_id": CUSTOM_STATUS_IDS.get(status),
             "fields": [dict(item) for item in custom],

@@ -23,6 +23,7 @@ from intently.demo.organisation import (
 from intently.demo.people import Customer, make_people
 from intently.demo.plan import K_COMMENT, SYSTEM, V_API, V_AUTOMATION, V_EMAIL, V_WEB, DemoPlan, TicketPlan
 from intently.demo.progress import Reporter
+from intently.demo.stories import DRIVE_BY_DETOUR, REOPENED, SURVEY_ANSWERED
 from intently.demo.texts import TOPICS
 from intently.demo.world import World
 from intently.policy import policy_from_mapping
@@ -89,7 +90,10 @@ class _Sim(EpisodeSim):
         else:
             for name in plan[0]:
                 plan[min(1, rounds)].append(name)
-        for index in range(1, rounds + 1):
+        detour = False
+        index = 0
+        while index < rounds:
+            index += 1
             if self.t >= self.end:
                 return
             episodes = plan[index]
@@ -130,6 +134,10 @@ class _Sim(EpisodeSim):
                     self.bump = True
                 else:
                     self.collaboration(name)
+            if self.drove_by and not detour and self.random() < DRIVE_BY_DETOUR:  # a second voice costs a round
+                detour, last = True, False
+                rounds += 1
+                plan.append([])
             if "handover" in episodes:
                 taken = self.handover()
             if not taken:
@@ -166,17 +174,33 @@ class _Sim(EpisodeSim):
                     self.assignee_reply(self.t, final=True, core="confirm_solve")
         if self.solved_at is None:
             return
-        if self.rng.random() < 0.04:  # reopened before it closed
+        offered = False
+        if self.effect(REOPENED):  # reopened before it closed
             at = self.when(self.customer_time(self.t))
             if at < self.solved_at + 4 * DAY:
+                if at > self.solved_at + DAY + HOUR:  # the survey went out before the customer wrote back
+                    self.offer_survey(self.solved_at)
+                    offered = True
                 self.customer_reply(at, ("c_hi", "c_reopen", "c_sign"))
                 self.solved_at = None
                 self.assignee_reply(self.t, final=True)
                 if self.solved_at is None:
                     return
-        ops = []
+        if not offered:
+            self.offer_survey(self.solved_at)
+        self.close(self.solved_at + 4 * DAY + self.rand(0, HOUR))
+
+    def close(self, at: int) -> None:
+        """The automation closes the solved ticket; a customer who answers the survey does so before or after."""
+        answer = self.customer_time(self.t) if self.random() < SURVEY_ANSWERED else None
+        if answer is not None and answer < at:
+            self.answer_survey(answer)
+            answer = None
+        ops: list[tuple[Any, ...]] = []
         self.set_status(ops, "closed")
-        self.push(self.when(self.solved_at + 4 * DAY + self.rand(0, HOUR)), SYSTEM, V_AUTOMATION, ops, R_CLOSE)
+        self.push(self.when(at), SYSTEM, V_AUTOMATION, ops, R_CLOSE)
+        if answer is not None:
+            self.answer_survey(answer)
 
 
 def _arrivals(

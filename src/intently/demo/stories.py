@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from intently.demo.clock import FAR, HOUR, MINUTE
+from intently.demo.clock import DAY, FAR, HOUR, MINUTE
 from intently.demo.organisation import (
     AREA_FIELD_ID,
     BRAND_ID,
@@ -19,6 +19,7 @@ from intently.demo.organisation import (
     R_ASSIGNMENT,
     R_RECEIVED,
     R_ROUTE_OWNER,
+    R_SURVEY,
     R_UNASSIGNED_URGENT,
     R_URGENT_ACK,
     SOLICIT_TAG,
@@ -30,6 +31,7 @@ from intently.demo.plan import (
     K_COMMENT,
     K_CREATE,
     K_FOLLOWERS,
+    K_RATING,
     SYSTEM,
     V_AUTOMATION,
     V_EMAIL,
@@ -42,6 +44,19 @@ from intently.demo.ticket import TicketSim
 LATE_PICKUP = (31 * MINUTE, 75 * MINUTE)
 """How long after their first public reply a late pick-up's author assigns the ticket to themself: past the
 default 30-minute ownership window, within a 1-hour one for about two thirds of them."""
+
+# Outcomes. The effect of drive-bys on them is synthetic (made up, so that the outcome figures have something to
+# find): a ticket with a drive-by is rated good less often, reopened more often and takes a round longer.
+SURVEY_ANSWERED = 0.35
+"""The share of customers who answer the satisfaction survey."""
+RATED_GOOD = (0.85, 0.70)
+"""The share of answers that are ``good``: without a drive-by on the ticket, and with one."""
+RATING_COMMENTED = 0.4
+"""The share of answers with a comment."""
+REOPENED = (0.06, 0.15)
+"""The share of solved tickets the customer reopens before they close: without a drive-by, and with one."""
+DRIVE_BY_DETOUR = 0.4
+"""The share of tickets with a drive-by that need one more round with the customer before they are solved."""
 
 
 class StorySim(TicketSim):
@@ -317,6 +332,22 @@ class StorySim(TicketSim):
         self.push(at, lead.id, V_WEB, ops)
         self.acks = []
         self.assignee_reply(at, core="take")
+
+    def effect(self, shares: tuple[float, float]) -> bool:
+        """A random draw with a synthetic effect of drive-bys: ``shares`` is (without one, with one)."""
+        return self.random() < shares[1 if self.drove_by else 0]
+
+    def offer_survey(self, solved_at: int) -> None:
+        """A day after the solve, an automation e-mails the requester the satisfaction survey."""
+        ops: list[tuple[Any, ...]] = [(K_RATING, "offered", self.assignee, -1)]
+        self.notify(ops, R_SURVEY, (self.plan.requester,))
+        self.push(self.when(solved_at + DAY + self.rand(0, HOUR)), SYSTEM, V_AUTOMATION, ops, R_SURVEY)
+
+    def answer_survey(self, at: int) -> None:
+        """The requester rates the ticket ``good`` or ``bad`` (see :data:`RATED_GOOD`), perhaps with a comment."""
+        score = "good" if self.effect(RATED_GOOD) else "bad"
+        text = self.parts(f"csat_{score}")[0] if self.random() < RATING_COMMENTED else -1
+        self.push(self.when(at), self.customer.id, V_WEB, [(K_RATING, score, self.assignee, text)])
 
     def customer_reply(
         self, at: int, groups: Sequence[str], cc: Agent | None = None, region: str | None = None

@@ -250,6 +250,16 @@ _GENERIC_TEXTS: dict[str, tuple[str, ...]] = {
         "Confirmed, it works again. You can close this.",
         "Great, thanks. Everything looks normal this morning.",
     ),
+    "csat_good": (
+        "Quick and clear answers, thank you.",
+        "{a} was very helpful.",
+        "Solved on the first try, great service.",
+    ),
+    "csat_bad": (
+        "It took far too long to get a straight answer.",
+        "Different people told me different things.",
+        "The problem came back and I had to explain everything again.",
+    ),
     "c_reopen": (
         "Sorry to reopen this, but the problem came back this morning.",
         "It happened again today, same error as before.",

@@ -57,6 +57,8 @@ class TicketSim:
         self.drop_collab = False
         self.bump = False
         self.solved_at: int | None = None
+        self.drove_by = False
+        """Whether an agent comment so far is one the engine will judge a drive-by."""
 
     # --- small helpers --------------------------------------------------------------------------
 
@@ -187,6 +189,8 @@ class TicketSim:
         self, at: int, author: int, public: bool, parts: tuple[int, ...], named: int = 0, takes: bool = False
     ) -> tuple[Any, ...]:
         intent = self.intent(author, public, at, takes)
+        if intent in self.w.drive_by_rules:
+            self.drove_by = True
         if public:
             self.last_reply = at
             self.waiting = None

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from intently.engine.judgement import Evidence, Judgement, Skipped, Solicitation, TicketResult, invites
+from intently.engine.outcomes import ticket_outcome
+from intently.engine.voices import MACHINE_CHANNELS, is_agent_reply, is_customer, opening_comment
 from intently.model import (
     AssigneeChange,
     Comment,
@@ -29,8 +31,6 @@ from intently.model import (
     ordered,
 )
 from intently.policy.schema import ALL_REGIONS, Policy, format_duration
-
-MACHINE_CHANNELS = frozenset({"rule", "system"})
 
 
 def _when(at: datetime) -> str:
@@ -82,8 +82,7 @@ def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> 
     the ticket's first comment (its description, never judged)."""
     events = ordered(history.events)
     ctx = _Context(history=history, users=users, policy=policy, events=events)
-    first_comment = next((e for e in events if isinstance(e, Comment)), None)
-    return ctx, _initial_state(history, events, policy), first_comment
+    return ctx, _initial_state(history, events, policy), opening_comment(events)
 
 
 def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> TicketResult:
@@ -120,7 +119,7 @@ def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Polic
         _apply(state, group, ctx, first_comment)
     for index, after in notes:
         judgements[index] = _acknowledge(ctx, judgements[index], after, owners_before)
-    return TicketResult(ticket.id, tuple(judgements), tuple(skipped))
+    return TicketResult(ticket.id, tuple(judgements), tuple(skipped), ticket_outcome(ticket, events, users))
 
 
 # --- state ----------------------------------------------------------------------------------------
@@ -172,18 +171,12 @@ def _apply(state: _State, group: Sequence[Event], ctx: _Context, first_comment: 
                 state.waiting_since = event
 
 
-def _is_agent_reply(ctx: _Context, comment: Comment, first_comment: Comment | None) -> bool:
-    if comment is first_comment or comment.via in MACHINE_CHANNELS:
-        return False
-    author = ctx.users.get(comment.author) if comment.author is not None else None
-    return author is not None and author.is_agent
+def _is_agent_reply(ctx: _Context, comment: Comment, first: Comment | None) -> bool:
+    return is_agent_reply(ctx.users, comment, first)
 
 
 def _is_customer(ctx: _Context, comment: Comment) -> bool:
-    if comment.via in MACHINE_CHANNELS or comment.author is None or comment.author == -1:
-        return False
-    author = ctx.users.get(comment.author)
-    return author is None or not author.is_agent
+    return is_customer(ctx.users, comment)
 
 
 # --- one comment ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from intently.engine.outcomes import Outcome
 from intently.model import Id, iso
 
 EXPORT_FIELDS = (
@@ -107,6 +108,8 @@ class TicketResult:
     ticket_id: Id
     judgements: tuple[Judgement, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+    outcome: Outcome | None = None
+    """What happened to the ticket (solved, reopened, rated, answered): :mod:`intently.engine.outcomes`."""
 
 
 def invites(asked_by: Id | None, invitee_id: Id | None, agent_id: Id | None) -> bool:

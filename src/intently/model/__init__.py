@@ -83,6 +83,9 @@ class Ticket:
     group_id: Id | None = None
     fields: Mapping[str, object] = field(default_factory=dict)
     """Custom ticket fields by title (or by id where the title is unknown)."""
+    satisfaction: str | None = None
+    """The customer's satisfaction rating now (see :data:`SATISFACTION_SCORES`), where the helpdesk says; the
+    history's :class:`SatisfactionRating` events take precedence."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -145,7 +148,34 @@ class StatusChange(Event):
     status: str
 
 
-AnyEvent: TypeAlias = Comment | AssigneeChange | WatchersChange | TagsChange | FieldChange | StatusChange
+SATISFACTION_SCORES = ("good", "bad", "offered", "unoffered")
+"""A satisfaction rating's score: ``good`` or ``bad`` is a rating; ``offered`` (the survey was sent, no answer yet)
+and ``unoffered`` are not."""
+
+
+def satisfaction_score(value: object) -> str | None:
+    """A helpdesk's satisfaction score as one of :data:`SATISFACTION_SCORES` (Zendesk's older
+    ``good_with_comment``/``bad_with_comment`` are ``good``/``bad``), or ``None`` when it is none of them."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    for score in SATISFACTION_SCORES:
+        if text == score or text == f"{score}_with_comment":
+            return score
+    return None
+
+
+@dataclass(slots=True, kw_only=True)
+class SatisfactionRating(Event):
+    """The customer rated the ticket (or the survey was offered): ``score`` is one of :data:`SATISFACTION_SCORES`.
+    The customer's comment is not kept: intently needs only the score."""
+
+    score: str
+
+
+AnyEvent: TypeAlias = (
+    Comment | AssigneeChange | WatchersChange | TagsChange | FieldChange | StatusChange | SatisfactionRating
+)
 
 
 def event_order(event: Event) -> tuple[datetime, tuple[int, int | str], tuple[int, int | str]]:

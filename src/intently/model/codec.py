@@ -15,6 +15,7 @@ from intently.model import (
     Event,
     FieldChange,
     Group,
+    SatisfactionRating,
     StatusChange,
     TagsChange,
     Ticket,
@@ -95,6 +96,9 @@ def event_to_record(event: Event) -> dict[str, Any]:
     elif isinstance(event, StatusChange):
         record["type"] = "status"
         record["status"] = event.status
+    elif isinstance(event, SatisfactionRating):
+        record["type"] = "satisfaction"
+        record["score"] = event.score
     else:  # pragma: no cover - every model event type is handled above
         raise TypeError(f"unknown event type {type(event).__name__}")
     return record
@@ -127,6 +131,8 @@ def event_from_record(record: dict[str, Any]) -> Event:
         return FieldChange(**common, field=record["field"], value=record.get("value"))
     if kind == "status":
         return StatusChange(**common, status=record["status"])
+    if kind == "satisfaction":
+        return SatisfactionRating(**common, score=record["score"])
     raise ValueError(f"unknown event type {kind!r}")
 
 
@@ -147,6 +153,7 @@ def history_to_record(history: TicketHistory) -> dict[str, Any]:
         "assignee_id": ticket.assignee_id,
         "group_id": ticket.group_id,
         "fields": dict(ticket.fields),
+        **({"satisfaction": ticket.satisfaction} if ticket.satisfaction else {}),
         "events": [event_to_record(event) for event in history.events],
     }
 
@@ -163,6 +170,7 @@ def ticket_from_record(record: dict[str, Any]) -> Ticket:
         assignee_id=record.get("assignee_id"),
         group_id=record.get("group_id"),
         fields=record.get("fields") or {},
+        satisfaction=record.get("satisfaction"),
     )
 
 

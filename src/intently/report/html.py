@@ -25,6 +25,8 @@ from intently.report.formatting import (
     fmt_short_date,
 )
 from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.report.outcome_charts import CLASS_COLOURS, FIGURES, figure_text, hours, outcome_charts
+from intently.report.outcomes import MIN_TICKETS, OutcomeReport
 from intently.report.templating import template_environment
 
 TEMPLATE = "report.html.j2"
@@ -177,11 +179,21 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     return charts
 
 
-def render_html(metrics: Metrics, *, generated_at: datetime | None = None) -> str:
-    """The whole report as one HTML document (a string); ``generated_at`` overrides ``metrics.generated_at``."""
+def render_html(
+    metrics: Metrics, *, generated_at: datetime | None = None, outcomes: OutcomeReport | None = None
+) -> str:
+    """The whole report as one HTML document (a string); ``generated_at`` overrides ``metrics.generated_at``;
+    ``outcomes`` adds the section "Does it matter?" (outcomes by collaboration class)."""
     when = generated_at if generated_at is not None else metrics.generated_at
     template = _environment().get_template(TEMPLATE)
     return template.render(
+        outcomes=outcomes,
+        outcome_charts=outcome_charts(outcomes) if outcomes is not None else {},
+        figures=FIGURES,
+        figure_text=figure_text,
+        hours=hours,
+        class_colours=CLASS_COLOURS,
+        min_tickets=MIN_TICKETS,
         m=metrics,
         charts=_charts(metrics),
         generated_at=when,

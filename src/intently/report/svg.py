@@ -341,3 +341,79 @@ def share_bar(parts: Sequence[Bar], *, label: str, width: float = 880, bar_heigh
     legend, legend_height = _legend(items, 0, bar_height + 10, width)
     body.extend(legend)
     return _svg(width, bar_height + 10 + legend_height, label, body)
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """One row of an interval chart: a figure and its 95% interval (``low``/``high`` None: no interval)."""
+
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    colour: str
+    tooltip: str
+    value_text: str
+    href: str | None = None
+
+
+def intervals(
+    rows: Sequence[Estimate],
+    *,
+    label: str,
+    percent: bool = False,
+    width: float = 880,
+    label_width: float = 170,
+    row: float = 30,
+) -> Markup:
+    """A dot for each figure with a line across its 95% interval, on a common axis from 0; a row without a
+    figure says "not enough data" instead of a dot."""
+    value_room = 150
+    axis_h = 18
+    plot_w = width - label_width - value_room
+    highest = max((v for r in rows for v in (r.value, r.high) if v is not None), default=0.0)
+    top = nice_share_ceiling(highest) if percent else nice_ceiling(highest)
+    height = axis_h + max(row, row * len(rows)) + 6
+    body: list[str] = []
+    for tick in _ticks(top):
+        x = label_width + tick / top * plot_w
+        body.append(f'<line x1="{_n(x)}" y1="{_n(axis_h)}" x2="{_n(x)}" y2="{_n(height - 4)}" stroke="{GRID}"/>')
+        body.append(
+            f'<text x="{_n(x)}" y="12" font-size="11" fill="{AXIS}" text-anchor="middle">'
+            f"{_e(_fmt_tick(tick, percent))}</text>"
+        )
+
+    def at(value: float) -> float:
+        return label_width + max(0.0, min(value, top)) / top * plot_w
+
+    limit = max(8, int(label_width / 7.2))
+    for index, r in enumerate(rows):
+        y = axis_h + index * row + row / 2
+        parts = [
+            _title(r.tooltip),
+            f'<text x="{_n(label_width - 10)}" y="{_n(y + 4)}" font-size="12.5" fill="{TEXT}" '
+            f'text-anchor="end">{_e(_clip(r.label, limit))}</text>',
+        ]
+        if r.value is None:
+            parts.append(
+                f'<text x="{_n(label_width + 6)}" y="{_n(y + 4)}" font-size="12" fill="{AXIS}">not enough data</text>'
+            )
+        else:
+            if r.low is not None and r.high is not None:
+                x1, x2 = at(r.low), at(r.high)
+                parts.append(
+                    f'<line x1="{_n(x1)}" y1="{_n(y)}" x2="{_n(x2)}" y2="{_n(y)}" stroke="{_e(r.colour)}" '
+                    f'stroke-width="3" stroke-linecap="round" opacity="0.45"/>'
+                )
+                for x in (x1, x2):
+                    parts.append(
+                        f'<line x1="{_n(x)}" y1="{_n(y - 6)}" x2="{_n(x)}" y2="{_n(y + 6)}" '
+                        f'stroke="{_e(r.colour)}" stroke-width="2"/>'
+                    )
+            parts.append(f'<circle cx="{_n(at(r.value))}" cy="{_n(y)}" r="6" fill="{_e(r.colour)}"/>')
+        parts.append(
+            f'<text x="{_n(label_width + plot_w + 10)}" y="{_n(y + 4)}" font-size="12.5" fill="{TEXT}">'
+            f"{_e(r.value_text)}</text>"
+        )
+        body.append(_linked(r.href, "<g>" + "".join(parts) + "</g>"))
+    return _svg(width, height, label, body)

@@ -101,8 +101,21 @@ class StatusEvent(_EventBase):
     status: StrictStr
 
 
+Score = Literal["good", "bad", "offered", "unoffered"]
+"""A satisfaction score (:data:`intently.model.SATISFACTION_SCORES`)."""
+
+
+class SatisfactionEvent(_EventBase):
+    """The customer rated the ticket, or the survey was offered."""
+
+    type: Literal["satisfaction"]
+    score: Score = Field(
+        description="good or bad: a rating; offered (survey sent, no answer yet) and unoffered are not ratings"
+    )
+
+
 EventRecord = Annotated[
-    CommentEvent | AssigneeEvent | WatchersEvent | TagsEvent | FieldEvent | StatusEvent,
+    CommentEvent | AssigneeEvent | WatchersEvent | TagsEvent | FieldEvent | StatusEvent | SatisfactionEvent,
     Field(discriminator="type"),
 ]
 
@@ -121,6 +134,9 @@ class TicketRecord(_Record):
     assignee_id: IdValue | None = None
     group_id: IdValue | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description='e.g. {"preferred_region": "emea"}')
+    satisfaction: Score | None = Field(
+        None, description="The satisfaction score now; where the events hold satisfaction events, they decide"
+    )
     events: list[EventRecord] = Field(default_factory=list)
 
 
@@ -145,7 +161,9 @@ def json_schema() -> dict[str, Any]:
     return out
 
 
-_TAGS = frozenset({"user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status"})
+_TAGS = frozenset(
+    {"user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status", "satisfaction"}
+)
 
 
 def _describe(error: Any) -> tuple[str, str]:

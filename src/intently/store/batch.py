@@ -40,6 +40,7 @@ from intently.store.rows import (
     judgement_row,
     meta_value,
     meta_values,
+    outcome_row,
     read_directory,
     read_histories,
     replace_rows,
@@ -174,6 +175,7 @@ class Batch:
         self._note("delete", key or "")
         self._unjudged.discard(key or "")
         self.conn.execute(delete(schema.judgements).where(schema.judgements.c.ticket_id == key))
+        self.conn.execute(delete(schema.outcomes).where(schema.outcomes.c.ticket_id == key))
         self.conn.execute(delete(schema.tickets).where(schema.tickets.c.id == key))
 
     def add_service_user(self, user_id: Id) -> None:
@@ -192,7 +194,7 @@ class Batch:
     # --- judgements -----------------------------------------------------------------------------
 
     def put_judgements(self, result: TicketResult, policy: str) -> None:
-        """Replace one ticket's judgements."""
+        """Replace one ticket's judgements (and its outcome)."""
         key = encode_id(result.ticket_id) or ""
         self._note("judged", key, policy)
         self._unjudged.discard(key)
@@ -203,24 +205,36 @@ class Batch:
         rows = [judgement_row(judgement, policy) for judgement in result.judgements]
         if rows:
             insert_many(self.conn, table, rows)
+        self.conn.execute(delete(schema.outcomes).where(schema.outcomes.c.ticket_id == key))
+        if result.outcome is not None:
+            insert_many(self.conn, schema.outcomes, [outcome_row(result.outcome)])
 
     def replace_judgements(self, results: Iterable[TicketResult], policy: str, save: Any = None) -> int:
-        """Replace all stored judgements with ``results``; returns how many. ``results`` must judge every ticket
-        as stored in this transaction (e.g. from :meth:`histories`): the judgements are then current. ``save``:
-        a policy to remember as the store's own, in the same transaction."""
+        """Replace all stored judgements (and outcomes) with ``results``; returns how many judgements. ``results``
+        must judge every ticket as stored in this transaction (e.g. from :meth:`histories`): the judgements are then
+        current. ``save``: a policy to remember as the store's own, in the same transaction."""
         count = 0
         self.conn.execute(delete(schema.judgements))
+        self.conn.execute(delete(schema.outcomes))
         rows: list[dict[str, Any]] = []
+        outcomes: list[dict[str, Any]] = []
         for result in results:
             for judgement in result.judgements:
                 rows.append(judgement_row(judgement, policy))
+            if result.outcome is not None:
+                outcomes.append(outcome_row(result.outcome))
             if len(rows) >= BATCH:
                 insert_many(self.conn, schema.judgements, rows)
                 count += len(rows)
                 rows = []
+            if len(outcomes) >= BATCH:
+                insert_many(self.conn, schema.outcomes, outcomes)
+                outcomes = []
         if rows:
             insert_many(self.conn, schema.judgements, rows)
             count += len(rows)
+        if outcomes:
+            insert_many(self.conn, schema.outcomes, outcomes)
         self._note("judged all", policy, str(count))
         self._current = True
         self._unjudged.clear()

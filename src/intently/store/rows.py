@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select
 
 from intently.engine import Evidence, Judgement
+from intently.engine.outcomes import Outcome
 from intently.model import Directory, Group, Id, TicketHistory, User
 from intently.model.codec import history_from_record, history_to_record
 from intently.store import schema
@@ -21,6 +22,9 @@ DATA_VERSION = "data_version"
 """Meta key: a token that changes whenever people, tickets or judgements change."""
 JUDGED_VERSION = "judged_version"
 """Meta key: the data version the stored judgements agree with (equal to the data version while they are current)."""
+UPGRADED = "upgraded"
+"""The judged version a schema upgrade leaves when the stored judgements lack what the new schema adds (migration
+0005: outcomes): the next reader judges every ticket again."""
 JUDGED_POLICY = "policy"
 """Meta key: the fingerprint of the policy the stored judgements were made under."""
 SAVED_POLICY = "policy_data"
@@ -197,6 +201,32 @@ def judgement_row(judgement: Judgement, policy: str) -> dict[str, Any]:
         "assignee_in_pod": judgement.assignee_in_pod,
         "policy": policy,
     }
+
+
+def outcome_row(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "ticket_id": encode_id(outcome.ticket_id),
+        "created_at": utc(outcome.created_at),
+        "solved_at": None if outcome.solved_at is None else utc(outcome.solved_at),
+        "reopens": outcome.reopens,
+        "satisfaction": outcome.satisfaction,
+        "first_reply_at": None if outcome.first_reply_at is None else utc(outcome.first_reply_at),
+        "customer_replies": outcome.customer_replies,
+        "agent_replies": outcome.agent_replies,
+    }
+
+
+def outcome_from_row(row: Any) -> Outcome:
+    return Outcome(
+        ticket_id=decode_id(row.ticket_id),  # type: ignore[arg-type]
+        created_at=utc(row.created_at),
+        solved_at=None if row.solved_at is None else utc(row.solved_at),
+        reopens=row.reopens,
+        satisfaction=_label(row.satisfaction),
+        first_reply_at=None if row.first_reply_at is None else utc(row.first_reply_at),
+        customer_replies=row.customer_replies,
+        agent_replies=row.agent_replies,
+    )
 
 
 def judgement_from_row(row: Any, full: bool = True) -> Judgement:

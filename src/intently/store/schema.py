@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0004"
+SCHEMA_VERSION = "0005"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -90,6 +90,20 @@ judgements = Table(
     Index("ix_judgements_author", "author_id"),
     Index("ix_judgements_verdict", "verdict"),
 )
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("solved_at", DateTime(timezone=True)),
+    Column("reopens", Integer, nullable=False),
+    Column("satisfaction", String(8)),
+    Column("first_reply_at", DateTime(timezone=True)),
+    Column("customer_replies", Integer, nullable=False),
+    Column("agent_replies", Integer, nullable=False),
+)
+"""What happened to each judged ticket (:mod:`intently.engine.outcomes`), written with its judgements."""
 
 # --- live Zendesk: sync checkpoints, API tokens, the webhook queue, write-backs ---------------------
 

@@ -29,8 +29,9 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from intently.engine import Judgement, TicketResult
+from intently.engine.outcomes import Outcome
 from intently.errors import IntentlyError
-from intently.model import Directory, Id, TicketHistory
+from intently.model import Directory, Id, Ticket, TicketHistory
 from intently.model.codec import history_from_record
 from intently.store import schema
 from intently.store.batch import Batch, ImportStats
@@ -40,11 +41,13 @@ from intently.store.rows import (
     JUDGED_POLICY,
     JUDGED_VERSION,
     SAVED_POLICY,
+    UPGRADED,
     decode_id,
     encode_id,
     judgement_from_row,
     meta_value,
     meta_values,
+    outcome_from_row,
     read_directory,
     read_histories,
     set_meta,
@@ -292,6 +295,38 @@ class Store:
             last = page[-1]
             after = (last.created_at, last.ticket_id, last.comment_id)
 
+    def tickets(self) -> dict[Id, Ticket]:
+        """Every stored ticket as it is now, without its history (id, creation, subject, status, priority,
+        assignee, group, requester), by id."""
+        table = schema.tickets
+        columns = [c for c in table.c if c.name != "history"]
+        found: dict[Id, Ticket] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(*columns)):
+                ticket_id = decode_id(row.id)
+                if ticket_id is None:  # pragma: no cover - ids are never null
+                    continue
+                found[ticket_id] = Ticket(
+                    id=ticket_id,
+                    created_at=_utc(row.created_at),
+                    subject=row.subject or "",
+                    status=row.status,
+                    priority=row.priority,
+                    assignee_id=decode_id(row.assignee_id),
+                    group_id=decode_id(row.group_id),
+                    requester_id=decode_id(row.requester_id),
+                )
+        return found
+
+    def outcomes(self) -> dict[Id, Outcome]:
+        """Every stored ticket's outcome (written with its judgements), by ticket id."""
+        found: dict[Id, Outcome] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(schema.outcomes)):
+                outcome = outcome_from_row(row)
+                found[outcome.ticket_id] = outcome
+        return found
+
     def ticket_judgements(self, ticket_id: Id) -> list[Judgement]:
         return list(self.judgements(ticket_id))
 
@@ -317,6 +352,8 @@ class Store:
             return "nothing was judged yet"
         if judged != policy_fingerprint:
             return f"they were made under another policy (fingerprint {judged})"
+        if meta.get(JUDGED_VERSION) == UPGRADED:
+            return "this store was upgraded: tickets' outcomes are counted by judging them again"
         if meta.get(JUDGED_VERSION) is None or meta.get(JUDGED_VERSION) != meta.get(DATA_VERSION):
             return "the data changed since they were made"
         return None

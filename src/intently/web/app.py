@@ -21,6 +21,7 @@ from intently.web import api, errors, health
 from intently.web.access.sessions import AccessState
 from intently.web.logs import elapsed_ms, emit
 from intently.web.pages import dashboard, login
+from intently.web.pages import outcomes as outcome_pages
 from intently.web.pages import policy as policy_pages
 from intently.web.pages import settings as settings_page
 from intently.web.pages import sidebar as sidebar_page
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(login.router)
     app.include_router(dashboard.router)
+    app.include_router(outcome_pages.router)
     app.include_router(policy_pages.router)
     app.include_router(sidebar_page.router)
     app.include_router(settings_page.router)

@@ -5,6 +5,7 @@ Shared by the export directory reader and the API sync, so both read Zendesk the
 
 from __future__ import annotations
 
+import reprlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,6 +23,7 @@ from intently.model import (
     FieldChange,
     Group,
     Id,
+    SatisfactionRating,
     StatusChange,
     TagsChange,
     Ticket,
@@ -29,6 +31,7 @@ from intently.model import (
     User,
     WatchersChange,
     id_sort_key,
+    satisfaction_score,
 )
 from intently.model.repeats import differing_copies, unique_events
 
@@ -85,6 +88,18 @@ def parse_time(value: Any) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"time without a time zone: {value!r}")
     return at
+
+
+def ticket_satisfaction(value: Any) -> str | None:
+    """A ticket record's ``satisfaction_rating`` (``{"score": "good", ...}``, a plain score, or ``null``) as one of
+    :data:`~intently.model.SATISFACTION_SCORES`; an unknown score is ``None``. A ValueError names the bad field
+    in its ``field`` attribute."""
+    score = value.get("score") if isinstance(value, dict) else value
+    if score is not None and not isinstance(score, str):
+        raise _field_error(
+            "satisfaction_rating", f"must be an object with a score, a score or null, got {reprlib.repr(value)}"
+        )
+    return satisfaction_score(score)
 
 
 def user_from_record(record: dict[str, Any]) -> User:
@@ -173,6 +188,7 @@ class HistoryBuilder:
             assignee_id=zendesk_id(record.get("assignee_id")),
             group_id=zendesk_id(record.get("group_id")),
             fields=fields,
+            satisfaction=ticket_satisfaction(record.get("satisfaction_rating")),
         )
 
     def history(self, record: dict[str, Any], audits: Iterable[dict[str, Any]]) -> TicketHistory:
@@ -249,7 +265,21 @@ class HistoryBuilder:
                 out.append(self._watchers(base, "cc", event, "email_ccs", resolve))
             elif kind == "Create" or kind == "Change":
                 self._change(base, event, out, tags, seen)
-            # every other event type (Notification, SatisfactionRating, ...) is ignored
+            elif kind == "SatisfactionRating":
+                self._rating(base, event, out)
+            # every other event type (Notification, ...) is ignored
+
+    def _rating(self, base: dict[str, Any], event: dict[str, Any], out: list[Event]) -> None:
+        """A satisfaction rating (or the survey offered); a score intently does not know is ignored."""
+        event_id = zendesk_id(event.get("id"))
+        if event_id is None:
+            raise ValueError("SatisfactionRating event without an id")
+        raw = event.get("score")
+        if raw is not None and not isinstance(raw, str):
+            raise ValueError(f"SatisfactionRating event {event_id}: score must be a text, got {reprlib.repr(raw)}")
+        score = satisfaction_score(raw)
+        if score is not None:
+            out.append(SatisfactionRating(id=event_id, **base, score=score))
 
     def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event:
         event_id = zendesk_id(event.get("id"))

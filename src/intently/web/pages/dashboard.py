@@ -52,21 +52,21 @@ HEAT_LEVELS = 6
 Row = TypeVar("Row")
 
 
-def _params(request: Request) -> dict[str, str]:
+def query_params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-async def _data(request: Request) -> Data:
+async def page_data(request: Request) -> Data:
     services = request.app.state.intently.services
-    filters = Filters.from_query(_params(request))
+    filters = Filters.from_query(query_params(request))
     base, behind = await run_in_threadpool(services.dashboard_base)
     data: Data = await run_in_threadpool(load, base, services.policy, filters, behind)
     return data
 
 
-def _respond(request: Request, session: Session, template: str, tables: list[Table], **context: Any) -> Response:
+def respond(request: Request, session: Session, template: str, tables: list[Table], **context: Any) -> Response:
     """The page, or one of its tables as CSV (``?format=csv&table=NAME``; the first table without a name)."""
-    params = _params(request)
+    params = query_params(request)
     if params.get("format") == "csv":
         wanted = params.get("table") or (tables[0].name if tables else "")
         table = next((t for t in tables if t.name == wanted), None)
@@ -87,7 +87,7 @@ def _csv_link(request: Request) -> object:
     return make
 
 
-def _filter_form(data: Data) -> dict[str, Any]:
+def filter_form(data: Data) -> dict[str, Any]:
     pods = sorted(data.policy.organisation.pods)
     groups = sorted(((id_text(g.id), g.name) for g in data.groups.values()), key=lambda item: item[1].lower())
     f = data.filters
@@ -191,7 +191,7 @@ def overview_charts(m: Metrics, filters: Filters) -> dict[str, Markup]:
 
 @router.get("/")
 async def overview(request: Request, session: Viewer) -> Response:
-    data = await _data(request)
+    data = await page_data(request)
     m = data.metrics()
     f = data.filters
     weeks = Table("weeks", "Per week", ["Week", *[VERDICT_LABELS.get(v, v) for v in m.by_verdict], "Drive-by share"])
@@ -224,7 +224,7 @@ async def overview(request: Request, session: Viewer) -> Response:
         last = m.last_comment_at.date()
         month = dataclasses.replace(f, start=last - timedelta(days=29), end=last)
         recent = link("/tickets", month, Selection(verdict="drive_by"))
-    return _respond(
+    return respond(
         request,
         session,
         "overview.html.j2",
@@ -233,14 +233,14 @@ async def overview(request: Request, session: Viewer) -> Response:
         m=m,
         charts=overview_charts(m, f),
         drive_by_link=link("/tickets", f, Selection(verdict="drive_by")),
-        **_filter_form(data),
+        **filter_form(data),
     )
 
 
 @router.get("/tickets")
 async def tickets(request: Request, session: Viewer) -> Response:
-    data = await _data(request)
-    selection = Selection.from_query(_params(request))
+    data = await page_data(request)
+    selection = Selection.from_query(query_params(request))
     rows = await run_in_threadpool(selected_tickets, data, selection)
     table = Table("tickets", "Tickets", ["Ticket", "Subject", "Assignee", "Comments", "Drive-bys", "Last comment"])
     for r in rows:
@@ -254,7 +254,7 @@ async def tickets(request: Request, session: Viewer) -> Response:
                 Cell(r.last_at.strftime("%Y-%m-%d %H:%M")),
             ]
         )
-    return _respond(
+    return respond(
         request,
         session,
         "tickets.html.j2",
@@ -265,7 +265,7 @@ async def tickets(request: Request, session: Viewer) -> Response:
             {rule_id: data.policy.rule(rule_id).title for rule_id in selection.rule if rule_id in RULE_IDS},
         ),
         comments=sum(r.matched for r in rows),
-        **_filter_form(data),
+        **filter_form(data),
     )
 
 
@@ -291,7 +291,7 @@ async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
                 Cell(j.reason),
             ]
         )
-    return _respond(request, session, "ticket.html.j2", [judgements], view=view, solicitations=asked)
+    return respond(request, session, "ticket.html.j2", [judgements], view=view, solicitations=asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +389,7 @@ def _top_bars(rows: list[Row], columns: list[Column[Row]], header: str, colour: 
 
 @router.get("/engineers")
 async def engineers(request: Request, session: Viewer) -> Response:
-    data = await _data(request)
+    data = await page_data(request)
     rows, columns, f = data.metrics().engineers, _engineer_columns(), data.filters
     table = _counts_table("engineers", "Engineers", rows, columns, f)
     wanted = (
@@ -403,14 +403,14 @@ async def engineers(request: Request, session: Viewer) -> Response:
     charts = [
         (title, chart) for title, header, colour in wanted if (chart := _top_bars(rows, columns, header, colour, f))
     ]
-    return _respond(
-        request, session, "table_page.html.j2", [table], heading="Engineers", charts=charts, **_filter_form(data)
+    return respond(
+        request, session, "table_page.html.j2", [table], heading="Engineers", charts=charts, **filter_form(data)
     )
 
 
 @router.get("/pods")
 async def pods(request: Request, session: Viewer) -> Response:
-    data = await _data(request)
+    data = await page_data(request)
     pod_stats, columns = data.metrics().pods, _pod_columns()
     table = _counts_table("pods", "Pods", pod_stats, columns, data.filters)
     charts = [
@@ -422,7 +422,7 @@ async def pods(request: Request, session: Viewer) -> Response:
         "Pod members' notes and replies on tickets with the pod's topic tags that were assigned outside the "
         "pod, and how many of the notes the assignee acknowledged."
     )
-    return _respond(
+    return respond(
         request,
         session,
         "table_page.html.j2",
@@ -430,7 +430,7 @@ async def pods(request: Request, session: Viewer) -> Response:
         heading="Pods",
         intro=intro,
         charts=charts,
-        **_filter_form(data),
+        **filter_form(data),
     )
 
 
@@ -456,7 +456,7 @@ def _acknowledged_bar(pod: PodStats, columns: list[Column[PodStats]], f: Filters
 
 @router.get("/regions")
 async def regions(request: Request, session: Viewer) -> Response:
-    data = await _data(request)
+    data = await page_data(request)
     m = data.metrics()
     f = data.filters
     split = Table(
@@ -493,4 +493,4 @@ async def regions(request: Request, session: Viewer) -> Response:
             ]
         )
         levels.append([0 if not count else 1 + (count * (HEAT_LEVELS - 2)) // max(top, 1) for count in hours])
-    return _respond(request, session, "regions.html.j2", [split, heat], m=m, levels=levels, **_filter_form(data))
+    return respond(request, session, "regions.html.j2", [split, heat], m=m, levels=levels, **filter_form(data))

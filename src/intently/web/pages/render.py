@@ -18,6 +18,8 @@ NAV = (
     ("/engineers", "Engineers"),
     ("/pods", "Pods"),
     ("/regions", "Regions"),
+    ("/outcomes", "Outcomes"),
+    ("/pilot", "Pilot"),
     ("/policy", "Policy"),
     ("/settings", "Settings"),
 )

@@ -17,17 +17,17 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import HTTPException
-from sqlalchemy import select
 from starlette.responses import Response
 
 from intently.engine.judgement import Judgement
-from intently.model import Directory, Group, Id, User, id_sort_key
+from intently.engine.outcomes import CLASS_LABELS, CLASSES
+from intently.model import Directory, Group, Id, Ticket, User, id_sort_key
 from intently.policy import Policy
 from intently.policy.schema import RULE_IDS
+from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, ticket_facts
 from intently.report.formatting import csv_text
 from intently.report.metrics import HELP_RULES, VERDICT_LABELS, Metrics, build_metrics, week_of
-from intently.store import Store, schema
-from intently.store.store import decode_id
+from intently.store import Store
 
 MAX_PARAM = 200
 OUTSIDE, INSIDE, UNKNOWN = "outside", "inside", "unknown"
@@ -56,6 +56,24 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
         raise HTTPException(status_code=400, detail=f"query parameter {name!r}: expected a date YYYY-MM-DD") from None
 
 
+def _choice(params: Mapping[str, str], name: str, known: Sequence[str]) -> str | None:
+    value = _param(params, name)
+    if value is not None and value not in known:
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: one of {', '.join(known)}")
+    return value
+
+
+OUTCOME_WORDS = {
+    "rated": "rated good or bad",
+    "good": "rated good",
+    "bad": "rated bad",
+    "solved": "solved",
+    "unsolved": "never solved",
+    "reopened": "reopened",
+    "replied": "answered by an agent",
+}
+
+
 def _flag(params: Mapping[str, str], name: str) -> bool | None:
     value = _param(params, name)
     if value is None:
@@ -72,17 +90,11 @@ def id_text(value: Id | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(TicketFilter):
     """Page-wide filters. ``start``/``end``: the comment's day (UTC, inclusive); ``region``: the ticket's preferred
     region; ``pod``: the author belongs to that pod (policy organisation); ``group``: the ticket's group now;
-    ``priority``: the ticket's priority at the comment."""
-
-    start: date | None = None
-    end: date | None = None
-    region: str | None = None
-    pod: str | None = None
-    group: str | None = None
-    priority: str | None = None
+    ``priority``: the ticket's priority at the comment. The Outcomes and Pilot pages read the same filters at the
+    ticket's level (:meth:`for_tickets`)."""
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> Filters:
@@ -95,19 +107,13 @@ class Filters:
             priority=_param(params, "priority"),
         )
 
-    def items(self) -> list[tuple[str, str]]:
-        pairs = [
-            ("from", self.start.isoformat() if self.start else None),
-            ("to", self.end.isoformat() if self.end else None),
-            ("region", self.region),
-            ("pod", self.pod),
-            ("group", self.group),
-            ("priority", self.priority),
-        ]
-        return [(key, value) for key, value in pairs if value]
-
     def active(self) -> bool:
         return bool(self.items())
+
+    def for_tickets(self) -> TicketFilter:
+        """The same filters read at the ticket's level: the day it was created, its preferred region, its
+        assignee's pod, its group and priority now."""
+        return TicketFilter(self.start, self.end, self.region, self.pod, self.group, self.priority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,11 @@ class Selection:
     """The author's pod's topic, on a ticket assigned outside the pod."""
     voices: str | None = None
     """Ticket-level: the number of distinct agents with a public reply, as the report buckets it."""
+    worked: str | None = None
+    """Ticket-level: the collaboration class (``solo``, ``intentional``, ``drive_by``); with it, or with
+    ``outcome``, the page-wide filters are read at the ticket's level, as the Outcomes page counts."""
+    outcome: str | None = None
+    """Ticket-level: an outcome (:data:`intently.report.facts.OUTCOMES`: ``rated``, ``good``, ``solved`` ...)."""
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> Selection:
@@ -186,6 +197,18 @@ class Selection:
             hour=hour,
             pod_outside=_param(params, "pod_outside"),
             voices=_param(params, "voices"),
+            worked=_choice(params, "worked", CLASSES),
+            outcome=_choice(params, "outcome", tuple(OUTCOMES)),
+        )
+
+    @property
+    def by_ticket(self) -> bool:
+        """Selects tickets by their class or outcome (the Outcomes page's links), not comments."""
+        return self.worked is not None or self.outcome is not None
+
+    def keeps(self, fact: TicketFacts) -> bool:
+        return (self.worked is None or fact.klass == self.worked) and (
+            self.outcome is None or OUTCOMES[self.outcome](fact.outcome)
         )
 
     def items(self) -> list[tuple[str, str]]:
@@ -248,6 +271,8 @@ class Selection:
             f"written {self.hour:02d}:00-{self.hour:02d}:59 UTC" if self.hour is not None else None,
             f"{self.pod_outside} pod's topic, assigned outside the pod" if self.pod_outside else None,
             f"tickets with {self.voices} public voice{'' if self.voices == '1' else 's'}" if self.voices else None,
+            f"tickets worked: {CLASS_LABELS[self.worked].lower()}" if self.worked else None,
+            OUTCOME_WORDS[self.outcome] if self.outcome else None,
         ]
         return ", ".join(part for part in parts if part) or "all judged comments"
 
@@ -291,6 +316,8 @@ class Data:
     policy: Policy
     regions: list[str] = field(default_factory=list)
     priorities: list[str] = field(default_factory=list)
+    facts: list[TicketFacts] = field(default_factory=list)
+    """Worked tickets under the filters read at the ticket's level (:class:`~intently.report.facts.TicketFilter`)."""
     as_of: datetime | None = None
     """When the stored data was read."""
     behind: bool = False
@@ -315,21 +342,11 @@ class Data:
         return self.tickets.get(id_text(ticket_id))
 
 
-def _tickets(store: Store) -> dict[str, TicketInfo]:
-    table = schema.tickets
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(table.c.id, table.c.subject, table.c.status, table.c.priority, table.c.assignee_id, table.c.group_id)
-        ).all()
-    found: dict[str, TicketInfo] = {}
-    for row in rows:
-        ticket_id = decode_id(row.id)
-        if ticket_id is None:  # pragma: no cover - ids are never null
-            continue
-        found[id_text(ticket_id)] = TicketInfo(
-            ticket_id, row.subject or "", row.status, row.priority, decode_id(row.assignee_id), decode_id(row.group_id)
-        )
-    return found
+def _tickets(tickets: Mapping[Id, Ticket]) -> dict[str, TicketInfo]:
+    return {
+        id_text(t.id): TicketInfo(t.id, t.subject, t.status, t.priority, t.assignee_id, t.group_id)
+        for t in tickets.values()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +359,8 @@ class Base:
     tickets: dict[str, TicketInfo]
     judgements: list[Judgement]
     """Without reasons and evidence (the ticket page reads a ticket's judgements whole)."""
+    facts: list[TicketFacts]
+    """Every worked ticket with its collaboration class and outcome (the Outcomes and Pilot pages)."""
     regions: list[str]
     priorities: list[str]
     as_of: datetime
@@ -356,11 +375,22 @@ def read_base(store: Store) -> Base:
     started, as_of = time.perf_counter(), datetime.now(UTC)
     version = store.data_version()
     directory = store.directory()
-    tickets = _tickets(store)
+    tickets_now = store.tickets()
     judgements = list(store.judgements(full=False))
+    facts = ticket_facts(judgements, store.outcomes(), tickets_now, directory.groups)
     regions = sorted({j.preferred_region for j in judgements if j.preferred_region})
     priorities = sorted({j.priority for j in judgements if j.priority})
-    return Base(version, directory, tickets, judgements, regions, priorities, as_of, time.perf_counter() - started)
+    return Base(
+        version,
+        directory,
+        _tickets(tickets_now),
+        judgements,
+        facts,
+        regions,
+        priorities,
+        as_of,
+        time.perf_counter() - started,
+    )
 
 
 def load(base: Base, policy: Policy, filters: Filters, behind: bool = False) -> Data:
@@ -394,6 +424,7 @@ def load(base: Base, policy: Policy, filters: Filters, behind: bool = False) -> 
         policy,
         regions,
         priorities,
+        filters.for_tickets().apply(base.facts, policy, users),
         base.as_of,
         behind,
     )
@@ -412,8 +443,31 @@ class TicketRow:
     last_at: datetime
 
 
+def _ticket_rows(data: Data, selection: Selection) -> list[TicketRow]:
+    rows = []
+    for fact in data.facts:
+        if not selection.keeps(fact):
+            continue
+        info = data.ticket(fact.ticket_id)
+        rows.append(
+            TicketRow(
+                fact.ticket_id,
+                info.subject if info else "",
+                data.name(fact.assignee_id) if fact.assignee_id is not None else "nobody",
+                fact.judged,
+                fact.drive_bys,
+                fact.last_at or fact.created_at,
+            )
+        )
+    rows.sort(key=lambda r: (r.last_at, id_sort_key(r.ticket_id)), reverse=True)
+    return rows
+
+
 def selected_tickets(data: Data, selection: Selection) -> list[TicketRow]:
-    """Tickets with at least one judgement that the selection counts (under the filters), newest first."""
+    """Tickets with at least one judgement that the selection counts (under the filters), newest first; for a
+    selection by class or outcome, the worked tickets it keeps (under the filters read at the ticket's level)."""
+    if selection.by_ticket:
+        return _ticket_rows(data, selection)
     voices: dict[Id, set[Id]] = defaultdict(set)
     for j in data.judgements:
         voices[j.ticket_id]

@@ -1,0 +1,226 @@
+"""One row per worked ticket: its collaboration class, what the judgements say about it, and its outcome.
+
+What :mod:`intently.report.outcomes` (outcomes by class, adjusted comparison) and :mod:`intently.report.pilot`
+(before/after evaluation of a pilot) count. Built from stored judgements and outcomes, or from a what-if run's
+results in memory; never by applying a rule again (the class is :func:`intently.engine.outcomes.collaboration_class`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from intently.engine import judge_ticket
+from intently.engine.judgement import Judgement, TicketResult
+from intently.engine.outcomes import Outcome, collaboration_class
+from intently.model import Group, Id, Ticket, TicketHistory, User, id_sort_key
+from intently.policy import Policy
+from intently.store import Store
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketFacts:
+    """A ticket with at least one judged comment (a ticket nobody worked is in no class)."""
+
+    ticket_id: Id
+    created_at: datetime
+    klass: str
+    """``solo``, ``intentional`` or ``drive_by``."""
+    priority: str | None
+    """The ticket's priority now."""
+    group: str | None
+    """The ticket's group now, by name (its id where the name is unknown)."""
+    preferred_region: str | None
+    assignee_id: Id | None
+    """The ticket's assignee now."""
+    assignee_region: str | None
+    """The region of the assignee at the ticket's last judged comment."""
+    drive_bys: int
+    intentional: int
+    """Judgements ``intentional`` (help by a contributor)."""
+    notes: int
+    """Internal notes by contributors (someone other than the assignee)."""
+    notes_acknowledged: int
+    outcome: Outcome
+    group_id: Id | None = None
+    judged: int = 0
+    """Judged comments on the ticket."""
+    last_at: datetime | None = None
+    """When the last judged comment was written."""
+
+
+OUTCOMES: dict[str, Callable[[Outcome], bool]] = {
+    "rated": lambda o: o.satisfaction is not None,
+    "good": lambda o: o.satisfaction == "good",
+    "bad": lambda o: o.satisfaction == "bad",
+    "solved": lambda o: o.solved_at is not None,
+    "unsolved": lambda o: o.solved_at is None,
+    "reopened": lambda o: o.reopened,
+    "replied": lambda o: o.first_reply_at is not None,
+}
+"""The tickets behind each outcome figure, by name (what a link to them says): rated (good or bad), rated good,
+rated bad, solved (at least once), never solved, reopened, answered by an agent."""
+
+
+def _group_name(group_id: Id | None, groups: Mapping[Id, Group]) -> str | None:
+    if group_id is None:
+        return None
+    group = groups.get(group_id)
+    return group.name if group is not None and group.name else str(group_id)
+
+
+def _facts(
+    ticket_id: Id, found: Sequence[Judgement], outcome: Outcome, ticket: Ticket | None, groups: Mapping[Id, Group]
+) -> TicketFacts | None:
+    klass = collaboration_class(j.verdict for j in found)
+    if klass is None:
+        return None
+    found = sorted(found, key=lambda j: j.created_at)
+    last = found[-1]
+    notes = [j for j in found if not j.public and j.author_id != j.assignee_id]
+    return TicketFacts(
+        ticket_id=ticket_id,
+        created_at=outcome.created_at,
+        klass=klass,
+        priority=ticket.priority if ticket is not None and ticket.priority is not None else last.priority,
+        group=_group_name(ticket.group_id if ticket else None, groups),
+        group_id=ticket.group_id if ticket else None,
+        preferred_region=next((j.preferred_region for j in reversed(found) if j.preferred_region), None),
+        assignee_id=ticket.assignee_id if ticket else last.assignee_id,
+        assignee_region=last.assignee_region,
+        drive_bys=sum(1 for j in found if j.verdict == "drive_by"),
+        intentional=sum(1 for j in found if j.verdict == "intentional"),
+        notes=len(notes),
+        notes_acknowledged=sum(1 for j in notes if j.acknowledged is True),
+        outcome=outcome,
+        judged=len(found),
+        last_at=last.created_at,
+    )
+
+
+def ticket_facts(
+    judgements: Iterable[Judgement],
+    outcomes: Mapping[Id, Outcome],
+    tickets: Mapping[Id, Ticket],
+    groups: Mapping[Id, Group],
+) -> list[TicketFacts]:
+    """A :class:`TicketFacts` for every ticket with a judgement and a known outcome (the store's), by ticket id."""
+    by_ticket: dict[Id, list[Judgement]] = defaultdict(list)
+    for judgement in judgements:
+        by_ticket[judgement.ticket_id].append(judgement)
+    facts: list[TicketFacts] = []
+    for ticket_id in sorted(by_ticket, key=id_sort_key):
+        outcome = outcomes.get(ticket_id)
+        if outcome is None:
+            continue
+        row = _facts(ticket_id, by_ticket[ticket_id], outcome, tickets.get(ticket_id), groups)
+        if row is not None:
+            facts.append(row)
+    return facts
+
+
+class FactsCollector:
+    """The worked tickets of a run that judges in memory (a what-if, or files), gathered while its judgements
+    stream on to the metrics: the tickets are judged once for both."""
+
+    def __init__(self, groups: Mapping[Id, Group]) -> None:
+        self._groups = groups
+        self._facts: list[TicketFacts] = []
+
+    def add(self, ticket: Ticket, result: TicketResult) -> None:
+        if result.outcome is None:
+            return
+        row = _facts(ticket.id, result.judgements, result.outcome, ticket, self._groups)
+        if row is not None:
+            self._facts.append(row)
+
+    def judgements(
+        self, histories: Iterable[TicketHistory], users: Mapping[Id, User], policy: Policy
+    ) -> Iterator[Judgement]:
+        """Judge each history, keep its facts, and yield its judgements."""
+        for history in histories:
+            result = judge_ticket(history, users, policy)
+            self.add(history.ticket, result)
+            yield from result.judgements
+
+    def facts(self) -> list[TicketFacts]:
+        """What was gathered so far, in ticket id order."""
+        return sorted(self._facts, key=lambda f: id_sort_key(f.ticket_id))
+
+
+def _text(value: Id | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _day(at: datetime) -> date:
+    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    """Which tickets an outcome figure counts, as the dashboard's filters read at the ticket's level:
+    ``start``/``end``: the day the ticket was created (UTC, inclusive); ``region``: its preferred region
+    (``unknown`` for none); ``pod``: its assignee now is in that pod; ``group``: its group now (name or id);
+    ``priority``: its priority now."""
+
+    start: date | None = None
+    end: date | None = None
+    region: str | None = None
+    pod: str | None = None
+    group: str | None = None
+    priority: str | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        """The filters set, as (name, value) in the command line's words: ``[("from", "2026-10-01"), ...]``."""
+        pairs = [
+            ("from", self.start.isoformat() if self.start else None),
+            ("to", self.end.isoformat() if self.end else None),
+            ("region", self.region),
+            ("pod", self.pod),
+            ("group", self.group),
+            ("priority", self.priority),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
+    def keep(self, fact: TicketFacts, policy: Policy, users: Mapping[Id, User]) -> bool:
+        day = _day(fact.created_at)
+        if self.start is not None and day < self.start:
+            return False
+        if self.end is not None and day > self.end:
+            return False
+        if self.region is not None and (fact.preferred_region or UNKNOWN) != self.region:
+            return False
+        if self.priority is not None and (fact.priority or "") != self.priority:
+            return False
+        if self.group is not None and self.group not in (
+            fact.group,
+            "" if fact.group_id is None else str(fact.group_id),
+        ):
+            return False
+        return self.pod is None or (
+            fact.assignee_id is not None and policy.in_pod(self.pod, users.get(fact.assignee_id))
+        )
+
+    def apply(self, facts: Iterable[TicketFacts], policy: Policy, users: Mapping[Id, User]) -> list[TicketFacts]:
+        return [fact for fact in facts if self.keep(fact, policy, users)]
+
+
+def stored_facts(store: Store) -> list[TicketFacts]:
+    """Every worked ticket in the store, from its stored judgements and outcome (the caller brings the judgements
+    up to date first: :func:`intently.cli.common.judge_again_if_stale`)."""
+    return ticket_facts(store.judgements(full=False), store.outcomes(), store.tickets(), store.directory().groups)
+
+
+def judged_facts(
+    histories: Iterable[TicketHistory], users: Mapping[Id, User], policy: Policy, groups: Mapping[Id, Group]
+) -> list[TicketFacts]:
+    """Every worked ticket of ``histories`` judged under ``policy`` in memory (files, or a what-if: nothing is
+    written)."""
+    collector = FactsCollector(groups)
+    for _ in collector.judgements(histories, users, policy):
+        pass
+    return collector.facts()
