@@ -195,7 +195,7 @@ def test_demo_quarter_ends_yesterday_by_default(tmp_path: Path) -> None:
 
 def test_policy_commands(tmp_path: Path, export: Path) -> None:
     shown = intently("policy", "show")
-    assert shown.returncode == 0 and "window: 30m" in shown.stdout and "needs_collaboration" in shown.stdout
+    assert shown.returncode == 0 and "within: 30m" in shown.stdout and "needs_collaboration" in shown.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n  coverage:\n    wait_fraction: lots\n")
     invalid = intently("policy", "validate", str(bad))

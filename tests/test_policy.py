@@ -161,8 +161,8 @@ def test_pods_and_out_of_office_by_id_or_email() -> None:
         ),
         ({"rules": {"coverage": {"enabled": "maybe"}}}, "rules.coverage.enabled: expected true or false, got 'maybe'"),
         ({"rules": {"coverage": {"wait_fraction": 20}}}, "rules.coverage.wait_fraction: must be at most 10"),
-        ({"rules": {"coverage": {"verdict": "drive_by"}}}, "rules.coverage.verdict: must be 'intentional'"),
-        ({"rules": [1, 2]}, "rules: expected a mapping of keys, got [1, 2]"),
+        ({"rules": {"coverage": {"verdict": "maybe"}}}, "rules.coverage.verdict: must be 'assignee', 'ownership"),
+        ({"rules": [1, 2]}, "rules[0]: expected a rule (id, verdict, title, rationale, when), got 1"),
     ],
 )
 def test_policy_problems_are_said_plainly(override: dict, expected: str) -> None:

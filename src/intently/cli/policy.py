@@ -117,12 +117,12 @@ def policy_compare(
 ) -> None:
     """Weigh a proposed policy on a dataset: how many judgements change, from what to what."""
     from intently.engine.compare import compare_policies
-    from intently.policy.loader import merge, read_policy_file, validate_policy
+    from intently.policy.loader import merged, read_policy_file, validate_policy
 
     data = dataset(path, db, config)
     current = data.policy
     # The proposal is read as changes to the current policy (a full policy file works the same way).
-    proposed = validate_policy(merge(current.model_dump(), read_policy_file(file)), str(file))
+    proposed = validate_policy(merged(current.model_dump(), read_policy_file(file), str(file)), str(file))
     comparison = compare_policies(data.histories, data.users, current, proposed)
     share = comparison.changed / comparison.judgements if comparison.judgements else 0.0
     out.print(

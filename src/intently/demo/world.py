@@ -46,8 +46,8 @@ class World:
         targets = policy.organisation.reply_targets
         self.targets = {k: (int(v.first.total_seconds()), int(v.next.total_seconds())) for k, v in targets.items()}
         self.default_priority = policy.organisation.default_priority
-        self.fraction = policy.rules.coverage.wait_fraction
-        self.drive_by_rules = frozenset(rule for rule, r in policy.rules.ordered() if r.verdict == "drive_by")
+        self.fraction = policy.wait_share if policy.wait_share is not None else 1.0
+        self.drive_by_rules = frozenset(rule.id for rule in policy.rules.values() if rule.verdict == "drive_by")
         """The rules whose verdict is a drive-by (see :attr:`intently.demo.ticket.TicketSim.drove_by`)."""
         self.region_values = {code: code.lower() for code in self.regions}
         self.shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}

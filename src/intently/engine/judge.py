@@ -9,12 +9,11 @@ policy's order; the first that holds decides.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from typing import Literal
 
+from intently.engine.facts import Moment, evidence, explain, holds, mentions, when
 from intently.engine.judgement import Evidence, Judgement, Skipped, Solicitation, TicketResult, invites
 from intently.engine.outcomes import ticket_outcome
 from intently.engine.voices import MACHINE_CHANNELS, is_agent_reply, is_customer, opening_comment
@@ -30,11 +29,7 @@ from intently.model import (
     WatchersChange,
     ordered,
 )
-from intently.policy.schema import ALL_REGIONS, Policy, format_duration
-
-
-def _when(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at.utcoffset() == timedelta(0) else at.isoformat()
+from intently.policy.schema import ALL_REGIONS, Policy, Rule
 
 
 @dataclass(slots=True)
@@ -50,6 +45,13 @@ class _State:
     preferred: object = None
     last_agent_reply: Comment | None = None
     waiting_since: Comment | None = None
+    group: Id | None = None
+    voices: set[Id] = field(default_factory=set)
+    """Agents who replied publicly so far."""
+    contributor_voices: set[Id] = field(default_factory=set)
+    """Agents who replied publicly so far while not the assignee."""
+    notes: list[Comment] = field(default_factory=list)
+    """Internal notes by agents so far."""
 
 
 @dataclass(slots=True)
@@ -134,6 +136,8 @@ def _initial_state(history: TicketHistory, events: Sequence[Event], policy: Poli
     fields_set = {e.field.lower() for e in events if isinstance(e, FieldChange)}
     if "priority" not in fields_set:
         state.priority = ticket.priority
+    if "group_id" not in fields_set:
+        state.group = ticket.group_id
     if not fields_set & policy.preferred_region_fields:
         for name, value in ticket.fields.items():
             if name.lower() in policy.preferred_region_fields:
@@ -142,6 +146,7 @@ def _initial_state(history: TicketHistory, events: Sequence[Event], policy: Poli
 
 
 def _apply(state: _State, group: Sequence[Event], ctx: _Context, first_comment: Comment | None) -> None:
+    owner = state.assignee  # the assignee at the update's comments
     for event in group:
         if isinstance(event, AssigneeChange):
             state.assignee = event.assignee
@@ -161,14 +166,22 @@ def _apply(state: _State, group: Sequence[Event], ctx: _Context, first_comment: 
             name = event.field.lower()
             if name == "priority":
                 state.priority = event.value
+            elif name == "group_id":
+                state.group = event.value  # type: ignore[assignment]
             elif name in ctx.policy.preferred_region_fields:
                 state.preferred = event.value
         elif isinstance(event, Comment) and event.public:
             if _is_agent_reply(ctx, event, first_comment):
                 state.last_agent_reply = event
                 state.waiting_since = None
+                if event.author is not None:
+                    state.voices.add(event.author)
+                    if event.author != owner:
+                        state.contributor_voices.add(event.author)
             elif _is_customer(ctx, event) and state.waiting_since is None:
                 state.waiting_since = event
+        elif isinstance(event, Comment) and _is_agent_reply(ctx, event, first_comment):
+            state.notes.append(event)
 
 
 def _is_agent_reply(ctx: _Context, comment: Comment, first: Comment | None) -> bool:
@@ -182,112 +195,61 @@ def _is_customer(ctx: _Context, comment: Comment) -> bool:
 # --- one comment ----------------------------------------------------------------------------------
 
 
-def _evidence(event: Event, what: str, detail: str = "") -> Evidence:
-    return Evidence(event.id, what, event.at, event.actor, detail)
-
-
 def _judge_comment(
     ctx: _Context, comment: Comment, author: User, state: _State, group: Sequence[Event], group_end: int
 ) -> Judgement:
-    policy = ctx.policy
-    rules = policy.rules
-    kind = "public reply" if comment.public else "internal note"
-    who = author.name
-    assignee = state.assignee
-    own = _evidence(comment, kind)
+    """The first rule of the policy whose condition holds decides; the reason says why in the facts' words."""
+    m = Moment(ctx.history, ctx.users, ctx.policy, ctx.events, comment, author, state, group, group_end)
+    own = evidence(comment, m.kind)
     assigned = (
-        [_evidence(state.assigned_by, "assigned", f"assigned to {ctx.name(assignee)}")]
-        if state.assigned_by is not None and assignee is not None
+        [evidence(state.assigned_by, "assigned", f"assigned to {ctx.name(state.assignee)}")]
+        if state.assigned_by is not None and state.assignee is not None
         else []
     )
+    tried: list[Rule] = []
+    for rule in ctx.policy.active_rules:
+        if not holds(rule.when, m):
+            tried.append(rule)
+            continue
+        phrases, found = explain(rule.when, m, True)
+        reason = _reason(m, rule, phrases, tried)
+        extra = [e for e in [*found, *assigned] if e.event_id != comment.id]
+        return _judgement(ctx, comment, author, state, rule.id, rule.verdict, reason, [own, *_unique(extra)])
+    raise AssertionError("a validated policy ends with a rule that always holds")  # pragma: no cover
 
-    def decide(rule: str, reason: str, evidence: list[Evidence]) -> Judgement:
-        return _judgement(ctx, comment, author, state, rule, policy.rule(rule).verdict, reason, evidence)
 
-    # 1. assignee
-    if assignee == comment.author:
-        return decide("assignee", f"{who} was the assignee when writing this {kind}.", [own, *assigned])
+def _unique(items: list[Evidence]) -> list[Evidence]:
+    seen: set[tuple[Id, str]] = set()
+    kept = []
+    for item in items:
+        if (item.event_id, item.what) not in seen:
+            seen.add((item.event_id, item.what))
+            kept.append(item)
+    return kept
 
-    # 2. ownership
-    if rules.ownership.enabled:
-        taken = _taken(ctx, comment, group, group_end)
-        if taken is not None:
-            window = format_duration(rules.ownership.window)
-            if taken.update == comment.update:
-                when = "in the same update"
-            else:
-                when = f"{format_duration(taken.at - comment.at)} later, within the {window} ownership window"
-            by = "" if taken.actor == comment.author else f" (assigned by {ctx.name(taken.actor)})"
-            reason = f"{who} became the assignee {when}{by}: the ticket changed owner, it did not gain a second voice."
-            return decide("ownership", reason, [own, _evidence(taken, "assigned", f"assigned to {who}")])
 
-    # 3. solicited
-    if rules.solicited.enabled:
-        asked = _solicitation(ctx, comment, state)
-        if asked is not None:
-            event, what, detail = asked
-            reason = (
-                f"{who} was asked to help before this {kind}: {detail}; {ctx.name(assignee)} stays the owner."
-                if assignee is not None
-                else f"{who} was asked to help before this {kind}: {detail}."
-            )
-            return decide("solicited", reason, [own, _evidence(event, what, detail), *assigned])
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
-    # 4. internal note
-    if not comment.public:
-        if assignee is not None:
-            reason = (
-                f"Internal note by {who}: asynchronous help, {ctx.name(assignee)} keeps ownership "
-                "and the customer hears one voice."
-            )
-        else:
-            reason = (
-                f"Internal note by {who} on an unassigned ticket: asynchronous help for whoever takes it; "
-                "the customer hears no second voice."
-            )
-        return decide("internal_note", reason, [own, *assigned])
 
-    # 5. coverage
-    coverage_miss = ""
-    if rules.coverage.enabled and assignee is not None:
-        covered, coverage_reason, waited_on = _coverage(ctx, comment, state, group)
-        if covered:
-            extra = [_evidence(waited_on, "customer waiting")] if waited_on is not None else []
-            return decide("coverage", f"{who} covered: {coverage_reason}.", [own, *assigned, *extra])
-        coverage_miss = coverage_reason
-
-    # 6. unowned reply
-    window = format_duration(rules.ownership.window)
-    if assignee is None and rules.unowned_reply.enabled:
-        reason = (
-            f"Public reply by {who} on an unassigned ticket that {who} did not take "
-            f"(no assignment to {who} within {window})."
-        )
-        return decide("unowned_reply", reason, [own])
-
-    # 7. unsolicited reply
-    tags = ", ".join(rules.solicited.tags) or "none configured"
-    owner = f"a ticket assigned to {ctx.name(assignee)}" if assignee is not None else "an unassigned ticket"
-    why_not = f"; no coverage: {coverage_miss}" if coverage_miss else ""
-    reason = (
-        f"Public reply by {who} on {owner} without being asked (no {tags} tag, not added as follower or CC "
-        f"by someone else) and without taking the ticket{why_not}."
+def _reason(m: Moment, rule: Rule, phrases: list[str], tried: list[Rule]) -> str:
+    """Why the rule decided, in the facts' words. A drive-by says on whose ticket, and why each rule tried
+    before that could have made the comment something else did not hold (the intentional path that was open)."""
+    who = m.author.name
+    if rule.verdict != "drive_by":
+        if len(phrases) == 1:
+            return _sentence(phrases[0])
+        return _sentence(f"{m.kind} by {who}: " + "; ".join(phrases))
+    owner = (
+        f"a ticket assigned to {m.name(m.state.assignee)}" if m.state.assignee is not None else "an unassigned ticket"
     )
-    return decide("unsolicited_reply", reason, [own, *assigned])
-
-
-def _taken(ctx: _Context, comment: Comment, group: Sequence[Event], group_end: int) -> AssigneeChange | None:
-    """The assignment that made the author the assignee in the same update or within the window after."""
-    for event in group:
-        if isinstance(event, AssigneeChange) and event.assignee == comment.author:
-            return event
-    deadline = comment.at + ctx.policy.rules.ownership.window
-    for event in ctx.events[group_end:]:
-        if event.at > deadline:
-            break
-        if isinstance(event, AssigneeChange) and event.assignee == comment.author:
-            return event
-    return None
+    missed = [
+        f"not {other.title[:1].lower() + other.title[1:]} ({', '.join(explain(other.when, m, False)[0])})"
+        for other in tried
+        if other.verdict not in (rule.verdict, "assignee")
+    ]
+    return _sentence(f"{m.kind} by {who} on {owner}" + (": " + "; ".join(missed) if missed else ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,24 +269,25 @@ class _Invitation:
         """(what, detail) for evidence and reasons."""
         by = ctx.name(self.event.actor)
         if self.tag is not None:
-            return "tag added", f"{by} added the {self.tag} tag at {_when(self.event.at)}"
+            return "tag added", f"{by} added the {self.tag} tag at {when(self.event.at)}"
         label = "follower" if self.kind == "follower" else "CC"
-        return f"{label.lower()} added", f"{by} added {ctx.name(self.invitee)} as a {label} at {_when(self.event.at)}"
+        return f"{label.lower()} added", f"{by} added {ctx.name(self.invitee)} as a {label} at {when(self.event.at)}"
 
 
 def _invitations(ctx: _Context, state: _State, author: Id | None = None) -> Iterator[_Invitation]:
     """The invitations in force, in the policy's order (tags, then followers, then CCs); only those that ask
-    ``author`` when one is given. The ``solicited`` rule and :func:`solicitations` both read this."""
-    rule = ctx.policy.rules.solicited
-    for tag in rule.tags:
+    ``author`` when one is given. :func:`solicitations` reads this; the rules read the same facts
+    (``ticket_has_tag``, ``author_added_as``)."""
+    tags, followers, ccs = ctx.policy.solicitation
+    for tag in tags:
         added = state.tags.get(tag)
         if added is not None:
             invitation = _Invitation(added, "tag", None, tag)
             if author is None or invitation.asks(author):
                 yield invitation
     kinds: tuple[tuple[bool, dict[Id, Event], Literal["follower", "cc"]], ...] = (
-        (rule.followers, state.followers, "follower"),
-        (rule.ccs, state.ccs, "cc"),
+        (followers, state.followers, "follower"),
+        (ccs, state.ccs, "cc"),
     )
     for enabled, watchers, kind in kinds:
         if not enabled:
@@ -338,18 +301,13 @@ def _invitations(ctx: _Context, state: _State, author: Id | None = None) -> Iter
                 yield _Invitation(added, kind, user_id)
 
 
-def _solicitation(ctx: _Context, comment: Comment, state: _State) -> tuple[Event, str, str] | None:
-    invitation = next(_invitations(ctx, state, comment.author), None)
-    if invitation is None:
-        return None
-    return (invitation.event, *invitation.describe(ctx))
-
-
 def solicitations(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[Solicitation, ...]:
-    """The invitations to help in force at the end of the history (what the ``solicited`` rule would accept
-    for a comment written now), each with the agents who have written on the ticket since it was made.
-    An invitation nobody has answered yet is *open*. Empty when the policy's ``solicited`` rule is off."""
-    if not policy.rules.solicited.enabled:
+    """The invitations to help in force at the end of the history (what the policy's intentional rules would
+    accept for a comment written now: their ``ticket_has_tag`` and ``author_added_as`` facts), each with the agents
+    who have written on the ticket since it was made. An invitation nobody has answered yet is *open*. Empty when
+    no rule asks for help that way."""
+    tags, followers, ccs = policy.solicitation
+    if not (tags or followers or ccs):
         return ()
     ctx, state, first_comment = _start(history, users, policy)
     events = ctx.events
@@ -381,63 +339,6 @@ def solicitations(history: TicketHistory, users: Mapping[Id, User], policy: Poli
             )
         )
     return tuple(found)
-
-
-def _coverage(
-    ctx: _Context, comment: Comment, state: _State, group: Sequence[Event]
-) -> tuple[bool, str, Comment | None]:
-    """Whether a public reply covered for an unavailable assignee, with the reason either way."""
-    policy = ctx.policy
-    assignee = ctx.users.get(state.assignee) if state.assignee is not None else None
-    name = ctx.name(state.assignee)
-    if any(isinstance(e, AssigneeChange) for e in group):
-        return False, "the assignee was changed in the same update", None
-    away = policy.out_of_office(assignee, comment.at) if assignee is not None else None
-    if away is not None:
-        unavailable = f"{name} was out of office"
-    else:
-        region = policy.region_of_user(assignee)
-        if region is None:
-            return False, f"{name}'s region is unknown, so their business hours are too", None
-        if policy.is_business_hours(region, comment.at):
-            return False, f"{name} was within {region} business hours", None
-        unavailable = f"{name} was outside {region} business hours"
-    target = policy.reply_target(state.priority if isinstance(state.priority, str) else None)
-    first = state.last_agent_reply is None
-    limit = target.first if first else target.next
-    label = "first" if first else "next"
-    if first:
-        since: datetime | None = ctx.history.ticket.created_at
-        waited_on = state.waiting_since
-        since_what = "ticket creation"
-    else:
-        waited_on = state.waiting_since
-        since = waited_on.at if waited_on is not None else None
-        since_what = "the customer's comment"
-    if since is None:
-        return False, f"{unavailable}, but no customer comment was waiting for a reply", None
-    waited = comment.at - since
-    needed = limit * policy.rules.coverage.wait_fraction
-    share = waited / limit if limit else 1.0
-    priority = state.priority or policy.organisation.default_priority
-    detail = (
-        f"the customer had waited {format_duration(waited)} since {since_what}, "
-        f"{_percent(share, policy.rules.coverage.wait_fraction)} of the "
-        f"{format_duration(limit)} {label}-reply target for {priority} priority"
-    )
-    if waited < needed:
-        return False, f"{unavailable}, but {detail} (coverage needs {policy.rules.coverage.wait_fraction:.0%})", None
-    return True, f"{unavailable}, {detail}, and the assignee was left unchanged", waited_on
-
-
-def _percent(share: float, threshold: float) -> str:
-    """``88%``; a share below the threshold never reads as the threshold itself (``74.8%``, not ``75%``)."""
-    text = f"{share:.0%}"
-    for decimals in range(1, 4):
-        if share >= threshold or float(text.rstrip("%")) < threshold * 100:
-            break
-        text = f"{share:.{decimals}%}"
-    return text
 
 
 # --- flags and context ----------------------------------------------------------------------------
@@ -490,10 +391,6 @@ def _judgement(
     )
 
 
-def _mentions(name: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])@?" + re.escape(name.strip()) + r"(?![\w])", re.IGNORECASE)
-
-
 def _acknowledge(
     ctx: _Context, judgement: Judgement, after: int, owners_before: list[tuple[int, Id | None]]
 ) -> Judgement:
@@ -501,7 +398,7 @@ def _acknowledge(
     follower or writes a comment naming them (@mention or full name)."""
     note_author = judgement.author_id
     user = ctx.users.get(note_author)
-    pattern = _mentions(user.name) if user is not None and user.name.strip() else None
+    pattern = mentions(user.name) if user is not None and user.name.strip() else None
     owner_at = dict(owners_before)
     owner: Id | None = None
     for index in range(after, len(ctx.events)):
@@ -512,13 +409,13 @@ def _acknowledge(
         if isinstance(event, WatchersChange) and event.kind == "follower" and event.actor == owner:
             if note_author in event.added:
                 detail = f"{ctx.name(owner)} added {ctx.name(note_author)} as a follower"
-                return _with_ack(judgement, _evidence(event, "follower added", detail))
+                return _with_ack(judgement, evidence(event, "follower added", detail))
         elif (
             isinstance(event, Comment) and event.author == owner and pattern is not None and pattern.search(event.body)
         ):
             kind = "a public reply" if event.public else "an internal note"
             detail = f"{ctx.name(owner)} named {ctx.name(note_author)} in {kind}"
-            return _with_ack(judgement, _evidence(event, "acknowledged", detail))
+            return _with_ack(judgement, evidence(event, "acknowledged", detail))
     return _replace(judgement, acknowledged=False)
 
 

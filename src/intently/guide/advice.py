@@ -132,7 +132,7 @@ def intentional_path(
     )
     taken = judge_reply(history, users, policy, agent_id, True, at, same_update=(handover,))
     if taken is not None and taken.verdict != "drive_by":
-        window = policy.rules.ownership.window
+        window = policy.ownership_window
         when = (
             f"in the same update or within {_minutes(window)} after replying"
             if window > timedelta(0)
@@ -159,15 +159,15 @@ def _ask(
     assignee: Id,
 ) -> PathStep | None:
     """Being asked by the assignee: the first way the policy accepts (a tag, being added as follower, as CC)."""
-    solicited = policy.rules.solicited
+    tags, followers, ccs = policy.solicitation
     asker = _name(users, assignee)
     asks: list[tuple[Event, str]] = []
-    for tag in solicited.tags:
+    for tag in tags:
         event: Event = TagsChange(
             id="intently:ask", at=at, actor=assignee, update="intently:ask", via="web", added=(tag,)
         )
         asks.append((event, f"ask {asker} to add the {tag} tag before you reply"))
-    for enabled, kind, label in ((solicited.followers, "follower", "a follower"), (solicited.ccs, "cc", "a CC")):
+    for enabled, kind, label in ((followers, "follower", "a follower"), (ccs, "cc", "a CC")):
         if enabled:
             event = WatchersChange(
                 id="intently:ask",

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from intently.errors import PolicyError
 from intently.policy.messages import plain_problems
-from intently.policy.schema import Policy
+from intently.policy.schema import Policy, patch_rules
 
 DEFAULT_POLICY_FILE = "default.yaml"
 
@@ -44,13 +44,28 @@ def read_policy_file(path: str | Path) -> dict[str, Any]:
 
 
 def merge(base: Any, override: Any) -> Any:
-    """Merge ``override`` over ``base``: mappings key by key, everything else replaced."""
+    """Merge ``override`` over ``base``: mappings key by key, everything else replaced; except that ``rules`` given
+    as a mapping changes the base's list of rules by id (a list replaces it)."""
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():
-            merged[key] = merge(base[key], value) if key in base else value
+            if key == "rules" and isinstance(base.get(key), list) and isinstance(value, dict):
+                merged[key] = _patched(base[key], value)
+            else:
+                merged[key] = merge(base[key], value) if key in base else value
         return merged
     return override
+
+
+def _patched(rules: list[Any], patches: dict[str, Any]) -> Any:
+    try:
+        return patch_rules(rules, patches)
+    except ValueError as problem:
+        raise _PatchError(str(problem)) from None
+
+
+class _PatchError(ValueError):
+    """A change to the rules by id that cannot be made (the caller names the file)."""
 
 
 def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
@@ -65,14 +80,23 @@ def load_policy(path: str | Path | None = None) -> Policy:
     data = default_policy_data()
     source = "default policy"
     if path is not None:
-        data = merge(data, read_policy_file(path))
         source = str(path)
+        data = merged(data, read_policy_file(path), source)
     return validate_policy(data, source)
+
+
+def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
+    """:func:`merge`, with a problem in changing the rules by id named as the policy's (``source``)."""
+    try:
+        result: dict[str, Any] = merge(base, override)
+    except _PatchError as problem:
+        raise PolicyError(source, [str(problem)]) from None
+    return result
 
 
 def policy_from_mapping(override: dict[str, Any] | None, source: str = "policy") -> Policy:
     """The default policy with an in-memory override merged over it (scenarios use this)."""
-    return validate_policy(merge(default_policy_data(), override or {}), source)
+    return validate_policy(merged(default_policy_data(), override or {}, source), source)
 
 
 def fingerprint(policy: Policy) -> str:

@@ -14,16 +14,29 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
 from intently.model import Id, User
+from intently.policy.conditions import (
+    FACTS,
+    Condition,
+    Fact,
+    always_holds,
+    condition_data,
+    facts_in,
+    format_duration,
+    parse_condition,
+    parse_duration,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RULE_IDS = (
@@ -35,33 +48,10 @@ RULE_IDS = (
     "unowned_reply",
     "unsolicited_reply",
 )
+"""The default policy's rules, in order (a policy may have others: :attr:`Policy.rule_ids`)."""
+KEEP_ENABLED = ("assignee", "internal_note", "unsolicited_reply")
 VERDICTS = ("assignee", "ownership_change", "intentional", "drive_by")
 ALL_REGIONS = "ALL"
-
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``30m``, ``4h``, ``1h30m``, ``2d`` or a number of minutes."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30m, 4h or 1h30m")
-    if isinstance(value, int | float):
-        return timedelta(minutes=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            days, hours, minutes = (int(part or 0) for part in match.groups())
-            return timedelta(days=days, hours=hours, minutes=minutes)
-    raise ValueError(f"expected a duration such as 30m, 4h or 1h30m, got {value!r}")
-
-
-def format_duration(value: timedelta) -> str:
-    """``30m``, ``4h``, ``1h30m``, ``24h``: the way the policy file writes durations."""
-    hours, minutes = divmod(int(value.total_seconds() // 60), 60)
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
-
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")]
 
@@ -70,75 +60,191 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+CONDITION_HELP = "see the facts in the handbook"
+
+RuleCondition = Annotated[Condition, BeforeValidator(parse_condition), PlainSerializer(condition_data)]
+_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
 class Rule(_Strict):
-    verdict: str
+    """One rule: when its condition holds for a comment, the comment gets its verdict (the first rule that holds
+    decides)."""
+
+    id: str = ""
+    verdict: Literal["assignee", "ownership_change", "intentional", "drive_by"]
     title: str
     rationale: str
+    when: RuleCondition
     enabled: bool = True
 
-
-class AssigneeRule(Rule):
-    verdict: Literal["assignee"] = "assignee"
-
-
-class OwnershipRule(Rule):
-    verdict: Literal["ownership_change"] = "ownership_change"
-    window: Duration = timedelta(minutes=30)
-
-    @field_validator("window")
+    @field_validator("id")
     @classmethod
-    def _non_negative(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0):
-            raise ValueError("must not be negative")
+    def _id(cls, value: str) -> str:
+        if not _RULE_ID.match(value):
+            raise ValueError("a rule id is lower-case letters, digits and _, starting with a letter, e.g. pod_voice")
         return value
 
+    def facts(self, name: str) -> list[Fact]:
+        """The rule's facts of that name (e.g. every ``author_takes_ticket``)."""
+        return [fact for fact in facts_in(self.when) if fact.name == name]
 
-class SolicitedRule(Rule):
-    verdict: Literal["intentional"] = "intentional"
-    tags: tuple[str, ...] = ("needs_collaboration",)
-    followers: bool = True
-    ccs: bool = True
+    def _param(self, name: str, fact: str, param: str) -> Any:
+        found = self.facts(fact)
+        if not found:
+            raise AttributeError(f"rule {self.id} has no {fact} fact, so no {name}")
+        return getattr(found[0].params, param)
+
+    # the keys of a policy file before rules were data, read from the condition (see LEGACY_KEYS)
+    @property
+    def window(self) -> timedelta:
+        return self._param("window", "author_takes_ticket", "within")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._param("tags", "ticket_has_tag", "tags")
+
+    @property
+    def followers(self) -> bool:
+        return self._param("followers", "author_added_as", "follower")
+
+    @property
+    def ccs(self) -> bool:
+        return self._param("ccs", "author_added_as", "cc")
+
+    @property
+    def wait_fraction(self) -> float:
+        return self._param("wait_fraction", "customer_waited", "share")
 
 
-class InternalNoteRule(Rule):
-    verdict: Literal["intentional"] = "intentional"
+class RuleSet(dict[str, Rule]):
+    """The rules by id, in the order they are tried; ``rules.ownership`` reads one by id."""
 
-
-class CoverageRule(Rule):
-    verdict: Literal["intentional"] = "intentional"
-    wait_fraction: float = Field(0.75, ge=0.0, le=10.0)
-
-
-class UnownedReplyRule(Rule):
-    verdict: Literal["drive_by"] = "drive_by"
-
-
-class UnsolicitedReplyRule(Rule):
-    verdict: Literal["drive_by"] = "drive_by"
-
-
-class Rules(_Strict):
-    """The rules in the order they are tried; the first that holds decides."""
-
-    assignee: AssigneeRule
-    ownership: OwnershipRule
-    solicited: SolicitedRule
-    internal_note: InternalNoteRule
-    coverage: CoverageRule
-    unowned_reply: UnownedReplyRule
-    unsolicited_reply: UnsolicitedReplyRule
-
-    @model_validator(mode="after")
-    def _catch_alls_stay(self) -> Rules:
-        for rule_id in ("assignee", "internal_note", "unsolicited_reply"):
-            if not getattr(self, rule_id).enabled:
-                raise ValueError(
-                    f"rules.{rule_id} cannot be disabled: every agent comment must get exactly one judgement"
-                )
-        return self
+    def __getattr__(self, rule_id: str) -> Rule:
+        try:
+            return self[rule_id]
+        except KeyError:
+            raise AttributeError(rule_id) from None
 
     def ordered(self) -> list[tuple[str, Rule]]:
-        return [(rule_id, getattr(self, rule_id)) for rule_id in RULE_IDS]
+        return list(self.items())
+
+
+LEGACY_KEYS = {
+    "window": ("author_takes_ticket", "within"),
+    "tags": ("ticket_has_tag", "tags"),
+    "followers": ("author_added_as", "follower"),
+    "ccs": ("author_added_as", "cc"),
+    "wait_fraction": ("customer_waited", "share"),
+}
+"""Keys of the policy file before rules were data (``rules.ownership.window: 2m``): each sets that parameter of
+that fact in the rule's condition, so override files written then keep working."""
+
+_RULE_KEYS = frozenset(Rule.model_fields)
+
+
+def _set_param(raw: Any, fact: str, param: str, value: Any) -> tuple[Any, bool]:
+    """The raw condition with ``param`` of every ``fact`` in it set to ``value``; and whether there was one."""
+    if isinstance(raw, str):
+        return ({fact: {param: value}}, True) if raw.strip() == fact else (raw, False)
+    if not isinstance(raw, dict) or len(raw) != 1:
+        return raw, False
+    ((key, inner),) = raw.items()
+    if key in ("all", "any") and isinstance(inner, list):
+        changed = [_set_param(item, fact, param, value) for item in inner]
+        return {key: [c for c, _ in changed]}, any(found for _, found in changed)
+    if key == "not":
+        part, found = _set_param(inner, fact, param, value)
+        return {key: part}, found
+    if key != fact:
+        return raw, False
+    spec = FACTS[fact].params
+    params = dict(inner) if isinstance(inner, dict) else ({spec.shorthand: inner} if inner is not None else {})
+    params[param] = value
+    return {key: params}, True
+
+
+def patch_rules(rules: list[Any], patches: dict[str, Any]) -> list[Any]:
+    """The rule list with ``patches`` (rule id → the keys to change) applied by id, in the list's order: how an
+    override file changes a few rules without writing the whole list."""
+    result = [dict(rule) if isinstance(rule, dict) else rule for rule in rules]
+    by_id = {rule.get("id"): rule for rule in result if isinstance(rule, dict)}
+    for rule_id, patch in patches.items():
+        rule = by_id.get(rule_id)
+        if rule is None:
+            known = ", ".join(str(i) for i in by_id)
+            raise ValueError(
+                f"rules.{rule_id}: unknown key: there is no rule {rule_id!r} to change (the rules: {known}); to add "
+                "a rule, write the whole list of rules"
+            )
+        if not isinstance(patch, dict):
+            raise ValueError(f"rules.{rule_id}: expected a mapping of the keys to change, got {type(patch).__name__}")
+        for key, value in patch.items():
+            if key in LEGACY_KEYS and key not in _RULE_KEYS:
+                fact, param = LEGACY_KEYS[key]
+                _check_param(f"rules.{rule_id}.{key}", fact, param, value)
+                rule["when"], found = _set_param(rule.get("when"), fact, param, value)
+                if not found:
+                    raise ValueError(f"rules.{rule_id}.{key}: this rule's condition has no {fact} fact to set")
+            elif key not in _RULE_KEYS:
+                from difflib import get_close_matches
+
+                near = get_close_matches(key, [*_RULE_KEYS, *LEGACY_KEYS], n=1)
+                hint = f": did you mean {near[0]!r}?" if near else ""
+                raise ValueError(f"rules.{rule_id}.{key}: unknown key{hint}")
+            else:
+                rule[key] = value
+    return result
+
+
+def _check_param(where: str, fact: str, param: str, value: Any) -> None:
+    """A legacy key's value, checked as the fact's parameter, the problem named at the legacy key."""
+    spec = FACTS[fact].params
+    try:
+        spec.model_validate({param: value})
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ValueError(f"{where}: {_plain(message)}") from None
+
+
+def _plain(message: str) -> str:
+    """Pydantic's words for a bound, as the policy's other messages say it."""
+    found = re.match(r"Input should be (less|greater) than or equal to (\S+)", message)
+    if found:
+        return f"must be at {'most' if found.group(1) == 'less' else 'least'} {found.group(2)}"
+    return message
+
+
+def _default_rules() -> list[Any]:
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("intently.policy").joinpath("default.yaml").read_text(encoding="utf-8")
+    return list(yaml.safe_load(text)["rules"])
+
+
+def _rules_by_id(value: Any) -> Any:
+    """``rules`` as a mapping of id → rule, in order: from a list of rules (each with its ``id``), or from a
+    mapping, which changes the default rules by id (a policy saved before rules were data, or written so)."""
+    if isinstance(value, dict):
+        value = patch_rules(_default_rules(), value)
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"expected a list of rules, got {value!r:.60}")
+    by_id: dict[str, Any] = {}
+    for index, rule in enumerate(value):
+        if not isinstance(rule, dict):
+            raise ValueError(f"rules[{index}]: expected a rule (id, verdict, title, rationale, when), got {rule!r:.60}")
+        rule_id = rule.get("id")
+        if not isinstance(rule_id, str) or not rule_id:
+            raise ValueError(f"rules[{index}]: every rule needs an id")
+        if rule_id in by_id:
+            raise ValueError(f"rules[{index}]: the id {rule_id!r} is used twice; each rule id once")
+        by_id[rule_id] = rule
+    return by_id
+
+
+def _rules_as_list(rules: dict[str, Rule]) -> list[Any]:
+    return [rule.model_dump(mode="json") for rule in rules.values()]
 
 
 class Region(_Strict):
@@ -302,8 +408,34 @@ class Policy(_Strict):
     summary: str = ""
     principles: tuple[str, ...] = ()
     definitions: dict[str, str] = Field(default_factory=dict)
-    rules: Rules
+    rules: Annotated[
+        dict[str, Rule], BeforeValidator(_rules_by_id), AfterValidator(RuleSet), PlainSerializer(_rules_as_list)
+    ]
+    """In the order they are tried; the first that holds decides."""
     organisation: Organisation
+
+    @model_validator(mode="after")
+    def _rules_judge_every_comment(self) -> Policy:
+        for rule in self.rules.values():
+            if rule.id in KEEP_ENABLED and not rule.enabled:
+                raise ValueError(
+                    f"rules.{rule.id} cannot be disabled: every agent comment must get exactly one judgement"
+                )
+        enabled = [(index, rule) for index, rule in enumerate(self.rules.values()) if rule.enabled]
+        catch_all = next(((i, r) for i, r in enabled if always_holds(r.when)), None)
+        if catch_all is None:
+            last = enabled[-1][1].id if enabled else "none"
+            raise ValueError(
+                f"rules: no rule holds for every comment (the last is {last}), so a comment could be left "
+                "unjudged: end the list with a rule whose condition is `always`"
+            )
+        for index, rule in enabled:
+            if index > catch_all[0]:
+                raise ValueError(
+                    f"rules[{index}] ({rule.id}) can never match: rules[{catch_all[0]}] ({catch_all[1].id}) "
+                    "before it holds for every comment"
+                )
+        return self
 
     # --- organisation facts the engine asks about -------------------------------------------------
 
@@ -386,4 +518,49 @@ class Policy(_Strict):
         return any(name == pod_name for name, _ in self.pods_of(user))
 
     def rule(self, rule_id: str) -> Rule:
-        return getattr(self.rules, rule_id)
+        """The rule with this id (a :class:`KeyError` for an id the policy does not have)."""
+        return self.rules[rule_id]
+
+    @cached_property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule's id, in the order they are tried."""
+        return tuple(self.rules)
+
+    def rule_titles(self) -> dict[str, str]:
+        return {rule.id: rule.title for rule in self.rules.values()}
+
+    @property
+    def active_rules(self) -> tuple[Rule, ...]:
+        """The rules switched on, in order: what the engine applies."""
+        return tuple(rule for rule in self.rules.values() if rule.enabled)
+
+    def _facts(self, name: str) -> list[Fact]:
+        return [fact for rule in self.active_rules for fact in rule.facts(name)]
+
+    @cached_property
+    def ownership_window(self) -> timedelta:
+        """How long after a comment taking the ticket still counts (the longest ``author_takes_ticket``)."""
+        windows = [fact.params.within for fact in self._facts("author_takes_ticket")]  # type: ignore[attr-defined]
+        return max(windows, default=timedelta(0))
+
+    @cached_property
+    def solicitation(self) -> tuple[tuple[str, ...], bool, bool]:
+        """What asks for help under this policy: (tags, followers, CCs), from the ``ticket_has_tag`` and
+        ``author_added_as`` facts of the rules that make a comment intentional."""
+        tags: list[str] = []
+        followers = ccs = False
+        for rule in self.active_rules:
+            if rule.verdict != "intentional":
+                continue
+            for fact in rule.facts("ticket_has_tag"):
+                tags.extend(t for t in fact.params.tags if t not in tags)  # type: ignore[attr-defined]
+            for fact in rule.facts("author_added_as"):
+                followers = followers or fact.params.follower  # type: ignore[attr-defined]
+                ccs = ccs or fact.params.cc  # type: ignore[attr-defined]
+        return tuple(tags), followers, ccs
+
+    @cached_property
+    def wait_share(self) -> float | None:
+        """The share of the reply target a customer must have waited for cover (``customer_waited``), if any."""
+        shares = [fact.params.share for fact in self._facts("customer_waited")]  # type: ignore[attr-defined]
+        return min(shares, default=None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from intently.engine import Judgement
 from intently.model import Comment, FieldChange, TagsChange, User
+from intently.policy.conditions import condition_words
 from intently.policy.handbook.scenarios import Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.loader import fingerprint
 from intently.policy.schema import ALL_REGIONS, RULE_IDS, WEEKDAYS, Policy, Rule
@@ -131,56 +132,43 @@ def _label(key: str) -> str:
 # --- the policy -----------------------------------------------------------------------------------
 
 
-def _rule_thresholds(policy: Policy, rule_id: str, rule: Rule) -> list[str]:
-    """The rule's settings in force, as sentences (one bullet each)."""
-    window = _duration(policy.rules.ownership.window)
+def _rule_thresholds(policy: Policy, rule: Rule) -> list[str]:
+    """The settings in force that the rule's facts take, as sentences (one bullet each)."""
+    window = _duration(policy.ownership_window)
     lines: list[str] = []
-    known: set[str] = set()
-    if rule_id == "ownership":
-        known.add("window")
+    for fact in rule.facts("author_takes_ticket"):
+        within = _duration(fact.params.within)  # type: ignore[attr-defined]
         lines.append(
-            f"Ownership window: **{window}**. The author must become the assignee in the same update as the "
-            f"comment or at most {window} after it (exactly {window} still counts)."
+            f"Ownership window: **{within}**. The author must become the assignee in the same update as the "
+            f"comment or at most {within} after it (exactly {within} still counts)."
         )
-    elif rule_id == "solicited":
-        known.update({"tags", "followers", "ccs"})
-        solicited = policy.rules.solicited
-        lines.append(f"Solicitation tags: {_quoted(solicited.tags)} (added by someone other than the author).")
+    for fact in rule.facts("ticket_has_tag"):
+        lines.append(f"Solicitation tags: {_quoted(fact.params.tags)} (added by someone other than the author).")  # type: ignore[attr-defined]
+    for fact in rule.facts("author_added_as"):
+        for label, on in (("a follower", fact.params.follower), ("a CC", fact.params.cc)):  # type: ignore[attr-defined]
+            lines.append(f"Being added as {label} by someone else counts as being asked: **{'yes' if on else 'no'}**.")
+    for fact in rule.facts("customer_waited"):
         lines.append(
-            "Being added as a follower by someone else counts as being asked: "
-            f"**{'yes' if solicited.followers else 'no'}**."
-        )
-        lines.append(
-            f"Being added as a CC by someone else counts as being asked: **{'yes' if solicited.ccs else 'no'}**."
-        )
-    elif rule_id == "coverage":
-        known.add("wait_fraction")
-        fraction = policy.rules.coverage.wait_fraction
-        lines.append(
-            f"Customer wait needed: at least **{_percent(fraction)}** of the reply target for the ticket's priority "
-            "at the time of the reply (exactly that share still counts)."
+            f"Customer wait needed: at least **{_percent(fact.params.share)}** of the reply target for the ticket's "  # type: ignore[attr-defined]
+            "priority at the time of the reply (exactly that share still counts)."
         )
         lines.append(
             "The first-reply target applies until the first public reply by an agent, the next-reply target after it."
         )
+    if rule.facts("assignee_unavailable") or rule.facts("assignee_on_shift"):
         lines.append(
             "The assignee is unavailable outside their region's business hours and business days, or during an "
             "out-of-office period (see *Organisation defaults*)."
         )
-    elif rule_id == "unowned_reply":
+    if rule.facts("unassigned") and rule.verdict == "drive_by":
         lines.append(
             f"Not taking the ticket means not becoming the assignee within the ownership window (**{window}**)."
         )
-    for key, value in rule.model_dump(mode="json").items():
-        if key in _BASE_RULE_FIELDS or key in known:
-            continue
-        shown = _quoted(value) if isinstance(value, list) else f"**{value}**"
-        lines.append(f"{_label(key)}: {shown}.")
     return lines
 
 
 def _coverage_table(policy: Policy) -> list[str]:
-    fraction = policy.rules.coverage.wait_fraction
+    fraction = policy.wait_share or 0.0
     rows = [
         (
             priority,
@@ -607,7 +595,7 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
                 lines += _example(result, policy, "###")
                 shown.add(result.scenario.id)
 
-    ordered = policy.rules.ordered()
+    ordered = list(policy.rules.items())
     lines += [
         "## How a comment is judged",
         "",
@@ -639,11 +627,11 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         if not rule.enabled:
             lines += ["**This rule is switched off in this policy;** comments go on to the next rule.", ""]
         lines += [rule.rationale.strip(), ""]
-        thresholds = _rule_thresholds(policy, rule_id, rule)
-        lines += ["**Thresholds in force:**", ""]
-        lines += [f"- {t}" for t in thresholds] if thresholds else ["- None: this rule has no thresholds."]
-        lines.append("")
-        if rule_id == "coverage":
+        lines += ["**Holds when:**", "", *condition_words(rule.when), ""]
+        thresholds = _rule_thresholds(policy, rule)
+        if thresholds:
+            lines += ["**Thresholds in force:**", "", *[f"- {t}" for t in thresholds], ""]
+        if rule.facts("customer_waited"):
             lines += ["When cover becomes possible, by priority:", "", *_coverage_table(policy), ""]
         examples = _examples_for(results, rule_id)
         if not examples:

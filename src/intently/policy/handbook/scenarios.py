@@ -58,7 +58,7 @@ from intently.model import (
     WatcherKind,
     WatchersChange,
 )
-from intently.policy.loader import merge, validate_policy
+from intently.policy.loader import merged, validate_policy
 from intently.policy.schema import Policy, parse_duration
 
 EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee", "judged")
@@ -331,7 +331,7 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
 def effective_policy(scenario: Scenario, policy: Policy) -> Policy:
     """``policy`` with the scenario's own override (if any) merged over it."""
     if scenario.policy_override:
-        return validate_policy(merge(policy.model_dump(), scenario.policy_override), scenario.source)
+        return validate_policy(merged(policy.model_dump(), scenario.policy_override, scenario.source), scenario.source)
     return policy
 
 

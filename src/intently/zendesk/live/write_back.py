@@ -54,8 +54,7 @@ def noted_comments(history: TicketHistory) -> set[str]:
 
 def final_at(judgement: Judgement, policy: Policy) -> datetime:
     """When a drive-by judgement can no longer change: after the ownership window."""
-    ownership = policy.rules.ownership
-    return judgement.created_at + (ownership.window if ownership.enabled else timedelta(0))
+    return judgement.created_at + policy.ownership_window
 
 
 def write_backs(
