@@ -155,3 +155,69 @@ def test_table_pipes_in_ticket_text_are_escaped(policy: Policy) -> None:
     for row in rows:
         assert "A \\| plan B" in row
         assert row.replace("\\|", "").count("|") == 5  # four columns
+
+
+def test_facts_reference_lists_every_fact_by_what_it_is_about(handbook: str) -> None:
+    from intently.policy.conditions import FACTS
+
+    facts = _section(handbook, "## Facts", "## Flags")
+    headings = [line for line in facts.splitlines() if line.startswith("### ")]
+    assert headings == [
+        "### About the comment",
+        "### About the author",
+        "### About the ticket",
+        "### About the assignee",
+        "### About the customer",
+        "### Every comment",
+    ]
+    for name, spec in FACTS.items():
+        row = next(line for line in facts.splitlines() if line.startswith(f"| `{name}` |"))
+        assert spec.meaning in row and f"`{spec.example}`" in row.replace("\\|", "|")
+    assert "| `author_takes_ticket` |" in _section(facts, "### About the author", "### About the ticket")
+    within = next(line for line in facts.splitlines() if line.startswith("| `author_takes_ticket` |"))
+    assert "`within` (default 30m): a duration" in within and within.endswith("| `ownership` |")
+    channel = next(line for line in facts.splitlines() if line.startswith("| `channel` |"))
+    assert "`values` (required)" in channel and "the comment came through `web` or `email`" in channel
+
+
+def test_built_in_examples_a_teams_own_rules_judge_differently_are_not_worked_examples() -> None:
+    from intently.policy.handbook.scenarios import own_rules
+
+    rules = [rule for rule in load_policy().model_dump(mode="json")["rules"] if rule["id"] != "coverage"]
+    own = policy_from_mapping({"rules": rules}, "team.yaml")
+    assert own_rules(own)
+    results = run_suite(own)
+    differing = [r for r in results if r.judged_differently]
+    assert differing and not any(r.failed for r in results)
+    text = render_handbook(own, results)
+    assert "FAIL" not in text
+    closing = text[text.index("## All examples") :]
+    assert f"{len(differing)} built-in examples of the default definition are judged differently" in closing
+    for result in differing:
+        assert f"#### Example: {result.scenario.title}" not in text
+        assert f"| {result.scenario.title} |" in closing
+    assert "| judged differently from the default definition |" in closing
+
+
+def test_a_scenario_illustrating_a_fact_is_a_worked_example_under_the_facts(policy: Policy) -> None:
+    scenario = scenario_from_data(
+        {
+            "id": "fact-only",
+            "title": "A reply on an unassigned ticket",
+            "illustrates": ["unassigned"],
+            "people": {
+                "casey": {"name": "Casey Customer", "role": "end-user"},
+                "ben": {"name": "Ben Ortiz", "region": "AMER"},
+            },
+            "ticket": {"requester": "casey", "preferred_region": "amer"},
+            "timeline": [
+                {"at": "2026-03-02T17:00:00Z", "by": "casey", "comment": "Hello?"},
+                {"at": "+10m", "by": "ben", "reply": "Hi Casey"},
+            ],
+            "expect": [{"step": 2, "verdict": "drive_by", "rule": "unowned_reply"}],
+        }
+    )
+    text = render_handbook(policy, [run_scenario(scenario, policy)])
+    facts = _section(text, "## Facts", "## Flags")
+    assert "*An example of `unassigned`:*" in facts
+    assert "#### Example: A reply on an unassigned ticket" in facts

@@ -158,3 +158,31 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path, module: str, source: 
     (tmp_path / "intently" / module).write_text(source)
     violations = _violations(_modules(tmp_path))
     assert len(violations) == 1 and f"imports {upward} " in violations[0], violations
+
+
+def test_every_module_can_be_imported_first() -> None:
+    """A module imported before any other of intently's (as a script or a test may) must not hit an import cycle
+    at load time: each is imported in a fresh set of intently modules, in one subprocess."""
+    import subprocess
+    import sys
+
+    script = """
+import importlib, pkgutil, sys
+import intently
+names = sorted(
+    m.name
+    for m in pkgutil.walk_packages(intently.__path__, "intently.")
+    if not m.name.endswith("__main__") and not m.name.startswith("intently.store.migrations.")
+)  # the entry point runs the CLI; migrations are loaded by Alembic
+failed = []
+for name in names:
+    for loaded in [k for k in sys.modules if k == "intently" or k.startswith("intently.")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as error:
+        failed.append(f"{name}: {type(error).__name__}: {error}")
+print("\\n".join(failed))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "", done.stdout

@@ -4,11 +4,9 @@ with scenarios; and validation that names the key and says what is wrong."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from intently.errors import PolicyError
 from intently.policy import RULE_IDS, load_policy
@@ -16,26 +14,11 @@ from intently.policy.conditions import ConditionError, parse_condition
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_scenario, run_suite, scenario_from_data
 from intently.policy.loader import policy_from_mapping
-
-DEFAULT = yaml.safe_load((Path(load_policy.__code__.co_filename).parent / "default.yaml").read_text("utf-8"))
-RULES: list[dict[str, Any]] = DEFAULT["rules"]
-
-
-def _rule(rule_id: str) -> dict[str, Any]:
-    return next(dict(r) for r in RULES if r["id"] == rule_id)
+from tests.team_rules import HANDED, PAIRING, PEOPLE, POD_VOICE, RULES, START, rule
 
 
 def _with(rules: list[dict[str, Any]]) -> dict[str, Any]:
     return {"rules": rules}
-
-
-PEOPLE = {
-    "casey": {"name": "Casey Customer", "role": "end-user"},
-    "lena": {"name": "Lena Berg", "region": "EMEA"},
-    "ana": {"name": "Ana Lee", "region": "EMEA", "email": "ana@example.com"},
-    "pip": {"name": "Pip Okafor", "region": "EMEA", "email": "pip@example.com"},
-    "ben": {"name": "Ben Ortiz", "region": "EMEA"},
-}
 
 
 def _scenario(timeline: list[dict[str, Any]], expect: list[dict[str, Any]], **extra: Any) -> Any:
@@ -57,13 +40,6 @@ def _judged(policy: Any, timeline: list[dict[str, Any]], expect: list[dict[str, 
     assert result.passed, [(m.step, m.key, m.expected, m.actual) for m in result.mismatches]
 
 
-START = [
-    {"at": "2026-03-03T09:00:00Z", "by": "casey", "comment": "Our export fails."},  # Tuesday, 10:00 Amsterdam
-    {"at": "+5m", "by": "lena", "assign": "ana"},
-    {"at": "+10m", "by": "ana", "reply": "Hi Casey, looking into it."},
-]
-
-
 def test_the_default_rules_are_data_and_judge_as_before() -> None:
     """The default policy's seven rules are written in default.yaml as a list with conditions; every built-in
     scenario (each rule, flag and edge case) still passes under it."""
@@ -74,14 +50,8 @@ def test_the_default_rules_are_data_and_judge_as_before() -> None:
 
 
 def test_1_a_pairing_session_tag_added_by_someone_else_makes_a_reply_intentional() -> None:
-    pairing = {
-        "id": "pairing",
-        "verdict": "intentional",
-        "title": "Pairing session",
-        "rationale": "The assignee set up a pairing session: a second engineer replying is planned.",
-        "when": {"all": ["public", {"ticket_has_tag": ["pairing_session"]}]},
-    }
-    rules = [r for r in RULES if r["id"] != "unsolicited_reply"] + [pairing, _rule("unsolicited_reply")]
+    pairing = PAIRING
+    rules = [r for r in RULES if r["id"] != "unsolicited_reply"] + [pairing, rule("unsolicited_reply")]
     policy = policy_from_mapping(_with(rules), "team.yaml")
     assert policy.rule_ids.index("pairing") < policy.rule_ids.index("unsolicited_reply")
     _judged(
@@ -98,16 +68,8 @@ def test_1_a_pairing_session_tag_added_by_someone_else_makes_a_reply_intentional
 
 
 def test_2_a_second_voice_from_the_assignees_pod_while_on_shift_is_intentional_once() -> None:
-    pod_voice = {
-        "id": "pod_voice",
-        "verdict": "intentional",
-        "title": "A second voice from the assignee's pod",
-        "rationale": "The team tolerates one second voice: a pod colleague's first public reply, owner at work.",
-        "when": {
-            "all": ["public", "author_in_assignees_pod", "assignee_on_shift", {"contributor_voices": {"at_most": 0}}]
-        },
-    }
-    rules = [r for r in RULES if r["id"] not in ("unsolicited_reply",)] + [pod_voice, _rule("unsolicited_reply")]
+    pod_voice = POD_VOICE
+    rules = [r for r in RULES if r["id"] not in ("unsolicited_reply",)] + [pod_voice, rule("unsolicited_reply")]
     policy = policy_from_mapping(
         {
             **_with(rules),
@@ -135,7 +97,7 @@ def test_2_a_second_voice_from_the_assignees_pod_while_on_shift_is_intentional_o
 
 def test_3_coverage_removed_and_internal_notes_before_being_asked() -> None:
     order = ["assignee", "ownership", "internal_note", "solicited", "unowned_reply", "unsolicited_reply"]
-    policy = policy_from_mapping(_with([_rule(i) for i in order]), "team.yaml")
+    policy = policy_from_mapping(_with([rule(i) for i in order]), "team.yaml")
     assert policy.rule_ids == tuple(order)
     _judged(
         policy,
@@ -151,14 +113,8 @@ def test_3_coverage_removed_and_internal_notes_before_being_asked() -> None:
 
 
 def test_4_a_reply_by_someone_the_assignee_named_in_a_note_is_intentional() -> None:
-    handed = {
-        "id": "handed_voice",
-        "verdict": "intentional",
-        "title": "Handed the reply",
-        "rationale": "The assignee named the engineer in an internal note: the reply was handed to them.",
-        "when": {"all": ["public", "author_named_by_assignee"]},
-    }
-    rules = [r for r in RULES if r["id"] != "unsolicited_reply"] + [handed, _rule("unsolicited_reply")]
+    handed = HANDED
+    rules = [r for r in RULES if r["id"] != "unsolicited_reply"] + [handed, rule("unsolicited_reply")]
     policy = policy_from_mapping(_with(rules), "team.yaml")
     _judged(
         policy,
@@ -198,11 +154,11 @@ def test_a_list_that_can_leave_a_comment_unjudged_or_a_rule_that_never_matches_i
     with pytest.raises(PolicyError) as info:
         policy_from_mapping(_with(no_catch_all), "team.yaml")
     assert "no rule holds for every comment" in str(info.value) and "always" in str(info.value)
-    shadowed = [*RULES, {**_rule("internal_note"), "id": "late_note"}]
+    shadowed = [*RULES, {**rule("internal_note"), "id": "late_note"}]
     with pytest.raises(PolicyError) as info:
         policy_from_mapping(_with(shadowed), "team.yaml")
     assert "rules[7] (late_note) can never match: rules[6] (unsolicited_reply)" in str(info.value)
-    unknown = [*RULES[:-1], {**_rule("unsolicited_reply"), "when": {"all": ["public", "sometimes"]}}]
+    unknown = [*RULES[:-1], {**rule("unsolicited_reply"), "when": {"all": ["public", "sometimes"]}}]
     with pytest.raises(PolicyError) as info:
         policy_from_mapping(_with(unknown), "team.yaml")
     assert "unknown fact 'sometimes'" in str(info.value)
@@ -213,3 +169,39 @@ def test_a_handbook_says_each_rules_condition_in_words() -> None:
     assert "**Holds when:**" in handbook
     assert "the ticket carries the tag `needs_collaboration`, added by someone other than the author" in handbook
     assert "the customer has waited at least 75% of the reply target" in handbook
+
+
+def test_the_report_counts_a_teams_own_rules_in_its_order_with_its_titles() -> None:
+    """Metrics read the rules from the policy: a custom intentional rule is intentional help, listed in the
+    policy's order under its own title."""
+    from intently.report.metrics import build_metrics
+
+    pod_voice = {
+        **POD_VOICE,
+        "when": {"all": ["public", "author_in_assignees_pod", {"contributor_voices": {"at_most": 0}}]},
+    }
+    rules = [*RULES[:-1], pod_voice, rule("unsolicited_reply")]
+    policy = policy_from_mapping(
+        {
+            **_with(rules),
+            "organisation": {"pods": {"x": {"members": ["ana@example.com", "pip@example.com"], "tags": []}}},
+        }
+    )
+    scenario = _scenario(
+        [*START, {"at": "+1h", "by": "pip", "reply": "A workaround."}, {"at": "+1h", "by": "ben", "reply": "Hm."}],
+        [{"step": 4, "rule": "pod_voice"}, {"step": 5, "rule": "unsolicited_reply"}],
+    )
+    result = run_scenario(scenario, policy)
+    assert result.passed
+    metrics = build_metrics(
+        result.judgements.values(),
+        scenario.directory.users,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        policy=policy,
+    )
+    assert list(metrics.by_rule) == list(policy.rule_ids)  # every rule, in the policy's order
+    assert (metrics.by_rule["pod_voice"], metrics.by_rule["unsolicited_reply"]) == (1, 1)
+    assert metrics.rule_titles["pod_voice"] == "A second voice from the assignee's pod"
+    pip = next(e for e in metrics.engineers if e.name == "Pip Okafor")
+    assert pip.intentional_help == 1 and pip.help_by_rule["pod_voice"] == 1

@@ -261,7 +261,6 @@ def write_report(
 ) -> Any:
     """Metrics over ``judgements`` (returned), and with ``path`` the HTML report written there; ``facts`` (called
     after the judgements are read) gives the worked tickets for its section on outcomes."""
-    from intently.policy import RULE_IDS
     from intently.report.html import render_html
     from intently.report.metrics import build_metrics
     from intently.report.outcomes import outcomes_by_class
@@ -272,7 +271,7 @@ def write_report(
         policy_name=policy.name,
         policy_version=policy.version,
         title=title,
-        rule_titles={rule_id: policy.rule(rule_id).title for rule_id in RULE_IDS},
+        policy=policy,
     )
     if path is not None:
         outcomes = outcomes_by_class(facts()) if facts is not None else None

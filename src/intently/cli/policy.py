@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,8 @@ from intently.cli.common import (
     ConfigOption,
     DbOption,
     PathArgument,
+    config_path,
     dataset,
-    effective_policy,
     open_store,
     out,
     policy_and_source,
@@ -26,6 +26,9 @@ from intently.cli.common import (
     store_policy,
     verdict_markup,
 )
+
+if TYPE_CHECKING:
+    from intently.policy.handbook.scenarios import Scenario
 
 policy_app = typer.Typer(help="Show, validate, test, render, compare and adopt the policy.", no_args_is_help=True)
 
@@ -57,35 +60,93 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy override
 @policy_app.command("test")
 def policy_test(
     directory: Annotated[
-        Path | None, typer.Argument(help="A folder of scenario files (default: the built-in suite)")
+        Path | None,
+        typer.Argument(
+            help="A folder of scenario files, run instead of the usual ones (default: the team's scenarios beside "
+            "the policy file, in FILE-STEM.scenarios/, and the built-in suite)"
+        ),
     ] = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
-    """Run the scenario suite against the effective policy (a policy file given, else the store's)."""
-    from intently.policy.handbook.scenarios import run_suite
+    """Run the scenarios against the effective policy (a policy file given, else the store's): the team's own,
+    beside the policy file (team.yaml → team.scenarios/*.yaml), which must all pass, and the built-in ones. Under a
+    policy with its own rule list, a built-in scenario that no longer holds is reported as judged differently from
+    the default definition, not as a failure. Exits 1 when any scenario fails."""
+    from intently.policy.handbook.scenarios import run_suite, team_scenario_dir
 
-    policy = effective_policy(config, store_if_any(db))
-    results = run_suite(policy, directory)
-    table = Table(title=f"Scenarios under {policy.name} {policy.version}")
+    policy, source, from_file = policy_and_source(config, store_if_any(db))
+    policy_file = config_path(config) if from_file and directory is None else None
+    results = run_suite(policy, directory, policy_file=policy_file)
+    table = Table(title=f"Scenarios under {policy.name} {policy.version} ({source})")
     table.add_column("result")
     table.add_column("scenario")
+    table.add_column("from")
     table.add_column("title")
-    failed = 0
     for result in results:
-        mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
-        failed += not result.passed
-        table.add_row(mark, result.scenario.id, shown(result.scenario.title))
-        for mismatch in result.mismatches:
-            table.add_row(
-                "",
-                "",
-                f"[red]step {mismatch.step}: {mismatch.key} expected {mismatch.expected!r}, got {mismatch.actual!r}[/]",
-            )
+        if result.failed:
+            mark = "[bold red]FAIL[/]"
+        elif result.judged_differently:
+            mark = "[yellow]differs[/]"
+        else:
+            mark = "[green]pass[/]"
+        table.add_row(mark, shown(result.scenario.id), shown(_origin(result.scenario)), shown(result.scenario.title))
     out.print(table)
-    out.print(f"{len(results) - failed} passed, {failed} failed")
+    team = [r for r in results if r.scenario.origin == "team"]
+    if policy_file is not None:
+        folder = team_scenario_dir(policy_file)
+        if team:
+            passed = sum(r.passed for r in team)
+            out.print(
+                f"Team scenarios in {shown(folder)}/: {passed} passed, {len(team) - passed} failed", soft_wrap=True
+            )
+        else:
+            out.print(
+                f"[dim]No team scenarios: none in {shown(folder)}/ beside {shown(policy_file)}.[/]", soft_wrap=True
+            )
+    for result in results:
+        if result.failed:
+            for mismatch in result.mismatches:
+                out.print(
+                    f"[bold red]FAIL[/] {shown(_file(result.scenario))}: scenario {shown(result.scenario.id)}, "
+                    f"step {mismatch.step}: {shown(mismatch.key)} expected {shown(repr(mismatch.expected))}, "
+                    f"got {shown(repr(mismatch.actual))}",
+                    soft_wrap=True,
+                )
+    differing = [r for r in results if r.judged_differently]
+    if differing:
+        out.print(
+            f"[yellow]{len(differing)} built-in scenario(s) judged differently from the default definition[/]: they "
+            "document the default's rules, which this policy replaces with its own, so they are reported, not failed.",
+            soft_wrap=True,
+        )
+        for result in differing:
+            for mismatch in result.mismatches:
+                out.print(
+                    f"  [yellow]differs[/] {shown(result.scenario.id)}, step {mismatch.step}: {shown(mismatch.key)} "
+                    f"{shown(repr(mismatch.actual))} (the default definition: {shown(repr(mismatch.expected))})",
+                    soft_wrap=True,
+                )
+    failed = sum(r.failed for r in results)
+    summary = f"{sum(r.passed for r in results)} passed, {failed} failed"
+    if differing:
+        summary += f", {len(differing)} judged differently from the default definition"
+    out.print(summary)
     if failed:
         raise typer.Exit(1)
+
+
+def _file(scenario: Scenario) -> str:
+    """The scenario's file: its path, or ``built-in NN-name.yaml``."""
+    return f"built-in {Path(scenario.source).name}" if scenario.origin == "built-in" else scenario.source
+
+
+def _origin(scenario: Scenario) -> str:
+    """Where a scenario comes from, in a table cell: ``built-in`` or its folder and file."""
+    if scenario.origin == "built-in":
+        return "built-in"
+    path = Path(scenario.source)
+    return f"{path.parent.name}/{path.name}"
 
 
 @policy_app.command("render")
@@ -95,12 +156,14 @@ def policy_render(
     db: DbOption = None,
 ) -> None:
     """Render the handbook page of the effective policy (a policy file given, else the store's): definitions,
-    rules with rationale and examples, thresholds in force."""
+    rules with their conditions in words, rationale and worked examples (the team's scenarios beside the policy
+    file and the built-in ones), the facts the conditions are built from, thresholds in force."""
     from intently.policy.handbook.render import render_handbook
     from intently.policy.handbook.scenarios import run_suite
 
-    policy = effective_policy(config, store_if_any(db))
-    text = render_handbook(policy, run_suite(policy))
+    policy, _, from_file = policy_and_source(config, store_if_any(db))
+    policy_file = config_path(config) if from_file else None
+    text = render_handbook(policy, run_suite(policy, policy_file=policy_file))
     if out_file is None:
         sys.stdout.write(text)
     else:
@@ -130,6 +193,8 @@ def policy_compare(
         f"on {comparison.tickets_changed:,} of {comparison.tickets:,} tickets."
     )
     out.print(f"  current:  {current.name} {current.version}\n  proposed: {proposed.name} {proposed.version} ({file})")
+    for line in comparison.rules.describe():
+        out.print(f"  rules {shown(line)}")
     out.print(_verdict_changes(comparison.current_verdicts, comparison.proposed_verdicts, "current", "proposed"))
     if comparison.transitions:
         table = Table(title="What changes")

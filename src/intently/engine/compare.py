@@ -1,4 +1,9 @@
-"""Weigh a proposed policy on real history: which judgements would change, from what to what."""
+"""Weigh a proposed policy on real history: which judgements would change, from what to what.
+
+A proposal may change the rules' settings, or their list itself: add a rule, remove one, put them in another
+order. Both policies are applied as they are (each its own list, in its own order), so a judgement names the rule
+of the policy that made it; :func:`rule_changes` says how the two lists differ.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,69 @@ Outcome = tuple[str, str]  # (verdict, rule)
 EXAMPLES_PER_CHANGE = 5
 
 
+@dataclass(frozen=True, slots=True)
+class RuleChanges:
+    """How the proposal's list of rules differs from the current one, by rule id."""
+
+    added: tuple[str, ...] = ()
+    """In the proposal only (in its order)."""
+    removed: tuple[str, ...] = ()
+    """In the current policy only (in its order)."""
+    moved: tuple[str, ...] = ()
+    """In both, but tried in another order: the fewest rules whose moving explains the proposal's order (in the
+    proposal's order)."""
+    changed: tuple[str, ...] = ()
+    """In both, with another verdict, condition, title, rationale or switched on or off (in the proposal's order)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.moved or self.changed)
+
+    def describe(self) -> list[str]:
+        """One line per kind of change, e.g. ``added: pairing``."""
+        kinds = (("added", self.added), ("removed", self.removed), ("moved", self.moved), ("changed", self.changed))
+        return [f"{kind}: {', '.join(ids)}" for kind, ids in kinds if ids]
+
+
+def rule_changes(current: Policy, proposed: Policy) -> RuleChanges:
+    """The rules the proposal adds, removes, moves (another order) or changes."""
+    now, then = current.rules, proposed.rules
+    both_now = [rule_id for rule_id in now if rule_id in then]
+    both_then = [rule_id for rule_id in then if rule_id in now]
+    kept = _kept_in_order(both_now, both_then)
+    return RuleChanges(
+        added=tuple(rule_id for rule_id in then if rule_id not in now),
+        removed=tuple(rule_id for rule_id in now if rule_id not in then),
+        moved=tuple(rule_id for rule_id in both_then if rule_id not in kept),
+        changed=tuple(
+            rule_id
+            for rule_id in both_then
+            if now[rule_id].model_dump(mode="json") != then[rule_id].model_dump(mode="json")
+        ),
+    )
+
+
+def _kept_in_order(before: list[str], after: list[str]) -> set[str]:
+    """The most rules that keep their order from ``before`` to ``after`` (a longest common subsequence): the
+    others moved."""
+    longest = [[0] * (len(after) + 1) for _ in range(len(before) + 1)]
+    for i in range(len(before) - 1, -1, -1):
+        for j in range(len(after) - 1, -1, -1):
+            longest[i][j] = (
+                longest[i + 1][j + 1] + 1 if before[i] == after[j] else max(longest[i + 1][j], longest[i][j + 1])
+            )
+    kept: set[str] = set()
+    i = j = 0
+    while i < len(before) and j < len(after):
+        if before[i] == after[j]:
+            kept.add(before[i])
+            i, j = i + 1, j + 1
+        elif longest[i + 1][j] >= longest[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return kept
+
+
 @dataclass
 class Comparison:
     tickets: int = 0
@@ -26,6 +94,10 @@ class Comparison:
     proposed_verdicts: Counter[str] = field(default_factory=Counter)
     transitions: Counter[tuple[Outcome, Outcome]] = field(default_factory=Counter)
     examples: dict[tuple[Outcome, Outcome], list[Id]] = field(default_factory=dict)
+    rules: RuleChanges = field(default_factory=RuleChanges)
+    """How the two lists of rules differ."""
+    titles: dict[str, str] = field(default_factory=dict)
+    """Every rule id of either policy → its title (the proposal's, for a rule both have)."""
 
     def sorted_transitions(self) -> list[tuple[Outcome, Outcome, int, list[Id]]]:
         return [
@@ -44,6 +116,8 @@ class Change:
     created_at: datetime
     current: Outcome
     proposed: Outcome
+    current_reason: str = ""
+    proposed_reason: str = ""
 
 
 def _judged_twice(
@@ -59,7 +133,9 @@ def compare_policies(
     histories: Iterable[TicketHistory], users: Mapping[Id, User], current: Policy, proposed: Policy
 ) -> Comparison:
     """Judge every ticket under both policies and count what changes."""
-    comparison = Comparison()
+    comparison = Comparison(
+        rules=rule_changes(current, proposed), titles={**current.rule_titles(), **proposed.rule_titles()}
+    )
     for history in histories:
         comparison.tickets += 1
         ticket_changed = False
@@ -94,5 +170,12 @@ def changed_judgements(
             before, after = (judgement.verdict, judgement.rule), (other.verdict, other.rule)
             if before != after:
                 yield Change(
-                    judgement.ticket_id, judgement.comment_id, judgement.author_id, judgement.created_at, before, after
+                    judgement.ticket_id,
+                    judgement.comment_id,
+                    judgement.author_id,
+                    judgement.created_at,
+                    before,
+                    after,
+                    judgement.reason,
+                    other.reason,
                 )

@@ -1,4 +1,5 @@
-"""A ticket's timeline with each judgement and its reason, for people to read."""
+"""A ticket's timeline with each judgement, the rule that decided it (by id and title, from the policy's own list of
+rules) and its reason, for people to read."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ class TimelineEntry:
     what: str
     judgement: Judgement | None = None
     not_judged: str | None = None
+    rule_title: str | None = None
+    """The title of the rule that decided the judgement: the policy's own, whatever rules its list holds."""
+
+    @property
+    def decided(self) -> str | None:
+        """``intentional by rule handed_voice (Handed the reply): <reason>``; None for an event not judged."""
+        j = self.judgement
+        if j is None:
+            return None
+        title = f" ({self.rule_title})" if self.rule_title else ""
+        return f"{j.verdict} by rule {j.rule}{title}: {j.reason}"
 
 
 def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
@@ -95,6 +107,7 @@ def timeline(
     judged = {j.comment_id: j for j in result.judgements}
     skipped = {s.comment_id: s.why for s in result.skipped}
     first_comment = next((e for e in history.events if isinstance(e, Comment)), None)
+    titles = policy.rule_titles()
     entries = []
     for event in history.events:
         who = _name(users, event.author if isinstance(event, Comment) else event.actor)
@@ -108,5 +121,7 @@ def timeline(
                 note = "not judged: written by a trigger or automation"
             else:
                 note = "not judged: written by the customer"
-        entries.append(TimelineEntry(event, who, describe(event, users, groups), judged.get(event.id), note))
+        judgement = judged.get(event.id)
+        title = titles.get(judgement.rule) if judgement is not None else None
+        entries.append(TimelineEntry(event, who, describe(event, users, groups), judgement, note, title))
     return entries

@@ -124,6 +124,24 @@ def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Polic
     return TicketResult(ticket.id, tuple(judgements), tuple(skipped), ticket_outcome(ticket, events, users))
 
 
+def moment_of(history: TicketHistory, users: Mapping[Id, User], policy: Policy, comment_id: Id) -> Moment | None:
+    """The engine's view of one comment of ``history``: the ticket as it stood just before it, as
+    :func:`judge_ticket` replays it (what the guide asks the facts about a reply not yet written). None when the
+    comment is not there or would not be judged (the description, an author nobody knows)."""
+    ctx, state, first = _start(history, users, policy)
+    events = ctx.events
+    for start, end in _groups(events):
+        group = events[start:end]
+        comment = next((e for e in group if isinstance(e, Comment) and e.id == comment_id), None)
+        if comment is not None:
+            author = users.get(comment.author) if comment.author is not None else None
+            if comment is first or author is None:
+                return None
+            return Moment(history, users, policy, events, comment, author, state, group, end)
+        _apply(state, group, ctx, first)
+    return None
+
+
 # --- state ----------------------------------------------------------------------------------------
 
 

@@ -529,7 +529,7 @@ class Policy(_Strict):
     def rule_titles(self) -> dict[str, str]:
         return {rule.id: rule.title for rule in self.rules.values()}
 
-    @property
+    @cached_property
     def active_rules(self) -> tuple[Rule, ...]:
         """The rules switched on, in order: what the engine applies."""
         return tuple(rule for rule in self.rules.values() if rule.enabled)

@@ -23,7 +23,7 @@ from typing import Any
 
 from intently.engine.judgement import Judgement
 from intently.model import Id, User, id_sort_key, iso
-from intently.policy.schema import RULE_IDS, VERDICTS
+from intently.policy.schema import RULE_IDS, VERDICTS, Policy
 
 DEFAULT_TITLE = "Collaboration on support tickets"
 
@@ -445,15 +445,22 @@ def build_metrics(
     title: str = DEFAULT_TITLE,
     generated_at: datetime | None = None,
     rule_titles: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
 ) -> Metrics:
     """Count the report's metrics in one pass over ``judgements`` (any iterable; it is read once).
 
-    ``users`` gives names (and a fallback region) for authors and assignees. ``rule_titles`` overrides the
-    default policy's rule titles (pass ``{rule_id: policy.rule(rule_id).title}`` for a custom policy).
+    ``users`` gives names (and a fallback region) for authors and assignees. ``policy`` gives the rules: their
+    order, titles and verdicts, which of them are intentional help and which cover for an unavailable assignee
+    (without it, the default policy's seven); ``rule_titles`` overrides titles.
     """
+    order = policy.rule_ids if policy is not None else RULE_IDS
+    help_rules = _help_rules(policy)
+    cover_rules = _cover_rules(policy)
     by_verdict: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
-    rule_verdicts: dict[str, str] = dict(RULE_VERDICTS)
+    rule_verdicts: dict[str, str] = (
+        dict(RULE_VERDICTS) if policy is None else {r.id: r.verdict for r in policy.rules.values()}
+    )
     weeks: defaultdict[date, _WeekAcc] = defaultdict(_WeekAcc)
     voices: dict[Id, set[Id]] = {}
     engineers: defaultdict[Id, _EngineerAcc] = defaultdict(_EngineerAcc)
@@ -488,7 +495,7 @@ def build_metrics(
             engineer.region = j.author_region
         if drive_by:
             engineer.drive_bys += 1
-        if j.rule in HELP_RULES:
+        if j.rule in help_rules:
             engineer.help_by_rule[j.rule] += 1
 
         if j.public:
@@ -506,7 +513,7 @@ def build_metrics(
             regions.add(j.out_of_region)
             author_region = j.author_region or UNKNOWN_REGION
             by_author_region[author_region].add(j.out_of_region)
-            if j.rule == "coverage":
+            if j.rule in cover_rules:
                 coverage_by_region[author_region] += 1
         else:
             internal_notes += 1
@@ -533,7 +540,7 @@ def build_metrics(
             if current is None or _example_key(j) > _example_key(current):
                 latest_drive_by[j.ticket_id] = j
 
-    titles = {**RULE_TITLES, **(rule_titles or {})}
+    titles = {**RULE_TITLES, **(policy.rule_titles() if policy is not None else {}), **(rule_titles or {})}
     return Metrics(
         title=title,
         policy_name=policy_name,
@@ -546,14 +553,14 @@ def build_metrics(
         public_replies=public_replies,
         internal_notes=internal_notes,
         by_verdict=_ordered(by_verdict, VERDICTS),
-        by_rule=_ordered(by_rule, RULE_IDS),
-        rule_titles={rule: titles.get(rule, rule) for rule in _ordered(by_rule, RULE_IDS)},
-        rule_verdicts={rule: rule_verdicts[rule] for rule in _ordered(by_rule, RULE_IDS)},
-        weeks=_weeks(weeks, by_verdict, by_rule),
+        by_rule=_ordered(by_rule, order),
+        rule_titles={rule: titles.get(rule, rule) for rule in _ordered(by_rule, order)},
+        rule_verdicts={rule: rule_verdicts[rule] for rule in _ordered(by_rule, order)},
+        weeks=_weeks(weeks, by_verdict, by_rule, order),
         contributor_public=contributor_public,
         contributor_drive_bys=contributor_drive_bys,
         voices=_voices(voices),
-        engineers=_engineers(engineers, users),
+        engineers=_engineers(engineers, users, help_rules),
         pods=[_pod(name, acc) for name, acc in sorted(pods.items())],
         regions=Regions(
             public_replies=regions.freeze(),
@@ -569,11 +576,31 @@ def _example_key(j: Judgement) -> tuple[datetime, tuple[int, int | str]]:
     return (_utc(j.created_at), id_sort_key(j.comment_id))
 
 
-def _weeks(weeks: Mapping[date, _WeekAcc], verdicts: Mapping[str, int], rules: Mapping[str, int]) -> list[Week]:
+def _help_rules(policy: Policy | None) -> tuple[str, ...]:
+    """The rules whose judgements are intentional help by a contributor, in the policy's order."""
+    if policy is None:
+        return HELP_RULES
+    return tuple(r.id for r in policy.rules.values() if r.verdict == "intentional")
+
+
+def _cover_rules(policy: Policy | None) -> frozenset[str]:
+    """The rules that cover for an unavailable assignee (their condition asks whether the assignee is away)."""
+    if policy is None:
+        return frozenset({"coverage"})
+    return frozenset(
+        r.id
+        for r in policy.rules.values()
+        if r.verdict == "intentional" and (r.facts("assignee_unavailable") or r.facts("assignee_out_of_office"))
+    )
+
+
+def _weeks(
+    weeks: Mapping[date, _WeekAcc], verdicts: Mapping[str, int], rules: Mapping[str, int], order: Iterable[str]
+) -> list[Week]:
     if not weeks:
         return []
     verdict_keys = tuple(_ordered(verdicts, VERDICTS))
-    rule_keys = tuple(_ordered(rules, RULE_IDS))
+    rule_keys = tuple(_ordered(rules, order))
     result = []
     start, end = min(weeks), max(weeks)
     empty = _WeekAcc()
@@ -600,7 +627,8 @@ def _voices(voices: Mapping[Id, set[Id]]) -> dict[str, int]:
     return counts
 
 
-def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User]) -> list[Engineer]:
+def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User], help_rules: Iterable[str]) -> list[Engineer]:
+    help_rules = tuple(help_rules)
     rows = [
         Engineer(
             id=author_id,
@@ -610,7 +638,7 @@ def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User]) -> lis
             own_public_replies=acc.own_public_replies,
             internal_notes=acc.internal_notes,
             intentional_help=sum(acc.help_by_rule.values()),
-            help_by_rule={rule: acc.help_by_rule.get(rule, 0) for rule in HELP_RULES},
+            help_by_rule={rule: acc.help_by_rule.get(rule, 0) for rule in help_rules},
             drive_bys=acc.drive_bys,
             contributor_notes=acc.contributor_notes,
             notes_acknowledged=acc.notes_acknowledged,

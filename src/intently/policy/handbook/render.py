@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from intently.engine import Judgement
 from intently.model import Comment, FieldChange, TagsChange, User
-from intently.policy.conditions import condition_words
-from intently.policy.handbook.scenarios import Mismatch, Scenario, ScenarioResult, effective_policy
+from intently.policy.conditions import FACTS, FactSpec, condition_words, facts_in, format_duration, parse_condition
+from intently.policy.handbook.scenarios import FLAG_IDS, Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.loader import fingerprint
 from intently.policy.schema import ALL_REGIONS, RULE_IDS, WEEKDAYS, Policy, Rule
-
-FLAG_IDS = ("out_of_region", "acknowledged")
 
 VERDICT_LABELS = {
     "assignee": "Assignee",
@@ -369,6 +370,8 @@ def _example(result: ScenarioResult, policy: Policy, level: str, focus: str | No
     start = min(times.values()) if times else None
     failing = "" if result.passed else " (FAILING)"
     lines = [f"{level} Example: {scenario.title}{failing}", ""]
+    if scenario.origin == "team":
+        lines += [f"*This team's own example, from `{_scenario_file(scenario)}`.*", ""]
     if not result.passed:
         lines += [
             "> **⚠ THIS EXAMPLE FAILS.** The engine's judgement differs from what the example expects, so the",
@@ -538,7 +541,117 @@ def _flag_table(policy: Policy, flag: str, examples: Sequence[ScenarioResult]) -
 
 
 def _examples_for(results: Sequence[ScenarioResult], key: str) -> list[ScenarioResult]:
-    return [result for result in results if key in result.scenario.illustrates]
+    """The scenarios that illustrate ``key`` (a rule, flag, definition or fact), as worked examples: not the
+    built-in ones this policy's own rules judge differently (they document the default definition)."""
+    return [result for result in results if key in result.scenario.illustrates and not result.judged_differently]
+
+
+def _scenario_file(scenario: Scenario) -> str:
+    path = Path(scenario.source)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+FACT_GROUPS = (
+    ("comment", "About the comment"),
+    ("author", "About the author"),
+    ("ticket", "About the ticket"),
+    ("assignee", "About the assignee"),
+    ("customer", "About the customer"),
+    ("any", "Every comment"),
+)
+PARAM_KINDS = {
+    "values": "a list of values",
+    "tags": "a list of tags",
+    "pattern": "a regular expression, case ignored",
+    "within": "a duration such as 30m, 4h or 1h30m (exactly that long still counts)",
+    "follower": "true or false: being added as a follower counts",
+    "cc": "true or false: being added as a CC counts",
+    "at_least": "a whole number",
+    "at_most": "a whole number",
+    "share": "a share of the reply target, 0.75 for 75% (between 0 and 10; exactly that share still counts)",
+}
+
+
+def _default_words(value: object) -> str:
+    if value is None:
+        return "no limit"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    return str(value)
+
+
+def _param_words(spec: FactSpec) -> str:
+    """A fact's parameters: each with what it takes and its default (or that it is required)."""
+    fields = spec.params.model_fields
+    if not fields:
+        return "none"
+    parts = []
+    for name, info in fields.items():
+        default = "required" if info.is_required() else f"default {_default_words(info.default)}"
+        parts.append(f"`{name}` ({default}): {PARAM_KINDS.get(name, 'a value')}")
+    return "; ".join(parts)
+
+
+def _example_words(spec: FactSpec) -> str:
+    """The fact's example as the policy file writes it, then in the handbook's words."""
+    try:
+        condition = parse_condition(yaml.safe_load(spec.example))
+    except (ValueError, yaml.YAMLError):  # pragma: no cover - every example in FACTS reads (tested)
+        return f"`{spec.example}`"
+    words = [line.strip().removeprefix("- ") for line in condition_words(condition)]
+    return f"`{spec.example}`: {'; '.join(words)}"
+
+
+def _used_by(policy: Policy, fact: str) -> str:
+    rules = [
+        f"`{rule_id}`" + ("" if rule.enabled else " (switched off)")
+        for rule_id, rule in policy.rules.items()
+        if any(found.name == fact for found in facts_in(rule.when))
+    ]
+    return ", ".join(rules) or "-"
+
+
+def _facts_section(policy: Policy, results: Sequence[ScenarioResult], shown: dict[str, str]) -> list[str]:
+    """Every fact a condition can name, grouped by what it is about: meaning, parameters, an example, the rules of
+    this policy that use it, and the worked examples that illustrate it."""
+    lines = [
+        "## Facts",
+        "",
+        "A rule's condition (*Holds when* above) is built from these facts about the comment being judged, combined "
+        "with `all` (every part holds), `any` (at least one part holds) and `not`. Each fact is listed with what it "
+        "means, its parameters, an example as the policy file writes it (then in words) and the rules of this "
+        "policy that use it. A fact with one parameter takes its value directly: `ticket_has_tag: [pairing_session]` "
+        "is `ticket_has_tag: {tags: [pairing_session]}`.",
+        "",
+    ]
+    groups: dict[str, list[FactSpec]] = {}
+    for spec in FACTS.values():
+        groups.setdefault(spec.about, []).append(spec)
+    titles = dict(FACT_GROUPS)
+    order = [about for about, _ in FACT_GROUPS if about in groups] + [a for a in groups if a not in titles]
+    for about in order:
+        specs = groups[about]
+        lines += [f"### {titles.get(about, f'About the {about}')}", ""]
+        lines += _table(
+            ["Fact", "Holds when", "Parameters", "Example", "Used by"],
+            [
+                (f"`{spec.name}`", spec.meaning, _param_words(spec), _example_words(spec), _used_by(policy, spec.name))
+                for spec in specs
+            ],
+        )
+        lines.append("")
+        for spec in specs:
+            for result in _examples_for(results, spec.name):
+                where = shown.get(result.scenario.id)
+                if where is not None:
+                    lines += [f"*An example of `{spec.name}`:* {result.scenario.title} (under {where}).", ""]
+                    continue
+                lines += [f"*An example of `{spec.name}`:*", ""]
+                lines += _example(result, policy, "####")
+                shown[result.scenario.id] = f"the fact `{spec.name}`"
+    return lines
 
 
 def _flag_text(policy: Policy, flag: str) -> list[str]:
@@ -570,7 +683,7 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         "it was made under, so a report can always be traced back to this page.",
         "",
     ]
-    failing = [r for r in results if not r.passed]
+    failing = [r for r in results if r.failed]
     if failing:
         lines += [
             f"> **⚠ {len(failing)} of {len(results)} examples FAIL under this policy.** They are marked below; "
@@ -581,19 +694,20 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         lines += ["## Summary", "", policy.summary.strip(), ""]
     if policy.principles:
         lines += ["## Principles", "", *[f"- {p}" for p in policy.principles], ""]
-    shown: set[str] = set()
+    shown: dict[str, str] = {}
+    """Scenario id → where its worked example is shown."""
     if policy.definitions:
         lines += ["## Definitions", ""]
         for key, text in policy.definitions.items():
             lines += [f"- **{DEFINITION_LABELS.get(key, _label(key))}:** {text.strip()}"]
         lines.append("")
         for key in policy.definitions:
-            if key in RULE_IDS or key in FLAG_IDS:
+            if key in policy.rules or key in FLAG_IDS:
                 continue  # those examples belong with the rule or flag of that name
             for result in _examples_for(results, key):
                 lines += [f"*An example of the definition of {DEFINITION_LABELS.get(key, _label(key)).lower()}:*", ""]
                 lines += _example(result, policy, "###")
-                shown.add(result.scenario.id)
+                shown[result.scenario.id] = "*Definitions*"
 
     ordered = list(policy.rules.items())
     lines += [
@@ -634,11 +748,19 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         if rule.facts("customer_waited"):
             lines += ["When cover becomes possible, by priority:", "", *_coverage_table(policy), ""]
         examples = _examples_for(results, rule_id)
-        if not examples:
+        if not examples and rule_id in RULE_IDS:
             lines += ["*No worked example illustrates this rule yet.*", ""]
+        elif not examples:
+            lines += [
+                "*No worked example illustrates this rule yet.* A scenario beside the policy file (in the folder "
+                f"named after it, e.g. `team.scenarios/`) with `illustrates: [{rule_id}]` becomes one.",
+                "",
+            ]
         for result in examples:
             lines += _example(result, policy, "####")
-            shown.add(result.scenario.id)
+            shown[result.scenario.id] = f"rule `{rule_id}`"
+
+    lines += _facts_section(policy, results, shown)
 
     lines += ["## Flags", "", "Besides its verdict, each judgement carries two flags.", ""]
     for flag in FLAG_IDS:
@@ -651,23 +773,34 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         for result in examples:
             if result.scenario.id not in shown:
                 lines += _example(result, policy, "####", focus=flag)
-                shown.add(result.scenario.id)
+                shown[result.scenario.id] = f"the flag `{flag}`"
 
     lines += _organisation(policy)
 
+    differing = [r for r in results if r.judged_differently]
+    summary = f"{sum(r.passed for r in results)} of {len(results)} examples pass under this policy."
+    if differing:
+        summary += (
+            f" {len(differing)} built-in examples of the default definition are judged differently under this "
+            "policy's own rules: they document the default's rules, not this policy's, so they are not shown as "
+            "worked examples above."
+        )
+    team = sum(r.scenario.origin == "team" for r in results)
+    if team:
+        summary += f" {team} of the examples are this team's own (marked *team*)."
     lines += [
         "## All examples",
         "",
-        f"{sum(r.passed for r in results)} of {len(results)} examples pass under this policy.",
+        summary,
         "",
         *_table(
             ["#", "Example", "Illustrates", "Result"],
             [
                 (
                     n,
-                    r.scenario.title,
+                    r.scenario.title + (" (*team*)" if r.scenario.origin == "team" else ""),
                     ", ".join(f"`{key}`" for key in r.scenario.illustrates) or "-",
-                    "passes" if r.passed else "**⚠ FAILS**",
+                    _result_words(r),
                 )
                 for n, r in enumerate(results, start=1)
             ],
@@ -675,6 +808,14 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _result_words(result: ScenarioResult) -> str:
+    if result.passed:
+        return "passes"
+    if result.judged_differently:
+        return "judged differently from the default definition"
+    return "**⚠ FAILS**"
 
 
 def _organisation(policy: Policy) -> list[str]:

@@ -30,12 +30,23 @@ Step actions (several may share a step): ``comment`` (public, for customers), ``
 An expectation may also say ``judged: false`` for a step whose comment must not be judged at all (the
 opening description, a trigger's comment); such an entry takes no other keys. ``judged: true`` is implied
 by every other expectation.
+
+**A team's scenarios** sit beside its policy file, in a folder named after it: ``team.yaml`` has its scenarios
+in ``team.scenarios/*.yaml`` (:func:`team_scenario_dir`). They run with the built-in ones (:func:`run_suite`)
+and must all pass; ``illustrates`` may name any of the policy's rules (``pod_voice`` too), its flags and
+definitions, and facts (``author_in_assignees_pod``). A team scenario with the id of a built-in one takes its
+place. The built-in scenarios document the *default* definition: under a policy with its own rule list
+(:func:`own_rules`: rules added, removed, reordered, switched on or off, or conditions built from other facts)
+a built-in scenario that no longer holds is *judged differently from the default definition*, not a failure;
+under the default or a policy that only changes parameters (windows, tags, shares) it fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from difflib import get_close_matches
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,10 +69,16 @@ from intently.model import (
     WatcherKind,
     WatchersChange,
 )
+from intently.policy.conditions import FACTS, AllOf, Condition, Fact, Not
 from intently.policy.loader import merged, validate_policy
-from intently.policy.schema import Policy, parse_duration
+from intently.policy.schema import VERDICTS, Policy, parse_duration
 
 EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee", "judged")
+FLAG_IDS = ("out_of_region", "acknowledged")
+SCENARIO_KEYS = ("id", "title", "story", "illustrates", "policy", "people", "ticket", "timeline", "expect")
+PERSON_KEYS = ("name", "role", "region", "email", "time_zone", "fields", "id")
+TICKET_KEYS = ("requester", "priority", "preferred_region", "tags", "created_at", "id")
+TEAM_FOLDER_SUFFIX = ".scenarios"
 ACTIONS = (
     "comment",
     "reply",
@@ -98,6 +115,9 @@ class Scenario:
     steps: tuple[dict[str, Any], ...]
     handles: dict[str, Any]
     source: str
+    origin: str = "given"
+    """``built-in`` (shipped: they document the default definition), ``team`` (beside the policy file),
+    ``folder`` (a folder given) or ``given`` (made in code)."""
 
     def comment_at_step(self, step: int) -> Comment:
         for event in self.history.events:
@@ -119,10 +139,24 @@ class ScenarioResult:
     scenario: Scenario
     judgements: dict[int, Judgement] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
+    documents_default: bool = False
+    """A built-in scenario run under a policy with its own rule list (:func:`own_rules`): it documents the default
+    definition, so a mismatch means the policy judges it differently, not that the policy fails it."""
 
     @property
     def passed(self) -> bool:
+        """Every expectation holds."""
         return not self.mismatches
+
+    @property
+    def failed(self) -> bool:
+        """An expectation does not hold, and the scenario is one the policy must pass."""
+        return bool(self.mismatches) and not self.documents_default
+
+    @property
+    def judged_differently(self) -> bool:
+        """A built-in scenario the policy's own rules judge differently from the default definition."""
+        return bool(self.mismatches) and self.documents_default
 
 
 def _fail(source: str, message: str, where: str | None = None) -> InputError:
@@ -158,27 +192,76 @@ def _parse_time(value: Any, previous: datetime | None, source: str, where: str) 
     raise _fail(source, f"`at` must be an ISO 8601 time or +DURATION, got {value!r}", where)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, origin: str = "folder") -> Scenario:
+    """A scenario file; a file that cannot be read raises :class:`InputError` naming the file and the key."""
     path = Path(path)
     source = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise _fail(source, f"cannot read scenario: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise _fail(source, f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except UnicodeDecodeError:
+        raise _fail(source, "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise _fail(source, f"cannot read scenario: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
-        raise _fail(source, "a scenario must be a mapping")
-    return scenario_from_data(data, source)
+        raise _fail(source, f"a scenario must be a mapping of keys ({', '.join(SCENARIO_KEYS)})")
+    return scenario_from_data(data, source, origin=origin)
 
 
-def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenario:
+def _unknown(keys: Any, known: tuple[str, ...]) -> str | None:
+    """Words for the first key not in ``known`` (with the key probably meant), or None."""
+    for key in keys:
+        if key not in known:
+            near = get_close_matches(str(key), known, n=1)
+            hint = f"did you mean `{near[0]}`?" if near else f"the keys are {', '.join(known)}"
+            return f"unknown key `{key}`: {hint}"
+    return None
+
+
+def _mapping(value: Any, source: str, where: str, example: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(source, f"expected a mapping such as {example}, got {_short(value)}", where)
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def scenario_from_data(data: dict[str, Any], source: str = "scenario", *, origin: str = "given") -> Scenario:
+    problem = _unknown(data, SCENARIO_KEYS)
+    if problem:
+        raise _fail(source, problem)
     for key in ("id", "title", "people", "timeline", "expect"):
         if key not in data:
             raise _fail(source, f"missing key `{key}`")
+    people = _mapping(data.get("people"), source, "people", "{ana: {name: Ana Lee, region: EMEA}}")
+    illustrates = _as_list(data.get("illustrates"))
+    if not all(isinstance(name, str) for name in illustrates):
+        raise _fail(source, "expected a list of rule, flag, definition or fact names, e.g. [pod_voice]", "illustrates")
+    override = _mapping(data.get("policy"), source, "policy", "{rules: {ownership: {window: 45m}}}")
+    ticket_data = _mapping(data.get("ticket"), source, "ticket", "{requester: casey, priority: normal}")
+    problem = _unknown(ticket_data, TICKET_KEYS)
+    if problem:
+        raise _fail(source, problem, "ticket")
+    for key in ("timeline", "expect"):
+        if data[key] is not None and not isinstance(data[key], list):
+            raise _fail(source, f"expected a list, got {_short(data[key])}", key)
     handles: dict[str, Any] = {}
     directory = Directory()
-    for number, (handle, person) in enumerate((data.get("people") or {}).items(), start=1):
-        person = person or {}
-        fields = dict(person.get("fields") or {})
+    for number, (handle, person) in enumerate(people.items(), start=1):
+        where = f"people.{handle}"
+        person = _mapping(person, source, where, "{name: Ana Lee, region: EMEA}")
+        problem = _unknown(person, PERSON_KEYS)
+        if problem:
+            raise _fail(source, problem, where)
+        fields = dict(_mapping(person.get("fields"), source, f"{where}.fields", "{support_region: EMEA}"))
         if person.get("region"):
             fields["support_region"] = person["region"]
         user_id = person.get("id", number)
@@ -254,13 +337,12 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
                     removed=tuple(str(t) for t in _as_list(step.get("untag"))),
                 )
             )
-        for name, value in (step.get("set") or {}).items():
+        for name, value in _mapping(step.get("set"), source, f"{where}.set", "{priority: urgent}").items():
             events.append(FieldChange(id=next_id(), **common, field=str(name), value=value))
         if "status" in step:
             events.append(StatusChange(id=next_id(), **common, status=str(step["status"])))
         steps.append(step)
 
-    ticket_data = data.get("ticket") or {}
     first_at = events[0].at if events else None
     created = ticket_data.get("created_at", first_at)
     if created is None:
@@ -282,7 +364,7 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
                 at=created_at,
                 actor=who(ticket_data.get("requester"), "ticket.requester"),
                 update=0,
-                added=tuple(ticket_data["tags"]),
+                added=tuple(str(tag) for tag in _as_list(ticket_data["tags"])),
             )
         )
     ticket = Ticket(
@@ -295,16 +377,29 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
     history = TicketHistory.of(ticket, [*initial, *events])
 
     expectations = []
-    for item in data["expect"] or []:
+    for index, item in enumerate(data["expect"] or []):
+        if not isinstance(item, dict):
+            raise _fail(
+                source,
+                f"expected a mapping such as {{step: 3, verdict: intentional}}, got {_short(item)}",
+                f"expect[{index}]",
+            )
         step = item.get("step")
         if isinstance(step, str) and step in labels:
             step = labels[step]
-        if not isinstance(step, int) or not 1 <= step <= len(steps):
-            raise _fail(source, f"expect: unknown step {item.get('step')!r}")
+        if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= len(steps):
+            raise _fail(source, f"expect: unknown step {item.get('step')!r} (the timeline has {len(steps)} steps)")
         values = {k: v for k, v in item.items() if k != "step"}
         unknown = set(values) - set(EXPECTABLE)
         if unknown:
             raise _fail(source, f"expect step {step}: unknown key(s) {sorted(unknown)}; use {list(EXPECTABLE)}")
+        if "verdict" in values and values["verdict"] not in VERDICTS:
+            raise _fail(
+                source, f"expect step {step}: verdict {values['verdict']!r} is not one of {', '.join(VERDICTS)}"
+            )
+        for flag in FLAG_IDS:
+            if flag in values and values[flag] is not None and not isinstance(values[flag], bool):
+                raise _fail(source, f"expect step {step}: `{flag}` must be true, false or null")
         if "judged" in values:
             if not isinstance(values["judged"], bool):
                 raise _fail(source, f"expect step {step}: `judged` must be true or false")
@@ -317,14 +412,15 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario") -> Scenar
         id=str(data["id"]),
         title=str(data["title"]),
         story=str(data.get("story", "")).strip(),
-        illustrates=tuple(_as_list(data.get("illustrates"))),
-        policy_override=data.get("policy") or {},
+        illustrates=tuple(illustrates),
+        policy_override=override,
         directory=directory,
         history=history,
         expectations=tuple(expectations),
         steps=tuple(steps),
         handles=handles,
         source=source,
+        origin=origin,
     )
 
 
@@ -366,14 +462,24 @@ def builtin_scenario_dir() -> Path:
     return Path(str(resources.files("intently.policy").joinpath("scenarios")))
 
 
-def load_scenarios(directory: str | Path | None = None) -> list[Scenario]:
+def team_scenario_dir(policy_file: str | Path) -> Path:
+    """Where a team's scenarios sit: beside its policy file, in a folder named after it (``team.yaml`` →
+    ``team.scenarios/``)."""
+    path = Path(policy_file)
+    return path.parent / f"{path.stem}{TEAM_FOLDER_SUFFIX}"
+
+
+def load_scenarios(directory: str | Path | None = None, *, origin: str = "folder") -> list[Scenario]:
+    """The scenarios of a folder (``*.yaml``, ``*.yml``), in file-name order; without one, the built-in ones."""
+    if directory is None:
+        origin = "built-in"
     folder = Path(directory) if directory is not None else builtin_scenario_dir()
     if not folder.is_dir():
         raise InputError("scenario folder not found", file=str(folder))
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
         raise InputError("no scenario files (*.yaml) in this folder", file=str(folder))
-    scenarios = [load_scenario(path) for path in files]
+    scenarios = [load_scenario(path, origin=origin) for path in files]
     seen: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.id in seen:
@@ -384,8 +490,91 @@ def load_scenarios(directory: str | Path | None = None) -> list[Scenario]:
     return scenarios
 
 
-def run_suite(policy: Policy, directory: str | Path | None = None) -> list[ScenarioResult]:
-    return [run_scenario(scenario, policy) for scenario in load_scenarios(directory)]
+def load_team_scenarios(policy_file: str | Path, policy: Policy) -> list[Scenario]:
+    """The scenarios beside a policy file (:func:`team_scenario_dir`), checked against ``policy``; none when
+    there is no such folder or it holds no scenario files."""
+    folder = team_scenario_dir(policy_file)
+    if not folder.is_dir() or not (any(folder.glob("*.yaml")) or any(folder.glob("*.yml"))):
+        return []
+    scenarios = load_scenarios(folder, origin="team")
+    check_illustrates(scenarios, policy)
+    return scenarios
+
+
+def illustratable(policy: Policy) -> tuple[str, ...]:
+    """What a scenario may illustrate under ``policy``: its rules, the flags, its definitions and the facts."""
+    return (*policy.rule_ids, *FLAG_IDS, *policy.definitions, *FACTS)
+
+
+def check_illustrates(scenarios: list[Scenario], policy: Policy) -> None:
+    """Every name in each scenario's ``illustrates`` is one of the policy's rules, a flag, a definition or a fact;
+    else an :class:`InputError` naming the file and the key."""
+    known = illustratable(policy)
+    for scenario in scenarios:
+        for name in scenario.illustrates:
+            if name not in known:
+                near = get_close_matches(name, known, n=1)
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                raise _fail(
+                    scenario.source,
+                    f"{name!r} is not a rule, flag, definition or fact of this policy{hint}; the rules are "
+                    f"{', '.join(policy.rule_ids)}",
+                    "illustrates",
+                )
+
+
+def _shape(condition: Condition) -> Any:
+    """A condition without its parameters: the facts it names, and how they are combined."""
+    if isinstance(condition, Fact):
+        return condition.name
+    if isinstance(condition, Not):
+        return ("not", _shape(condition.part))
+    return ("all" if isinstance(condition, AllOf) else "any", tuple(_shape(part) for part in condition.parts))
+
+
+def rule_list_shape(policy: Policy) -> tuple[tuple[Any, ...], ...]:
+    """The policy's rule list without titles, rationale or parameters: each rule's id, verdict, whether it is on,
+    and its condition's facts and combiners, in order."""
+    return tuple((rule.id, rule.verdict, rule.enabled, _shape(rule.when)) for rule in policy.rules.values())
+
+
+@cache
+def _default_shape() -> tuple[tuple[Any, ...], ...]:
+    from intently.policy.loader import load_policy
+
+    return rule_list_shape(load_policy())
+
+
+def own_rules(policy: Policy) -> bool:
+    """Whether the policy has its own rule list, not the default's: rules added, removed, reordered or switched
+    on or off, or a condition built from other facts. Other parameters (a window, the tags, a share) leave the
+    default's definition in place."""
+    return rule_list_shape(policy) != _default_shape()
+
+
+def run_suite(
+    policy: Policy, directory: str | Path | None = None, *, policy_file: str | Path | None = None
+) -> list[ScenarioResult]:
+    """Run scenarios under ``policy``. With ``directory``, that folder's scenarios (all must pass). Without it, the
+    team's scenarios beside ``policy_file`` (if any; all must pass), then the built-in ones: those document the
+    default definition, so under a policy with :func:`own_rules` a built-in scenario that no longer holds is
+    marked :attr:`ScenarioResult.documents_default` (judged differently, not failed). A team scenario with the
+    id of a built-in one takes its place."""
+    if directory is not None:
+        scenarios = load_scenarios(directory)
+        check_illustrates(scenarios, policy)
+        return [run_scenario(scenario, policy) for scenario in scenarios]
+    team = load_team_scenarios(policy_file, policy) if policy_file is not None else []
+    replaced = {scenario.id for scenario in team}
+    results = [run_scenario(scenario, policy) for scenario in team]
+    lenient = own_rules(policy)
+    for scenario in load_scenarios():
+        if scenario.id in replaced:
+            continue
+        result = run_scenario(scenario, policy)
+        result.documents_default = lenient
+        results.append(result)
+    return results
 
 
 def relative(at: datetime, start: datetime) -> str:

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from intently.guide.advice import invitations
-from intently.policy.schema import RULE_IDS
 from intently.report import svg
 from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
 from intently.report.metrics import VERDICT_LABELS, Engineer, Metrics, PodStats
@@ -27,7 +26,6 @@ from intently.web.ids import parse_id
 from intently.web.pages.render import page
 from intently.web.pages.timeline import ticket_view
 from intently.web.pages.views import (
-    HELP,
     INSIDE,
     OUTSIDE,
     UNKNOWN,
@@ -262,7 +260,7 @@ async def tickets(request: Request, session: Viewer) -> Response:
         selection=selection,
         selection_text=selection.describe(
             {id_text(uid): user.name for uid, user in data.users.items()},
-            {rule_id: data.policy.rule(rule_id).title for rule_id in selection.rule if rule_id in RULE_IDS},
+            {rule_id: data.policy.rule(rule_id).title for rule_id in selection.rule if rule_id in data.policy.rules},
         ),
         comments=sum(r.matched for r in rows),
         **filter_form(data),
@@ -330,7 +328,7 @@ def _engineer_columns() -> list[Column[Engineer]]:
         Column(
             "On others'", lambda e: e.public_replies - e.own_public_replies, lambda e: by(e, public=True, own=False)
         ),
-        Column("Intentional help", lambda e: e.intentional_help, lambda e: by(e, rule=tuple(HELP.split(",")))),
+        Column("Intentional help", lambda e: e.intentional_help, lambda e: by(e, verdict="intentional")),
         Column("Drive-bys", lambda e: e.drive_bys, lambda e: by(e, verdict="drive_by")),
         Column("Notes as contributor", lambda e: e.contributor_notes, lambda e: by(e, public=False, contributor=True)),
         Column(

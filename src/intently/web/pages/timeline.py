@@ -11,7 +11,6 @@ from intently.engine.explain import describe, timeline
 from intently.engine.judgement import Judgement
 from intently.model import AssigneeChange, Comment, Directory, Id, TicketHistory, User, WatchersChange
 from intently.policy import Policy
-from intently.policy.schema import RULE_IDS
 from intently.report.formatting import shortened
 from intently.store import Store
 
@@ -159,7 +158,7 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id, directory: Director
         lanes,
         rows,
         sorted(stored.values(), key=lambda j: j.created_at),
-        {rule_id: policy.rule(rule_id).title for rule_id in RULE_IDS},
+        policy.rule_titles(),
     )
 
 

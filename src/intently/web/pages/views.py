@@ -23,10 +23,9 @@ from intently.engine.judgement import Judgement
 from intently.engine.outcomes import CLASS_LABELS, CLASSES
 from intently.model import Directory, Group, Id, Ticket, User, id_sort_key
 from intently.policy import Policy
-from intently.policy.schema import RULE_IDS
 from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, ticket_facts
 from intently.report.formatting import csv_text
-from intently.report.metrics import HELP_RULES, VERDICT_LABELS, Metrics, build_metrics, week_of
+from intently.report.metrics import VERDICT_LABELS, Metrics, build_metrics, week_of
 from intently.store import Store
 
 MAX_PARAM = 200
@@ -329,7 +328,7 @@ class Data:
             self.users,
             policy_name=self.policy.name,
             policy_version=self.policy.version,
-            rule_titles={rule_id: self.policy.rule(rule_id).title for rule_id in RULE_IDS},
+            policy=self.policy,
         )
 
     def name(self, user_id: Id | None) -> str:
@@ -538,6 +537,3 @@ def csv_response(table: Table, filename: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-HELP = ",".join(HELP_RULES)

@@ -35,7 +35,15 @@
       card.appendChild(el("ul", {}, path.map(function (step) {
         var text = typeof step === "string" ? step : (step.description || step.action || "");
         var verdict = typeof step === "object" && step.verdict ? " → " + (VERDICTS[step.verdict] || step.verdict) : "";
-        return el("li", {}, [text + verdict]);
+        var title = typeof step === "object" && step.title ? " (" + step.title + ")" : "";
+        return el("li", {}, [text + verdict + title]);
+      })));
+    }
+    var closed = answer.not_open || [];
+    if (closed.length) {
+      card.appendChild(el("p", { "class": "reason" }, [el("strong", {}, ["Not open now:"])]));
+      card.appendChild(el("ul", {}, closed.map(function (rule) {
+        return el("li", { "class": "muted" }, [(rule.title || rule.rule) + ": " + (rule.why || "")]);
       })));
     }
     return card;
