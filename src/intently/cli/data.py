@@ -198,7 +198,8 @@ def explain(
                 flags.append("outside the preferred region" if j.out_of_region else "inside the preferred region")
             if j.acknowledged is not None:
                 flags.append("acknowledged by the assignee" if j.acknowledged else "not acknowledged")
-            out.print(f"    → {verdict_markup(j.verdict)} by rule [bold]{j.rule}[/]: {shown(j.reason)}")
+            title = f" ({shown(entry.rule_title)})" if entry.rule_title else ""
+            out.print(f"    → {verdict_markup(j.verdict)} by rule [bold]{j.rule}[/]{title}: {shown(j.reason)}")
             if flags:
                 out.print(f"      [dim]{'; '.join(flags)}[/]")
         elif entry.not_judged:
