@@ -65,7 +65,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[n
     admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.run(f'CREATE DATABASE "{name}"')
     try:
-        yield url.set(drivername="postgresql+pg8000", database=name).render_as_string(hide_password=False)
+        yield url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     finally:
         admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

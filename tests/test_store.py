@@ -88,7 +88,7 @@ def test_ids_keep_their_type() -> None:
 
 
 def test_database_url() -> None:
-    assert database_url("postgresql://u@h/db") == "postgresql+pg8000://u@h/db"  # BSD-licensed driver
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"  # psycopg 3, LGPL, unmodified
     assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_url("x.db").startswith("sqlite:///") and database_url("x.db").endswith("/x.db")
 

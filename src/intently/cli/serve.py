@@ -65,6 +65,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease",
+            min=1.0,
+            help="Seconds a replica's claim on a webhook delivery holds unless renewed: a replica killed mid-job "
+            "leaves its deliveries to the others after this (several servers on one PostgreSQL store)",
+        ),
+    ] = 60.0,
 ) -> None:
     """Serve the dashboard, the API and (with --subdomain or --url) Zendesk webhooks: each webhook is queued,
     its ticket fetched, judged and stored. Without --subdomain/--url: the dashboard and API on the stored data.
@@ -110,6 +119,7 @@ def serve(
             "Without it no webhook could be verified, so intently serve does not start."
         )
     store = open_store(db)
+    serving_lock = _one_server_on_sqlite(store)  # held until the process ends  # noqa: F841
     policy, policy_source, from_file = policy_and_source(config, store)
     judge_again_if_stale(store, policy)
 
@@ -125,6 +135,9 @@ def serve(
             f"--write-back needs an agent or admin API user; {me.get('email') or 'this user'} is {me.get('role')!r}"
         )
     configure_logging(level)
+    from intently.web.access.ratelimit import login_limiter
+    from intently.web.access.sessions import AccessState
+
     app = create_app(
         store,
         policy,
@@ -133,10 +146,12 @@ def serve(
         webhook_secret=secret if connected else None,
         write_back_tag=tag,
         secure_cookies=secure_cookies,
+        access=AccessState(secure_cookies=secure_cookies, limiter=login_limiter(store)),
         run_worker=connected,
         policy_source=policy_source,
         policy_from_file=from_file,
     )
+    app.state.intently.worker.lease = lease
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
     out.print(  # names come from Zendesk and the store: shown as text (no markup, no control characters)
         clean_text(
@@ -161,6 +176,33 @@ def serve(
     server.run()
     if not server.started:  # the port was taken, say (uvicorn logged why)
         raise SystemExit(3)
+
+
+def _one_server_on_sqlite(store: Any) -> Any:
+    """On a SQLite store, take ``<file>.serve.lock`` for this process (an exclusive ``flock``, released when it
+    ends, even killed): a second ``intently serve`` on the same file stops with exit status 1. SQLite serves from
+    one process; several servers share a PostgreSQL store. Returns the open lock file (None on PostgreSQL)."""
+    if store.engine.dialect.name != "sqlite" or not store.url.startswith("sqlite:///"):
+        return None
+    import fcntl
+    from pathlib import Path
+
+    path = Path(store.url.removeprefix("sqlite:///") + ".serve.lock")
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise IntentlyError(
+            f"another intently serve already serves the SQLite store {store.shown_url} (it holds {path.name}): "
+            "a SQLite store is served by one process only. To run several servers, put the store on PostgreSQL "
+            "(--db postgresql://...) and start each on it."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dict[str, Any], str]:

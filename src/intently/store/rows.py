@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from intently.engine import Evidence, Judgement
 from intently.engine.outcomes import Outcome
@@ -69,19 +69,46 @@ def replace_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
 
 
 def insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Many rows at once: SQLite's executemany is fastest in-process; over the network, one multi-row
-    INSERT per chunk costs one round trip per chunk instead of one per row."""
+    """Many rows at once, in the caller's transaction: SQLite's executemany is fastest in-process; on PostgreSQL
+    through psycopg, one COPY streams every row in a round trip or two; any other driver gets one multi-row INSERT
+    per chunk (one round trip per chunk instead of one per row)."""
+    if not rows:
+        return
     if conn.dialect.name == "sqlite":
-        if rows:
-            conn.execute(insert(table), rows)
+        conn.execute(insert(table), rows)
+        return
+    if conn.dialect.driver == "psycopg" and copy_rows(conn, table, rows):
         return
     for start in range(0, len(rows), BATCH):
         conn.execute(insert(table).values(rows[start : start + BATCH]))
 
 
+def copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> bool:
+    """Rows written with PostgreSQL's COPY through psycopg's own connection (the one of the caller's transaction,
+    so the rows commit or roll back with it). False, with nothing written, when the rows do not all name the same
+    columns of ``table`` (the caller then inserts them as usual)."""
+    keys = rows[0].keys()
+    names = [column.name for column in table.columns if column.name in keys]
+    if len(names) != len(keys) or any(row.keys() != keys for row in rows):
+        return False
+    columns = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in names)
+    target = conn.dialect.identifier_preparer.format_table(table)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+    finally:
+        cursor.close()
+    return True
+
+
 def set_meta(conn: Connection, key: str, value: str) -> None:
-    conn.execute(delete(schema.meta).where(schema.meta.c.key == key))
-    conn.execute(insert(schema.meta).values(key=key, value=value))
+    """Set a meta value in place: an update of the existing row (never delete and insert: the data-version row is
+    the writers' lock, and a deleted row would let the next writer in before this one commits)."""
+    table = schema.meta
+    if not conn.execute(update(table).where(table.c.key == key).values(value=value)).rowcount:
+        conn.execute(insert(table).values(key=key, value=value))
 
 
 def meta_value(conn: Connection, key: str) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0005"
+SCHEMA_VERSION = "0006"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -145,7 +145,12 @@ webhook_deliveries = Table(
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
+    # The replica (``intently serve`` process) working the delivery now, NULL when none is; until when its claim
+    # holds: after that (a replica killed mid-job) any replica may claim the delivery again.
+    Column("claimed_by", String(128)),
+    Column("lease_until", DateTime(timezone=True)),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_claimed", "claimed_by"),
 )
 
 write_backs = Table(
@@ -179,3 +184,13 @@ web_sessions = Table(
     Index("ix_web_sessions_account", "account"),
 )
 """Server-side sessions: the cookie holds a random id, the table only its SHA-256 and the CSRF token."""
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_key", "key", "failed_at"),
+)
+"""Failed dashboard logins (``name:...`` and ``addr:...`` keys), shared by the replicas of a PostgreSQL store."""

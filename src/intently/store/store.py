@@ -7,7 +7,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,15 @@ import orjson
 from sqlalchemy import (
     Engine,
     Select,
+    and_,
+    case,
     create_engine,
     delete,
     event,
     func,
     insert,
     inspect,
+    or_,
     select,
     tuple_,
     update,
@@ -70,11 +73,13 @@ __all__ = [
 
 
 def database_url(db: str | Path | None) -> str:
-    """A SQLAlchemy URL from a URL or a plain file path (default ``./intently.db``)."""
+    """A SQLAlchemy URL from a URL or a plain file path (default ``./intently.db``). A PostgreSQL URL without a
+    driver uses psycopg 3 (LGPL, an unmodified dependency; its bulk writes use COPY); a URL naming a driver
+    (``postgresql+psycopg://``, or ``postgresql+pg8000://`` where pg8000 is installed) is taken as it is."""
     text = str(db) if db is not None else DEFAULT_DB
     for plain in ("postgresql://", "postgres://"):
-        if text.startswith(plain):  # no driver named: the BSD-licensed pure-Python pg8000
-            return "postgresql+pg8000://" + text.removeprefix(plain)
+        if text.startswith(plain):
+            return "postgresql+psycopg://" + text.removeprefix(plain)
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
@@ -470,8 +475,17 @@ class Store:
             ).all()
         return [_delivery(row) for row in rows]
 
-    def finish_delivery(self, delivery_id: int, *, error: str | None = None, retry_at: datetime | None = None) -> None:
-        """Mark a delivery done, or record its error and when to try again (``retry_at``), or give up."""
+    def finish_delivery(
+        self,
+        delivery_id: int,
+        *,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        claimed_by: str | None = None,
+    ) -> bool:
+        """Mark a delivery done, or record its error and when to try again (``retry_at``), or give up; its claim
+        ends. With ``claimed_by`` only while that replica holds the claim: False when it does not (its lease ran
+        out and another replica claimed the delivery), and nothing changes."""
         table = schema.webhook_deliveries
         if error is None:
             values: dict[str, Any] = {"status": "done", "last_error": None}
@@ -479,8 +493,117 @@ class Store:
             values = {"status": "pending", "last_error": error, "next_attempt_at": _utc(retry_at)}
         else:
             values = {"status": "failed", "last_error": error}
+        where = [table.c.id == delivery_id]
+        if claimed_by is not None:
+            where += [table.c.claimed_by == claimed_by, table.c.status == "pending"]
+        change = update(table).where(*where)
+        change = change.values(attempts=table.c.attempts + 1, claimed_by=None, lease_until=None, **values)
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == delivery_id).values(attempts=table.c.attempts + 1, **values))
+            return bool(conn.execute(change).rowcount)
+
+    def claim_deliveries(self, replica: str, now: datetime, lease: float, limit: int = 50) -> list[Delivery]:
+        """Claim up to ``limit`` due deliveries for ``replica`` until ``lease`` seconds from ``now``, in one
+        statement: no claim by another replica is live on any of them. On PostgreSQL the candidates are locked
+        with ``FOR UPDATE SKIP LOCKED``, so replicas claiming at the same time take different deliveries."""
+        table = schema.webhook_deliveries
+        at = _utc(now)
+        claimable = (
+            table.c.status == "pending",
+            table.c.next_attempt_at <= at,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < at),
+        )
+        candidates = select(table.c.id).where(*claimable).order_by(table.c.next_attempt_at, table.c.id).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        claim = (
+            update(table)
+            .where(table.c.id.in_(candidates.scalar_subquery()), *claimable)
+            .values(claimed_by=replica, lease_until=at + timedelta(seconds=lease))
+            .returning(*table.c)
+        )
+        with self.engine.begin() as conn:
+            rows = conn.execute(claim).all()
+        return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
+
+    def renew_claims(self, replica: str, until: datetime) -> int:
+        """Extend every live claim of ``replica`` (deliveries it still works) to ``until``; how many."""
+        table = schema.webhook_deliveries
+        with self.engine.begin() as conn:
+            renewed = conn.execute(
+                update(table)
+                .where(table.c.claimed_by == replica, table.c.status == "pending")
+                .values(lease_until=_utc(until))
+            )
+        return int(renewed.rowcount)
+
+    def release_claims(self, replica: str) -> int:
+        """Give up every claim of ``replica`` (it stops): other replicas may take the deliveries at once."""
+        table = schema.webhook_deliveries
+        with self.engine.begin() as conn:
+            released = conn.execute(
+                update(table).where(table.c.claimed_by == replica).values(claimed_by=None, lease_until=None)
+            )
+        return int(released.rowcount)
+
+    def queue_state(self, replica: str | None, now: datetime) -> dict[str, Any]:
+        """The queue for ``/healthz``: deliveries pending, due now, claimed by ``replica`` (live claims) and by
+        any replica, and the age in seconds of the oldest due one (0 without any)."""
+        table = schema.webhook_deliveries
+        at = _utc(now)
+        live = and_(table.c.claimed_by.is_not(None), table.c.lease_until >= at)
+        due = table.c.next_attempt_at <= at
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        mine = and_(live, table.c.claimed_by == (replica or ""))
+        query = select(
+            func.count(),
+            count(due),
+            count(live),
+            count(mine),
+            func.min(case((due, table.c.next_attempt_at), else_=None)),
+        ).where(table.c.status == "pending")
+        with self.engine.connect() as conn:
+            pending, due_now, claimed, claimed_here, oldest = conn.execute(query).one()
+        age = max(0.0, (at - _utc(oldest)).total_seconds()) if oldest is not None else 0.0
+        return {
+            "pending": int(pending),
+            "due": int(due_now),
+            "claimed": int(claimed),
+            "claimed_here": int(claimed_here),
+            "oldest_due_age_s": round(age, 1),
+        }
+
+    # --- failed logins (the login limit, shared by the replicas of one store) ---------------------
+
+    def add_login_failure(self, keys: Iterable[str], at: datetime) -> None:
+        table = schema.login_failures
+        rows = [{"key": key[:200], "failed_at": _utc(at)} for key in keys]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table), rows)
+
+    def login_failures(self, keys: Iterable[str], since: datetime) -> dict[str, list[datetime]]:
+        """When each of ``keys`` failed since ``since``, oldest first; failures before it are deleted."""
+        table = schema.login_failures
+        wanted = [key[:200] for key in keys]
+        found: dict[str, list[datetime]] = {key: [] for key in wanted}
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.key.in_(wanted), table.c.failed_at <= _utc(since)))
+            rows = conn.execute(
+                select(table.c.key, table.c.failed_at)
+                .where(table.c.key.in_(wanted))
+                .order_by(table.c.failed_at, table.c.id)
+            ).all()
+        for key, failed_at in rows:
+            found[key].append(_utc(failed_at))
+        return found
+
+    def clear_login_failures(self, key: str) -> None:
+        table = schema.login_failures
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.key == key[:200]))
 
     def delivery_counts(self) -> dict[str, int]:
         table = schema.webhook_deliveries

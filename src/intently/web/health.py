@@ -3,11 +3,16 @@
 200 ``{"status": "ok", ...}`` when the store can be read and written and the worker runs (or is off, without
 Zendesk); otherwise 503 with ``"status"`` ``"error"`` (the store) or ``"degraded"`` (the worker stopped) and a
 ``"reason"`` in words. Why the store failed goes to the log (``healthz.error``), never into the answer.
+
+``"queue"`` counts the deliveries pending, done and failed, and, for the replicas sharing a PostgreSQL store,
+those due now, claimed (by any replica and by this one: ``claimed_here``), the age in seconds of the oldest due
+one and this replica's name in the claims (``replica``).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +36,7 @@ async def healthz(request: Request) -> JSONResponse:
     services = web.services
     try:
         counts = await run_in_threadpool(services.store.delivery_counts)
+        queue = await run_in_threadpool(services.store.queue_state, web.worker.replica, datetime.now(UTC))
     except Exception as exc:
         return _unhealthy("the store cannot be read", exc)
     try:
@@ -45,7 +51,11 @@ async def healthz(request: Request) -> JSONResponse:
         "worker": worker_state,
         "webhooks": "enabled" if web.secret else "disabled (no secret)",
         "write_back": services.settings.write_back,
-        "queue": {status: counts.get(status, 0) for status in ("pending", "done", "failed")},
+        "queue": {
+            **{status: counts.get(status, 0) for status in ("pending", "done", "failed")},
+            **{key: queue[key] for key in ("due", "claimed", "claimed_here", "oldest_due_age_s")},
+            "replica": web.worker.replica,
+        },
     }
     if not healthy:
         answer["reason"] = "the webhook worker has stopped"

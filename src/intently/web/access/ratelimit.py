@@ -1,4 +1,8 @@
-"""Failed logins, counted per user name and per client address: too many in a window answer 429."""
+"""Failed logins, counted per user name and per client address: too many in a window answer 429.
+
+One server (SQLite) counts them in memory (:class:`LoginLimiter`); the replicas of a PostgreSQL store count them
+in the store (:class:`SharedLoginLimiter`), so failures on one replica count on every other.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from intently.store import Store
 
 
 @dataclass
@@ -55,3 +64,48 @@ class LoginLimiter:
         """A right password clears the name's failures (not the address's: one good account must not reset it)."""
         with self._lock:
             self._failures.pop(self._keys(name, "")[0][0], None)
+
+
+@dataclass
+class SharedLoginLimiter(LoginLimiter):
+    """The same limit, counted in the store's ``login_failures`` table: every replica of the store sees every
+    failure (and a restart forgets nothing). Times are the wall clock (``clock`` gives epoch seconds)."""
+
+    store: Store | None = None
+    clock: Callable[[], float] = time.time
+
+    def _stamp(self, at: float) -> datetime:
+        return datetime.fromtimestamp(at, UTC)
+
+    def retry_after(self, name: str, address: str) -> int | None:
+        if self.store is None:
+            return super().retry_after(name, address)
+        now = self.clock()
+        keys = self._keys(name, address)
+        found = self.store.login_failures([key for key, _ in keys], self._stamp(now - self.window))
+        waits: list[float] = []
+        for key, limit in keys:
+            times = found.get(key[:200], [])
+            if len(times) >= limit:
+                oldest = times[len(times) - limit].timestamp()
+                waits.append(oldest + self.window - now)
+        return max(1, math.ceil(max(waits))) if waits else None
+
+    def failed(self, name: str, address: str) -> None:
+        if self.store is None:
+            super().failed(name, address)
+            return
+        self.store.add_login_failure([key for key, _ in self._keys(name, address)], self._stamp(self.clock()))
+
+    def succeeded(self, name: str) -> None:
+        if self.store is None:
+            super().succeeded(name)
+            return
+        self.store.clear_login_failures(self._keys(name, "")[0][0])
+
+
+def login_limiter(store: Store) -> LoginLimiter:
+    """The login limit for ``store``: in memory on SQLite (one server), in the store on PostgreSQL (replicas)."""
+    if store.engine.dialect.name == "sqlite":
+        return LoginLimiter()
+    return SharedLoginLimiter(store=store)

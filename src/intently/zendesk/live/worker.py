@@ -10,16 +10,24 @@ costs one fetch per ticket per batch.
 A failure is retried with exponential backoff and jitter (``retry_base`` doubled per attempt, capped at
 ``retry_max``); after ``max_attempts`` the delivery is marked failed (``intently serve`` logs it, and
 ``/healthz`` counts it). A ticket that no longer exists in Zendesk is removed from the store (done).
+
+Several replicas (``intently serve`` processes on one PostgreSQL store) share the queue: each worker claims its
+batch in one statement (:meth:`Store.claim_deliveries`, ``FOR UPDATE SKIP LOCKED``) for a lease of ``lease``
+seconds, renews the lease while it works, and finishes a delivery only while it still holds the claim. A replica
+killed mid-job leaves its claims to the others once the lease runs out; one that stops releases them at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 
 from intently.model import Id
@@ -29,6 +37,16 @@ from intently.web.services import Services
 from intently.zendesk.live.processing import Processed, process_ticket
 
 BATCH = 200
+"""Deliveries claimed at once on SQLite (one server takes all that is due)."""
+SHARED_BATCH = 50
+"""Deliveries claimed at once on PostgreSQL, so that a burst is spread over the replicas."""
+LEASE = 60.0
+"""Seconds a claim holds without being renewed (``intently serve --lease``)."""
+
+
+def replica_name() -> str:
+    """This process's name in the queue's claims: host, process id and a random part (a restart is new)."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Worker:
@@ -43,6 +61,8 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._random = random.Random()
+        self.replica = replica_name()
+        self.lease = LEASE
 
     @property
     def running(self) -> bool:
@@ -67,18 +87,40 @@ class Worker:
             self._thread.join(timeout)
             self._thread = None
 
+    def _claim_size(self) -> int:
+        return BATCH if self.services.store.engine.dialect.name == "sqlite" else SHARED_BATCH
+
+    def _await(self, jobs: list[Future[None]]) -> None:
+        """Wait for the jobs of a batch, renewing this replica's claims every third of the lease meanwhile."""
+        store = self.services.store
+        pending = set(jobs)
+        while pending:
+            _, pending = wait(pending, timeout=max(0.1, self.lease / 3), return_when=FIRST_EXCEPTION)
+            if pending:
+                try:
+                    store.renew_claims(self.replica, datetime.now(UTC) + timedelta(seconds=self.lease))
+                except Exception as exc:
+                    emit("worker.queue_error", logging.ERROR, error=error_text(exc))
+        for job in jobs:
+            try:
+                job.result()
+            except Exception as exc:  # _serve handles its failures; this is a last resort
+                emit("worker.error", logging.ERROR, error=error_text(exc))
+
     def _run(self) -> None:
         settings = self.services.settings
         try:
             pending: int | None = self.services.store.delivery_counts().get("pending", 0)
         except Exception:
             pending = None
-        emit("worker.started", pending=pending)
+        emit("worker.started", pending=pending, replica=self.replica, lease_s=self.lease)
         with ThreadPoolExecutor(max_workers=max(1, settings.concurrency), thread_name_prefix="intently-job") as pool:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
-                    due = self.services.store.due_deliveries(datetime.now(UTC), limit=BATCH)
+                    due = self.services.store.claim_deliveries(
+                        self.replica, datetime.now(UTC), self.lease, limit=self._claim_size()
+                    )
                 except Exception as exc:
                     emit("worker.queue_error", logging.ERROR, error=error_text(exc))
                     self._stop.wait(settings.poll_interval)
@@ -91,17 +133,16 @@ class Worker:
                 by_ticket: dict[Id, list[Delivery]] = {}
                 for delivery in due:
                     by_ticket.setdefault(delivery.ticket_id, []).append(delivery)
-                jobs = [pool.submit(self._serve, ticket_id, batch) for ticket_id, batch in by_ticket.items()]
-                for job in jobs:
-                    try:
-                        job.result()
-                    except Exception as exc:  # _serve handles its failures; this is a last resort
-                        emit("worker.error", logging.ERROR, error=error_text(exc))
+                self._await([pool.submit(self._serve, ticket_id, batch) for ticket_id, batch in by_ticket.items()])
                 # Batches start at least ``settle`` apart: a burst of events costs one fetch per ticket per
                 # batch, not one per event (Zendesk's API rate limit is per minute, for the whole account).
                 rest = settings.settle - (time.monotonic() - started)
                 if rest > 0:
                     self._stop.wait(rest)
+        try:  # deliveries claimed but not worked (a stop mid-batch): the other replicas need not wait for the lease
+            self.services.store.release_claims(self.replica)
+        except Exception as exc:
+            emit("worker.queue_error", logging.ERROR, error=error_text(exc))
         self.services.close_clients()
         emit("worker.stopped")
 
@@ -114,13 +155,17 @@ class Worker:
         except Exception as exc:
             self._retry(deliveries, exc, started)
             return
+        lost: list[str] = []
         try:
             with self.services.writing():
                 for delivery in deliveries:
-                    self.services.store.finish_delivery(delivery.id)
+                    if not self.services.store.finish_delivery(delivery.id, claimed_by=self.replica):
+                        lost.append(delivery.key)
         except Exception as exc:  # the work is done and idempotent: the deliveries will simply run again
             emit("delivery.finish_error", logging.ERROR, ticket_id=ticket_id, deliveries=ids, error=error_text(exc))
             return
+        if lost:  # the lease ran out and another replica claimed them: it finishes them, not this one
+            emit("delivery.claim_lost", logging.WARNING, ticket_id=ticket_id, deliveries=lost, replica=self.replica)
         emit(
             "delivery.done",
             ticket_id=ticket_id,
@@ -144,7 +189,9 @@ class Worker:
                 retry_at = now + timedelta(seconds=self.backoff(attempt))
             try:
                 with self.services.writing():
-                    self.services.store.finish_delivery(delivery.id, error=error, retry_at=retry_at)
+                    self.services.store.finish_delivery(
+                        delivery.id, error=error, retry_at=retry_at, claimed_by=self.replica
+                    )
             except Exception as store_exc:
                 emit("delivery.finish_error", logging.ERROR, delivery_id=delivery.key, error=error_text(store_exc))
                 continue
