@@ -256,3 +256,21 @@ def test_the_data_version_changes_with_people_tickets_and_judgements_only(store_
     assert store.data_version() not in (None, imported, judged)
     other.close()
     store.close()
+
+
+def test_a_write_back_claim_left_by_a_stopped_replica_is_taken_over_once_after_the_lease(store_url: str) -> None:
+    """A replica killed between claiming a note and posting it leaves a claim; after the lease another replica
+    takes it over (once), so the note is written after all; a fresh claim is left to its owner."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    store = Store.open(store_url)
+    lease = timedelta(seconds=60)
+    assert store.claim_write_back(7, 70, lease)
+    assert not store.claim_write_back(7, 70, lease)  # someone is writing it right now
+    with store.engine.begin() as conn:
+        conn.execute(update(tables.write_backs).values(written_at=datetime.now(UTC) - timedelta(minutes=2)))
+    assert store.claim_write_back(7, 70, lease)  # stale: taken over
+    assert not store.claim_write_back(7, 70, lease)  # and only once
+    assert store.claim_write_back(7, 71, lease)  # another comment's note is its own claim

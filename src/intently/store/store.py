@@ -627,6 +627,25 @@ class Store:
                 return False
         return True
 
+    def claim_write_back(self, ticket_id: Id, comment_id: Id, stale_after: timedelta) -> bool:
+        """Claim the writing of this comment's note: True when nobody claimed it, or when a claim older than
+        ``stale_after`` was left by a replica that did not finish (killed between its claim and the note; the
+        caller has checked the ticket's history for the note first, so a note that was posted is never posted
+        again). Compare-and-set: of two replicas taking over the same stale claim, one wins."""
+        if self.record_write_back(ticket_id, comment_id):
+            return True
+        table = schema.write_backs
+        keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            claimed = conn.execute(select(table.c.written_at).filter_by(**keys)).scalar_one_or_none()
+            if claimed is None or _utc(claimed) > now - stale_after:
+                return False
+            taken = conn.execute(
+                update(table).filter_by(**keys).where(table.c.written_at == claimed).values(written_at=now)
+            )
+            return bool(taken.rowcount)
+
     def forget_write_back(self, ticket_id: Id, comment_id: Id) -> None:
         """Release a claim made by :meth:`record_write_back` when the note could not be written after all."""
         table = schema.write_backs

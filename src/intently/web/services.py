@@ -121,6 +121,9 @@ class Services:
         self._refreshing = False
         self.service_user: Id | None = None
         self._write_back_since: datetime | None = None
+        self.claim_lease: float = 60.0
+        """Seconds after which a claim left by a replica that stopped (a delivery, a note to write) is taken over
+        (``intently serve --lease``)."""
 
     @property
     def policy(self) -> Policy:

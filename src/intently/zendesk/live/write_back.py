@@ -87,8 +87,12 @@ def write_backs(
             with services.writing():
                 store.record_write_back(judgement.ticket_id, judgement.comment_id)
             continue
+        # A claim left by a replica killed before its note is taken over: the killed replica's delivery passes to
+        # another after the lease, by when the note's claim (made just after) is older than half the lease, which
+        # a live replica never takes to post one note.
+        stale = timedelta(seconds=services.claim_lease / 2)
         with services.writing():
-            claimed = store.record_write_back(judgement.ticket_id, judgement.comment_id)
+            claimed = store.claim_write_back(judgement.ticket_id, judgement.comment_id, stale)
         if not claimed:
             continue
         try:
