@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook import EXPORT, FAKE, SECRET, delivery, free_port, ms, percentile, sequential  # noqa: E402
+from bench.webhook import EXPORT, FAKE, SECRET, concurrent_to, free_port, ms, percentile, sequential  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("INTENTLY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 WARM_UP = 50
@@ -116,46 +116,6 @@ class Replica:
         self.log.close()
 
 
-async def spread(urls: list[str], count: int, tickets: int, concurrency: int) -> tuple[list[float], float]:
-    """``count`` deliveries over ``concurrency`` keep-alive connections, connection ``i`` to replica ``i % len(urls)``,
-    each connection sending one request after another from a shared list.
-
-    A minimal HTTP/1.1 client on asyncio streams, as in ``bench/webhook.py``: httpx.AsyncClient costs several
-    milliseconds of CPU per request, so on a small machine it, not the servers, would be what is measured."""
-    requests = []
-    for n in range(count):
-        body, headers = delivery(1 + n % tickets)
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        requests.append(
-            (f"POST /webhooks/zendesk HTTP/1.1\r\nHost: HOST\r\n{head}Content-Length: {len(body)}\r\n\r\n").encode()
-            + body
-        )
-    timings: list[float] = []
-    pending = iter(requests)
-
-    async def connection(url: str) -> None:
-        parts = httpx.URL(url)
-        host = f"{parts.host}:{parts.port}".encode()
-        reader, writer = await asyncio.open_connection(parts.host, parts.port)
-        for request in pending:
-            started = time.perf_counter()
-            writer.write(request.replace(b"Host: HOST", b"Host: " + host, 1))
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            timings.append(time.perf_counter() - started)
-            if b" 202 " not in status:
-                raise SystemExit(f"unexpected answer {status!r} from {url}")
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(connection(urls[i % len(urls)]) for i in range(concurrency)))
-    return timings, time.perf_counter() - started
-
-
 def finished(url: str) -> int:
     queue = httpx.get(f"{url}/healthz", timeout=10).json()["queue"]
     return int(queue.get("done", 0)) + int(queue.get("failed", 0))
@@ -186,7 +146,9 @@ def measure(count: int, args: argparse.Namespace, admin: Admin, folder: Path, ze
         for replica in replicas:
             sequential(replica.url, WARM_UP, args.tickets)
         wait_drained(replicas[0].url, WARM_UP * count)
-        timings, wall = asyncio.run(spread([r.url for r in replicas], args.deliveries, args.tickets, args.concurrency))
+        timings, wall = asyncio.run(
+            concurrent_to([r.url for r in replicas], args.deliveries, args.tickets, args.concurrency)
+        )
         drained = wait_drained(replicas[0].url, WARM_UP * count + args.deliveries)
         queue = httpx.get(f"{replicas[0].url}/healthz", timeout=10).json()["queue"]
     finally:

@@ -101,30 +101,34 @@ def sequential(url: str, count: int, tickets: int) -> list[float]:
 
 
 async def concurrent(url: str, count: int, tickets: int, concurrency: int) -> tuple[list[float], float]:
-    """``count`` deliveries over ``concurrency`` keep-alive connections, each sending one request after another.
+    """``count`` deliveries over ``concurrency`` keep-alive connections, each sending one request after another."""
+    return await concurrent_to([url], count, tickets, concurrency)
+
+
+async def concurrent_to(urls: list[str], count: int, tickets: int, concurrency: int) -> tuple[list[float], float]:
+    """``count`` deliveries over ``concurrency`` keep-alive connections, connection ``i`` to ``urls[i % len]``,
+    each connection sending one request after another from a shared list.
 
     A minimal HTTP/1.1 client on asyncio streams: httpx.AsyncClient costs several milliseconds of CPU per
     request, so on a small machine it, not the server, would be what is measured."""
-    parts = httpx.URL(url)
     requests = []
     for n in range(count):
         body, headers = delivery(1 + n % tickets)
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         requests.append(
-            (
-                f"POST /webhooks/zendesk HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n{head}"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
+            (f"POST /webhooks/zendesk HTTP/1.1\r\nHost: HOST\r\n{head}Content-Length: {len(body)}\r\n\r\n").encode()
             + body
         )
     timings: list[float] = []
     pending = iter(requests)
 
-    async def connection() -> None:
+    async def connection(url: str) -> None:
+        parts = httpx.URL(url)
+        host = f"{parts.host}:{parts.port}".encode()
         reader, writer = await asyncio.open_connection(parts.host, parts.port)
         for request in pending:
             started = time.perf_counter()
-            writer.write(request)
+            writer.write(request.replace(b"Host: HOST", b"Host: " + host, 1))
             status = await reader.readline()
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -133,11 +137,11 @@ async def concurrent(url: str, count: int, tickets: int, concurrency: int) -> tu
             await reader.readexactly(length)
             timings.append(time.perf_counter() - started)
             if b" 202 " not in status:
-                raise SystemExit(f"unexpected answer {status!r}")
+                raise SystemExit(f"unexpected answer {status!r} from {url}")
         writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    await asyncio.gather(*(connection(urls[i % len(urls)]) for i in range(concurrency)))
     return timings, time.perf_counter() - started
 
 
