@@ -69,7 +69,7 @@ def demo(
         policy,
         report_path,
         title="intently demo",
-        facts=partial(stored_facts, store),
+        facts=partial(stored_facts, store, judgements),  # the judgements read above, not read again
     )
     handbook_path = out_dir / "handbook.md"
     handbook_path.write_text(render_handbook(policy, run_suite(policy)), encoding="utf-8")

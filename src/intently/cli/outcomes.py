@@ -106,33 +106,6 @@ def _write_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.0f}%"
-
-
-def _hours(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f} h"
-
-
-def _number(value: float) -> str:
-    return f"{value:,.1f}"
-
-
-def _with_ci(value: float | None, ci: Sequence[float] | None, kind: str) -> str:
-    """``86% (80–90%)``, ``20.5 h (18.0–23.1)`` or ``+5 pts (-2 to +12)``."""
-    if value is None:
-        return "n/a"
-    if kind == "rate":
-        main, low_high = _pct(value), (lambda lo, hi: f"{lo * 100:.0f}–{hi * 100:.0f}%")
-    elif kind == "points":
-        main, low_high = f"{value * 100:+.0f} pts", (lambda lo, hi: f"{lo * 100:+.0f} to {hi * 100:+.0f}")
-    elif kind == "change":
-        main, low_high = f"{value:+,.1f} h", (lambda lo, hi: f"{lo:+,.1f} to {hi:+,.1f}")
-    else:
-        main, low_high = _hours(value), (lambda lo, hi: f"{_number(lo)}–{_number(hi)}")
-    return main if ci is None else f"{main} ({low_high(*ci)})"
-
-
 def outcomes(
     path: PathArgument = None,
     db: DbOption = None,
@@ -194,6 +167,7 @@ def _known(chosen: Any, data: Dataset) -> Any:
 
 
 def _print_outcomes(result: Any, chosen: Any) -> None:
+    from intently.report.outcome_charts import hours, with_interval
     from intently.report.outcomes import MIN_TICKETS
 
     scope = ", ".join(f"{name} {shown(value)}" for name, value in chosen.items())
@@ -208,11 +182,11 @@ def _print_outcomes(result: Any, chosen: Any) -> None:
             c.label,
             f"{c.tickets:,}",
             f"{c.rated:,}",
-            _with_ci(c.csat_good_rate, c.csat_good_rate_ci, "rate"),
+            with_interval(c.csat_good_rate, c.csat_good_rate_ci, "rate"),
             f"{c.resolved:,}",
-            _with_ci(c.median_resolution_hours, c.median_resolution_hours_ci, "hours"),
-            _with_ci(c.reopened_rate, c.reopened_rate_ci, "rate"),
-            _hours(c.median_first_reply_hours),
+            with_interval(c.median_resolution_hours, c.median_resolution_hours_ci, "hours"),
+            with_interval(c.reopened_rate, c.reopened_rate_ci, "rate"),
+            hours(c.median_first_reply_hours),
         )
     out.print(table)
     out.print("\n[bold]Does it matter?[/]")
@@ -272,6 +246,7 @@ def evaluate(
 
 
 def _print_pilot(result: Any) -> None:
+    from intently.report.outcome_charts import difference, with_interval
     from intently.report.pilot import CAVEAT
 
     period = f"from {result.start}" + (f" to {result.end}" if result.end else "")
@@ -286,10 +261,10 @@ def _print_pilot(result: Any) -> None:
     for column in ("", "pilot before", "pilot after", "others before", "others after", "difference (95% CI)"):
         table.add_column(column, justify="left" if not column else "right")
     for m in result.measures:
-        show = _pct if m.kind == "rate" else _hours
+        kind = "rate" if m.kind == "rate" else "hours"
         d = m.did
-        difference = _with_ci(d.estimate, d.ci, "points" if m.kind == "rate" else "change")
-        table.add_row(m.title, *(show(cell.value) for cell in d.cells), difference)
+        change = difference(d.estimate, d.ci, m.kind)
+        table.add_row(m.title, *(with_interval(cell.value, None, kind) for cell in d.cells), change)
     out.print(table)
     for m in result.measures:
         out.print(f"  • {shown(m.sentence)}")

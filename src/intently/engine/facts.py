@@ -35,25 +35,31 @@ def evidence(event: Event, what: str, detail: str = "") -> Evidence:
 
 
 @dataclass(slots=True)
-class Moment:
-    """One comment being judged, and the ticket as it stood just before the update that carries it."""
+class Context:
+    """A ticket's history as the engine replays it: its events in order, who is who, the policy."""
 
     history: TicketHistory
     users: Mapping[Id, User]
     policy: Policy
     events: Sequence[Event]
-    comment: Comment
-    author: User
-    state: Any
-    """The engine's replay state (:class:`intently.engine.judge._State`)."""
-    group: Sequence[Event]
-    group_end: int
 
     def name(self, user_id: Id | None) -> str:
         if user_id is None:
             return "nobody"
         user = self.users.get(user_id)
         return user.name if user else f"user {user_id}"
+
+
+@dataclass(slots=True)
+class Moment(Context):
+    """One comment being judged, and the ticket as it stood just before the update that carries it."""
+
+    comment: Comment
+    author: User
+    state: Any
+    """The engine's replay state (:class:`intently.engine.judge._State`)."""
+    group: Sequence[Event]
+    group_end: int
 
     @property
     def kind(self) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from intently.engine.facts import Moment, evidence, explain, holds, mentions, when
+from intently.engine.facts import Context, Moment, evidence, explain, holds, mentions, when
 from intently.engine.judgement import Evidence, Judgement, Skipped, Solicitation, TicketResult, invites
 from intently.engine.outcomes import ticket_outcome
 from intently.engine.voices import MACHINE_CHANNELS, is_agent_reply, is_customer, opening_comment
@@ -54,20 +54,6 @@ class _State:
     """Internal notes by agents so far."""
 
 
-@dataclass(slots=True)
-class _Context:
-    history: TicketHistory
-    users: Mapping[Id, User]
-    policy: Policy
-    events: Sequence[Event]
-
-    def name(self, user_id: Id | None) -> str:
-        if user_id is None:
-            return "nobody"
-        user = self.users.get(user_id)
-        return user.name if user else f"user {user_id}"
-
-
 def _groups(events: Sequence[Event]) -> list[tuple[int, int]]:
     """(start, end) index ranges of consecutive events that belong to one update."""
     ranges: list[tuple[int, int]] = []
@@ -79,11 +65,11 @@ def _groups(events: Sequence[Event]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[_Context, _State, Comment | None]:
+def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[Context, _State, Comment | None]:
     """What a replay of the history starts from: its events in order, the state before the first update, and
     the ticket's first comment (its description, never judged)."""
     events = ordered(history.events)
-    ctx = _Context(history=history, users=users, policy=policy, events=events)
+    ctx = Context(history=history, users=users, policy=policy, events=events)
     return ctx, _initial_state(history, events, policy), opening_comment(events)
 
 
@@ -163,7 +149,7 @@ def _initial_state(history: TicketHistory, events: Sequence[Event], policy: Poli
     return state
 
 
-def _apply(state: _State, group: Sequence[Event], ctx: _Context, first_comment: Comment | None) -> None:
+def _apply(state: _State, group: Sequence[Event], ctx: Context, first_comment: Comment | None) -> None:
     owner = state.assignee  # the assignee at the update's comments
     for event in group:
         if isinstance(event, AssigneeChange):
@@ -202,11 +188,11 @@ def _apply(state: _State, group: Sequence[Event], ctx: _Context, first_comment: 
             state.notes.append(event)
 
 
-def _is_agent_reply(ctx: _Context, comment: Comment, first: Comment | None) -> bool:
+def _is_agent_reply(ctx: Context, comment: Comment, first: Comment | None) -> bool:
     return is_agent_reply(ctx.users, comment, first)
 
 
-def _is_customer(ctx: _Context, comment: Comment) -> bool:
+def _is_customer(ctx: Context, comment: Comment) -> bool:
     return is_customer(ctx.users, comment)
 
 
@@ -214,7 +200,7 @@ def _is_customer(ctx: _Context, comment: Comment) -> bool:
 
 
 def _judge_comment(
-    ctx: _Context, comment: Comment, author: User, state: _State, group: Sequence[Event], group_end: int
+    ctx: Context, comment: Comment, author: User, state: _State, group: Sequence[Event], group_end: int
 ) -> Judgement:
     """The first rule of the policy whose condition holds decides; the reason says why in the facts' words."""
     m = Moment(ctx.history, ctx.users, ctx.policy, ctx.events, comment, author, state, group, group_end)
@@ -283,7 +269,7 @@ class _Invitation:
     def asks(self, author: Id | None) -> bool:
         return invites(self.event.actor, self.invitee, author)
 
-    def describe(self, ctx: _Context) -> tuple[str, str]:
+    def describe(self, ctx: Context) -> tuple[str, str]:
         """(what, detail) for evidence and reasons."""
         by = ctx.name(self.event.actor)
         if self.tag is not None:
@@ -292,7 +278,7 @@ class _Invitation:
         return f"{label.lower()} added", f"{by} added {ctx.name(self.invitee)} as a {label} at {when(self.event.at)}"
 
 
-def _invitations(ctx: _Context, state: _State, author: Id | None = None) -> Iterator[_Invitation]:
+def _invitations(ctx: Context, state: _State, author: Id | None = None) -> Iterator[_Invitation]:
     """The invitations in force, in the policy's order (tags, then followers, then CCs); only those that ask
     ``author`` when one is given. :func:`solicitations` reads this; the rules read the same facts
     (``ticket_has_tag``, ``author_added_as``)."""
@@ -363,7 +349,7 @@ def solicitations(history: TicketHistory, users: Mapping[Id, User], policy: Poli
 
 
 def _judgement(
-    ctx: _Context,
+    ctx: Context,
     comment: Comment,
     author: User,
     state: _State,
@@ -410,7 +396,7 @@ def _judgement(
 
 
 def _acknowledge(
-    ctx: _Context, judgement: Judgement, after: int, owners_before: list[tuple[int, Id | None]]
+    ctx: Context, judgement: Judgement, after: int, owners_before: list[tuple[int, Id | None]]
 ) -> Judgement:
     """An internal note by a contributor is acknowledged when the assignee later adds its author as a
     follower or writes a comment naming them (@mention or full name)."""

@@ -156,7 +156,8 @@ def _text(value: Id | None) -> str:
     return "" if value is None else str(value)
 
 
-def _day(at: datetime) -> date:
+def utc_day(at: datetime) -> date:
+    """The calendar day of ``at`` in UTC (a naive time is taken as UTC)."""
     return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).date()
 
 
@@ -187,7 +188,7 @@ class TicketFilter:
         return [(name, value) for name, value in pairs if value]
 
     def keep(self, fact: TicketFacts, policy: Policy, users: Mapping[Id, User]) -> bool:
-        day = _day(fact.created_at)
+        day = utc_day(fact.created_at)
         if self.start is not None and day < self.start:
             return False
         if self.end is not None and day > self.end:
@@ -209,10 +210,12 @@ class TicketFilter:
         return [fact for fact in facts if self.keep(fact, policy, users)]
 
 
-def stored_facts(store: Store) -> list[TicketFacts]:
-    """Every worked ticket in the store, from its stored judgements and outcome (the caller brings the judgements
-    up to date first: :func:`intently.cli.common.judge_again_if_stale`)."""
-    return ticket_facts(store.judgements(full=False), store.outcomes(), store.tickets(), store.directory().groups)
+def stored_facts(store: Store, judgements: Iterable[Judgement] | None = None) -> list[TicketFacts]:
+    """Every worked ticket in the store, from its stored judgements (``judgements`` when the caller has read them
+    already) and outcome (the caller brings the judgements up to date first:
+    :func:`intently.cli.common.judge_again_if_stale`)."""
+    read = store.judgements(full=False) if judgements is None else judgements
+    return ticket_facts(read, store.outcomes(), store.tickets(), store.directory().groups)
 
 
 def judged_facts(

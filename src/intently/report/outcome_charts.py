@@ -63,6 +63,16 @@ def with_interval(value: float | None, interval: Sequence[float] | None, kind: s
     return f"{hours(value)} ({low:,.1f}–{high:,.1f} h)"
 
 
+def difference(value: float | None, interval: Sequence[float] | None, kind: str) -> str:
+    """A change with its interval: ``+5 pts (-2 to +12)`` for a rate, ``-24.8 h (-63.4 to +45.0)`` for hours."""
+    if value is None:
+        return "n/a"
+    if kind == "rate":
+        text = f"{value * 100:+.0f} pts"
+        return text + (f" ({interval[0] * 100:+.0f} to {interval[1] * 100:+.0f})" if interval else "")
+    return f"{value:+,.1f} h" + (f" ({interval[0]:+,.1f} to {interval[1]:+,.1f})" if interval else "")
+
+
 def _value(c: ClassOutcomes, figure: Figure) -> tuple[float | None, Sequence[float] | None, int]:
     if figure.key == "csat_good_rate":
         return c.csat_good_rate, c.csat_good_rate_ci, c.rated

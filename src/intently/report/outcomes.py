@@ -59,11 +59,11 @@ DRIVE_BY = "drive_by"
 OTHERS = "solo or with intentional help"
 
 
-def _round(value: float | None) -> float | None:
+def rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), DECIMALS)
 
 
-def _rounded_pair(interval: Interval | None) -> list[float] | None:
+def rounded_pair(interval: Interval | None) -> list[float] | None:
     return None if interval is None else [round(interval[0], DECIMALS), round(interval[1], DECIMALS)]
 
 
@@ -123,19 +123,19 @@ class ClassOutcomes:
             "tickets": self.tickets,
             "rated": self.rated,
             "good": self.good,
-            "csat_good_rate": _round(self.csat_good_rate),
-            "csat_good_rate_ci": _rounded_pair(self.csat_good_rate_ci),
+            "csat_good_rate": rounded(self.csat_good_rate),
+            "csat_good_rate_ci": rounded_pair(self.csat_good_rate_ci),
             "resolved": self.resolved,
-            "median_resolution_hours": _round(self.median_resolution_hours),
-            "median_resolution_hours_ci": _rounded_pair(self.median_resolution_hours_ci),
+            "median_resolution_hours": rounded(self.median_resolution_hours),
+            "median_resolution_hours_ci": rounded_pair(self.median_resolution_hours_ci),
             "reopened": self.reopened,
-            "reopened_rate": _round(self.reopened_rate),
-            "reopened_rate_ci": _rounded_pair(self.reopened_rate_ci),
+            "reopened_rate": rounded(self.reopened_rate),
+            "reopened_rate_ci": rounded_pair(self.reopened_rate_ci),
             "reopens": self.reopens,
             "replied": self.replied,
-            "median_first_reply_hours": _round(self.median_first_reply_hours),
-            "customer_replies_mean": _round(self.customer_replies_mean),
-            "agent_replies_mean": _round(self.agent_replies_mean),
+            "median_first_reply_hours": rounded(self.median_first_reply_hours),
+            "customer_replies_mean": rounded(self.customer_replies_mean),
+            "agent_replies_mean": rounded(self.agent_replies_mean),
             "too_few": self.too_few,
         }
 
@@ -278,12 +278,12 @@ class OutcomeComparison:
             "unit": "fraction" if self.kind == "rate" else "hours",
             "drive_by": self.drive_by,
             "others": self.others,
-            "drive_by_value": _round(c.value_a),
-            "others_value": _round(c.value_b),
-            "crude": _round(c.crude),
-            "crude_ci": _rounded_pair(c.crude_ci),
-            "adjusted": _round(c.adjusted),
-            "adjusted_ci": _rounded_pair(c.adjusted_ci),
+            "drive_by_value": rounded(c.value_a),
+            "others_value": rounded(c.value_b),
+            "crude": rounded(c.crude),
+            "crude_ci": rounded_pair(c.crude_ci),
+            "adjusted": rounded(c.adjusted),
+            "adjusted_ci": rounded_pair(c.adjusted_ci),
             "adjusted_tickets": c.adjusted_tickets,
             "strata": c.strata,
             "too_few": self.too_few,

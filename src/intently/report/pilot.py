@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from intently.model import Group, Id, User
 from intently.policy import Policy
-from intently.report.facts import TicketFacts
-from intently.report.outcomes import DECIMALS, MIN_TICKETS
+from intently.report.facts import TicketFacts, utc_day
+from intently.report.outcomes import MIN_TICKETS, rounded, rounded_pair
 from intently.report.stats import (
     CELLS,
     DEFAULT_SEED,
@@ -52,18 +52,6 @@ CELL_WORDS = {
     "others_before": "among the others before",
     "others_after": "among the others after",
 }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), DECIMALS)
-
-
-def _pair(interval: Interval | None) -> list[float] | None:
-    return None if interval is None else [round(interval[0], DECIMALS), round(interval[1], DECIMALS)]
-
-
-def _day(at: datetime) -> date:
-    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).date()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +74,7 @@ class PilotMeasure:
     def to_dict(self) -> dict[str, Any]:
         d = self.did
         cells = {
-            name: {"n": cell.n, "value": _round(cell.value), "part": cell.part, "whole": cell.whole}
+            name: {"n": cell.n, "value": rounded(cell.value), "part": cell.part, "whole": cell.whole}
             for name, cell in zip(CELLS, d.cells, strict=True)
         }
         return {
@@ -96,10 +84,10 @@ class PilotMeasure:
             "unit": "fraction" if self.kind == "rate" else "hours",
             "counted": self.counted,
             **cells,
-            "pilot_change": _round(d.pilot_change),
-            "others_change": _round(d.others_change),
-            "difference_in_differences": _round(d.estimate),
-            "difference_in_differences_ci": _pair(d.ci),
+            "pilot_change": rounded(d.pilot_change),
+            "others_change": rounded(d.others_change),
+            "difference_in_differences": rounded(d.estimate),
+            "difference_in_differences_ci": rounded_pair(d.ci),
             "too_few": self.too_few,
             "sentence": self.sentence,
         }
@@ -221,7 +209,7 @@ def _split(
     cells: dict[str, list[TicketFacts]] = {name: [] for name in CELLS}
     left_out = 0
     for f in facts:
-        day = _day(f.created_at)
+        day = utc_day(f.created_at)
         if end is not None and day > end:
             left_out += 1
             continue

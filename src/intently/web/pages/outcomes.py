@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from intently.report.outcome_charts import FIGURES, figure_text, hours, outcome_charts, with_interval
+from intently.report.outcome_charts import FIGURES, difference, figure_text, hours, outcome_charts, with_interval
 from intently.report.outcomes import MIN_TICKETS, OutcomeReport, outcomes_by_class
 from intently.report.pilot import CAVEAT, PILOT_KINDS, PilotReport, choose_pilot, evaluate, parse_pilot
 from intently.report.stats import CELLS
@@ -111,15 +111,7 @@ def _pilot_table(report: PilotReport) -> Table:
         kind = "rate" if m.kind == "rate" else "hours"
         d = m.did
         cells = [Cell(with_interval(cell.value, None, kind) + f" (n={cell.n:,})", numeric=True) for cell in d.cells]
-        if d.estimate is None:
-            difference = "n/a"
-        elif m.kind == "rate":
-            difference = f"{d.estimate * 100:+.0f} pts" + (
-                f" ({d.ci[0] * 100:+.0f} to {d.ci[1] * 100:+.0f})" if d.ci else ""
-            )
-        else:
-            difference = f"{d.estimate:+,.1f} h" + (f" ({d.ci[0]:+,.1f} to {d.ci[1]:+,.1f})" if d.ci else "")
-        table.rows.append([Cell(m.title), *cells, Cell(difference, numeric=True)])
+        table.rows.append([Cell(m.title), *cells, Cell(difference(d.estimate, d.ci, m.kind), numeric=True)])
     return table
 
 
