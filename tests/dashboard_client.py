@@ -112,3 +112,20 @@ def tables(html: str) -> Tables:
     parser = Tables()
     parser.feed(html)
     return parser
+
+
+def ticket_rows(client: httpx.Client, url: str) -> list[list[str]]:
+    """Every row of the Tickets page's list at ``url``, page after page (following its "Next" link)."""
+    import html as html_text
+
+    rows: list[list[str]] = []
+    while True:
+        answer = client.get(url)
+        assert answer.status_code == 200, (url, answer.text[:500])
+        page = answer.text
+        if 'data-table="tickets"' in page:
+            rows += tables(page).tables["tickets"][1:]
+        found = re.search(r'<a rel="next" href="([^"]+)"', page)
+        if found is None:
+            return rows
+        url = html_text.unescape(found.group(1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,20 +25,14 @@ from intently.web import create_app
 from intently.web.access import accounts
 from intently.web.access.ratelimit import LoginLimiter
 from intently.web.access.sessions import COOKIE, AccessState, safe_next
+from tests.cli_runner import intently as run_intently
 from tests.dashboard_client import PASSWORD, dashboard, ensure_account, form_csrf, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
 
 
 def intently(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intently", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        env=dict(os.environ),
-    )
+    return run_intently(*args, input=stdin)
 
 
 @pytest.fixture
@@ -125,7 +120,7 @@ def test_every_get_route_needs_a_login_or_a_token(store: Store) -> None:
     app = create_app(store, load_policy(), lambda: None, write_back=False, webhook_secret="s", run_worker=False)
     paths = sorted(
         {
-            path.replace("{ticket_id}", "1")
+            re.sub(r"\{[a-z_]+\}", "1", path)  # every path parameter (a ticket's, an engineer's id) filled
             for path, methods in _routes(app.routes)
             if "GET" in methods and not path.startswith(OPEN)
         }

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from intently.policy import Policy, load_policy, policy_from_mapping
 from intently.store import Store
 from intently.store import schema as tables
 from intently.web import create_app
+from tests.cli_runner import intently as run_intently
 from tests.fake_zendesk import PREFERRED_FIELD_ID, FakeZendesk, ZendeskDataset
 from tests.test_webhooks import Served, loaded_store
 
@@ -26,9 +25,7 @@ ANA, MARIA, CUSTOMER = 101, 103, 5001
 
 
 def intently(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, timeout=120, env=dict(os.environ)
-    )
+    return run_intently(*args)
 
 
 @pytest.fixture

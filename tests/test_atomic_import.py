@@ -23,8 +23,8 @@ from intently.model import Comment, TicketHistory
 from intently.policy import fingerprint, load_policy
 from intently.store import Store, database_url
 from intently.store.pipeline import classify_store, import_path
+from tests.cli_runner import intently
 from tests.store_snapshot import Rows, copy_store, drop_store, restore, rows, sibling, snapshot
-from tests.test_cli import intently
 from tests.test_zendesk_export import _small_export
 
 KILLS = 12

@@ -1,24 +1,19 @@
-"""The command line as a user runs it: real processes, real files, exit codes."""
+"""The command line as a user runs it: real files, exit codes, messages. The commands run in this process
+through ``intently.cli.main`` (:mod:`tests.cli_runner`); one test runs the installed command as real processes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import subprocess
-import sys
+import re
 from pathlib import Path
 
 import pytest
 
 from intently.engine import EXPORT_FIELDS
+from tests.cli_runner import intently, intently_process
 from tests.test_zendesk_export import _small_export
-
-
-def intently(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
-    )
 
 
 @pytest.fixture
@@ -63,7 +58,7 @@ def test_explain_shows_the_timeline_with_reasons(export: Path) -> None:
     text = shown.stdout
     assert "Ticket 7" in text and "not judged: the opening description" in text
     flat = " ".join(text.split())
-    assert "intentional by rule solicited" in flat
+    assert "Intentional help, by rule solicited" in flat
     assert "Ana Lee added the needs_collaboration tag at 2026-03-02 10:00 UTC" in flat
 
 
@@ -87,6 +82,20 @@ def test_errors_are_clear_and_exit_codes_mean_something(
     assert done.returncode == code
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_installed_command_exits_with_the_same_codes_and_messages(tmp_path: Path, export: Path) -> None:
+    """The in-process runner says what the real command says: success, a user's error (1), a usage error (2)."""
+    for args in (
+        ("classify", str(export), "--format", "csv"),
+        ("explain", "12345", str(export)),
+        ("classify", str(export), "--format", "xml"),
+    ):
+        real, here = intently_process(*args), intently(*args)
+        assert real.returncode == here.returncode, args
+        assert real.stdout == here.stdout, args
+        assert " ".join(real.stderr.split()) == " ".join(here.stderr.split()), args
+        assert "Traceback" not in real.stderr
 
 
 def test_bad_input_file_names_file_and_record(tmp_path: Path, export: Path) -> None:
@@ -164,7 +173,7 @@ def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
     assert "(seed 11, 02 Jul 2026 to 30 Sep 2026)" in done.stdout  # the quarter that ends the day before --until
     for name in ("intently.db", "report.html", "handbook.md", "intently.yaml", "export/users.page-001.json"):
         assert (out / name).is_file(), name
-    assert "agent comments judged across 300 tickets" in done.stdout
+    assert re.search(r"agent comments judged on [\d,]+ tickets worked, of 300 imported", done.stdout)
     assert "Drive-by share of contributor public replies" in done.stdout
     html = (out / "report.html").read_text()
     assert "Judged comments per week" in html and "<svg" in html
@@ -212,8 +221,8 @@ def test_policy_commands(tmp_path: Path, export: Path) -> None:
     text = " ".join(compared.stdout.split())
     # Pip's reply and Bo's note were solicited by the tag, a follower and a CC: the proposal counts none of them
     assert "2 of 3 judgements change (66.7%), on 1 of 1 tickets" in text
-    assert "intentional / solicited │ drive_by / unsolicited_reply │ 1 │ 7" in text
-    assert "intentional / solicited │ intentional / internal_note │ 1 │ 7" in text
+    assert "Intentional help / solicited │ Drive-by / unsolicited_reply │ 1 │ 7" in text
+    assert "Intentional help / solicited │ Intentional help / internal_note │ 1 │ 7" in text
 
 
 def test_policy_test_fails_on_a_policy_that_breaks_a_scenario(tmp_path: Path) -> None:
@@ -228,7 +237,7 @@ def test_every_store_command_works_on_each_backend(tmp_path: Path, export: Path,
     assert intently("import", str(export), "--db", store_url).returncode == 0
     rows = intently("classify", "--db", store_url, "-f", "jsonl").stdout.splitlines()
     assert [json.loads(row)["rule"] for row in rows] == ["assignee", "solicited", "solicited"]
-    assert "intentional by rule solicited" in intently("explain", "7", "--db", store_url).stdout
+    assert "Intentional help, by rule solicited" in intently("explain", "7", "--db", store_url).stdout
     report = intently("report", "--db", store_url, "--html", str(tmp_path / "r.html"))
     assert report.returncode == 0 and (tmp_path / "r.html").is_file()
     proposal = tmp_path / "p.yaml"

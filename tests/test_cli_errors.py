@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,12 @@ from intently.demo import generate_export
 from intently.policy import load_policy
 from intently.store import Store
 from intently.store.pipeline import import_path
+from tests.cli_runner import intently as run_intently
 
 
 def intently(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
-    return subprocess.run(
-        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+    return run_intently(*args, cwd=cwd, env=env)
 
 
 @pytest.fixture(scope="module")

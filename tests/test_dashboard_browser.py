@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from intently.demo import generate_export
+from intently.engine.judgement import verdict_label
 from intently.policy import load_policy
 from intently.store import Store
 from intently.store.pipeline import import_path
@@ -129,9 +130,10 @@ def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
     for shown, public_reply in ((public, True), (internal, False)):
         expected = check_reply(history, users, policy, drive_by.author_id, public_reply, datetime.now(UTC))
         assert expected is not None
-        assert expected["verdict"].replace("_", " ") in shown and f"({expected['rule']})" in shown
+        assert verdict_label(expected["verdict"]) in shown and f"({expected['rule']})" in shown
+        assert expected["headline"] in page.inner_text("[data-headline]") or not public_reply
         assert ("The intentional path instead" in shown) == (expected["verdict"] == "drive_by")
-    assert "intentional" in internal  # a note is always the intentional way to help
+    assert "Intentional help" in internal  # a note is always the intentional way to help
     page.close()
 
 

@@ -143,7 +143,7 @@ def test_failing_scenario_is_marked_loudly(policy: Policy) -> None:
     example = _section(text, "#### Example: A made-up example", "## Flags")
     assert "(FAILING)" in example
     assert "THIS EXAMPLE FAILS" in example
-    assert "expected Intentional, the engine gave Drive-by" in example
+    assert "expected Intentional help, the engine gave Drive-by" in example
     assert "0 of 1 examples pass" in text
     assert "| A made-up example | `unowned_reply` | **⚠ FAILS** |" in text
 

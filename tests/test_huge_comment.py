@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from intently.policy import load_policy
 from intently.report.formatting import LONG_TEXT
 from intently.store import Store
+from tests.cli_runner import intently
 from tests.dashboard_client import dashboard, ensure_account, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
@@ -50,12 +49,7 @@ def test_the_ticket_page_shows_the_start_and_says_what_is_left_out(huge: tuple[S
 
 def test_explain_prints_one_short_line_for_it(huge: tuple[Store, int]) -> None:
     store, ticket = huge
-    done = subprocess.run(
-        [sys.executable, "-m", "intently", "explain", str(ticket), "--db", store.url],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = intently("explain", str(ticket), "--db", store.url)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout) < 5_000 and "start-of-log" in done.stdout and max(map(len, done.stdout.splitlines())) < 300
 

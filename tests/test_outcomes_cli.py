@@ -35,8 +35,8 @@ from intently.report.outcomes import outcomes_by_class
 from intently.report.pilot import choose_pilot, evaluate
 from intently.store import Store
 from intently.store.pipeline import import_path
+from tests.cli_runner import intently_process
 from tests.store_snapshot import copy_store, snapshot
-from tests.test_cli import intently
 
 START = date(2026, 8, 3)
 PILOT_START = date(2026, 9, 15)
@@ -453,11 +453,11 @@ def test_evaluate_an_unknown_pod_lists_the_known_ones(demo: Demo) -> None:
 def test_the_commands_in_a_real_process(demo: Demo, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("INTENTLY_CONFIG", "INTENTLY_DB")}
     for form in ("json", "csv"):  # byte for byte what the in-process run wrote: also across processes' hash seeds
-        done = intently("outcomes", "--db", demo.db, "--format", form, cwd=tmp_path, env=env)
+        done = intently_process("outcomes", "--db", demo.db, "--format", form, cwd=tmp_path, env=env)
         assert done.returncode == 0 and done.stderr == "", done.stderr
         in_process = ok("outcomes", "--db", demo.db, "--format", form).stdout_bytes.decode("utf-8")
         assert done.stdout == in_process.replace("\r\n", "\n")  # text mode reads CRLF as a newline
-    unknown = intently(
+    unknown = intently_process(
         "evaluate", "--pilot", "pod=nobody", "--start", "2026-09-15", "--db", demo.db, cwd=tmp_path, env=env
     )
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr

@@ -22,7 +22,7 @@ from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_fa
 from intently.report.outcomes import outcomes_by_class
 from intently.store import Store
 from intently.store.pipeline import import_path
-from tests.dashboard_client import dashboard, ensure_account, login, tables
+from tests.dashboard_client import dashboard, ensure_account, login, tables, ticket_rows
 from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
 
 START = date(2026, 8, 3)
@@ -54,9 +54,7 @@ def _ok(client: httpx.Client, url: str) -> str:
 
 
 def _listed(client: httpx.Client, url: str) -> set[str]:
-    page = _ok(client, url)
-    rows = tables(page).tables["tickets"][1:] if 'data-table="tickets"' in page else []
-    return {row[0].lstrip("#") for row in rows}
+    return {row[0].lstrip("#") for row in ticket_rows(client, url)}
 
 
 def _expected(facts: list[TicketFacts], query: dict[str, str]) -> set[str]:

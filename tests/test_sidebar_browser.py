@@ -32,6 +32,7 @@ APP_URL = "https://intently.acme.test"
 
 ZAF_STAND_IN = """
 window.__asked = [];
+window.__invoked = [];
 window.ZAFClient = { init: function () {
   var handlers = {};
   return {
@@ -49,7 +50,11 @@ window.ZAFClient = { init: function () {
       handlers[name] = handler;
       if (name === "app.registered") { setTimeout(handler, 0); }
     },
-    invoke: function () { return Promise.resolve(); }
+    invoke: function (name, value) {
+      window.__invoked.push([name, value === undefined ? null : value]);
+      return Promise.resolve();
+    },
+    set: function (name, value) { window.__invoked.push(["set:" + name, value]); return Promise.resolve(); }
   };
 } };
 """
@@ -99,14 +104,17 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
         yield answer
 
 
-def _open_app(browser: Any, tmp_path: Path, server_url: str, token: str, ticket_id: int, agent_id: int) -> Any:
-    """The built app's iframe page, with Zendesk's side played by the stand-in and a relaying proxy."""
+def _open_app(
+    browser: Any, tmp_path: Path, server_url: str, token: str, ticket_id: int, agent_id: int, setting: str = APP_URL
+) -> Any:
+    """The built app's iframe page, with Zendesk's side played by the stand-in and a relaying proxy; ``setting``
+    is the server address in the app's settings (by default the address it was built for)."""
     root = tmp_path / "app"
     with zipfile.ZipFile(build_app_zip(tmp_path / "app.zip", APP_URL)) as archive:
         archive.extractall(root)
     page = browser.new_page(viewport={"width": 340, "height": 640})
     page.add_init_script(
-        ZAF_STAND_IN + f"window.__ticket = {ticket_id}; window.__agent = {agent_id}; window.__appUrl = '{APP_URL}';"
+        ZAF_STAND_IN + f"window.__ticket = {ticket_id}; window.__agent = {agent_id}; window.__appUrl = '{setting}';"
     )
     page.route("**/zaf_sdk.min.js", lambda route: route.fulfill(status=200, body="/* ZAF stand-in */"))
 
@@ -145,16 +153,81 @@ def test_an_agent_about_to_drive_by_sees_the_warning_and_the_intentional_path(
     page.wait_for_selector(".card.warn")
     _shot(page, "sidebar-drive-by.png")
     public = page.locator(".card").nth(0).inner_text()
-    assert "drive by" in public and "unsolicited_reply" in public
+    assert "Drive-by" in public and "unsolicited_reply" in public
     assert "The intentional path instead" in public
     # each way out is judged by the same policy: a note is intentional, a handover takes the ticket
     assert "intentional collaboration" in public and "taking the ticket" in public
     internal = page.locator(".card").nth(1).inner_text()
-    assert "intentional" in internal and "internal_note" in internal
+    assert "Intentional help" in internal and "internal_note" in internal
     text = page.inner_text("main")
     assert "Assignee: Ana Lee" in text
     asked = page.evaluate("window.__asked")
     assert any("/api/check-reply" in url for url in asked) and any("/judgements" in url for url in asked)
+    page.close()
+
+
+def test_the_panel_leads_with_one_line_and_shows_what_cover_looks_at(
+    browser: Any, served: tuple[str, str, int], tmp_path: Path
+) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA)
+    page.wait_for_selector("[data-headline]")
+    first = page.locator("main > *").first
+    assert first.get_attribute("data-headline") is not None
+    said = "A public reply now would be a drive-by: ask Ana Lee first (or leave an internal note)."
+    assert first.inner_text() == said
+    cover = page.inner_text("[data-list=coverage]")
+    assert "Ana Lee is" in cover and "business hours" in cover and "Their local time:" in cover
+    assert "Nobody is waiting for a reply" in cover  # Ana answered the customer last
+    assert "A public reply would be Drive-by" in " ".join(page.locator(".card").nth(0).inner_text().split())
+    page.close()
+
+
+def test_one_click_starts_an_internal_note_to_the_assignee(
+    browser: Any, served: tuple[str, str, int], tmp_path: Path
+) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA)
+    button = page.wait_for_selector("button[data-action=internal_note]")
+    assert button.inner_text() == "Ask Ana Lee in an internal note"
+    assert page.locator("button[data-action=add_tag]").count() == 0  # only the assignee asks with the tag
+    button.click()
+    page.wait_for_selector("button[data-action=internal_note]:disabled")
+    _shot(page, "sidebar-ask-in-a-note.png")
+    invoked = [call for call in page.evaluate("window.__invoked") if call[0] != "resize"]
+    assert invoked[0] == ["set:comment.type", "internalNote"]
+    assert invoked[1][0] == "comment.appendText" and invoked[1][1].startswith("@Ana Lee ")
+    assert "Note started below" in button.inner_text()
+    page.close()
+
+
+def test_one_click_lets_the_assignee_ask_for_help_with_the_tag(
+    browser: Any, served: tuple[str, str, int], tmp_path: Path
+) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, ANA)
+    button = page.wait_for_selector("button[data-action=add_tag]")
+    assert button.inner_text() == "Ask for help: add the needs_collaboration tag"
+    button.click()
+    page.wait_for_selector("button[data-action=add_tag]:disabled")
+    invoked = [call for call in page.evaluate("window.__invoked") if call[0] != "resize"]
+    assert invoked == [["ticket.tags.add", "needs_collaboration"]]
+    assert "save the ticket" in button.inner_text()
+    page.close()
+
+
+def test_a_server_address_the_app_was_not_built_for_is_named(
+    browser: Any, served: tuple[str, str, int], tmp_path: Path
+) -> None:
+    server_url, token, ticket_id = served
+    page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA, setting="https://other.example.org/")
+    page.wait_for_selector(".error")
+    _shot(page, "sidebar-wrong-address.png")
+    said = page.inner_text(".error")
+    assert "is https://other.example.org, but this app was built for https://intently.acme.test" in said
+    assert "Zendesk lets it reach intently.acme.test only" in said
+    assert "intently zendesk-app build --url https://other.example.org" in said
+    assert page.evaluate("window.__asked") == []  # nothing was sent to a host Zendesk would refuse
     page.close()
 
 
@@ -164,7 +237,7 @@ def test_the_assignee_sees_their_own_work(browser: Any, served: tuple[str, str, 
     page.wait_for_selector(".card")
     _shot(page, "sidebar-assignee.png")
     assert page.locator(".card.warn").count() == 0
-    assert "assignee" in page.locator(".card").nth(0).inner_text()
+    assert "Assignee's own work" in page.locator(".card").nth(0).inner_text()
     assert "Nobody is asking for help on this ticket right now." in page.inner_text("main")
     page.close()
 
@@ -178,7 +251,7 @@ def test_an_agent_who_was_asked_sees_the_open_solicitation(browser: Any, tmp_pat
         assert "Ana Lee added Maria Santos as a follower" in asked and "This asks you." in asked
         assert page.locator(".card.warn").count() == 0
         public = page.locator(".card").nth(0).inner_text()
-        assert "intentional" in public and "solicited" in public
+        assert "Intentional help" in public and "solicited" in public
         page.close()
 
 

@@ -245,3 +245,34 @@ def test_did_with_an_empty_cell_has_nothing_to_measure() -> None:
     assert r.pilot_before.value is None and r.pilot_before.n == 0 and r.estimate is None
     assert d.to_dict()["pilot_after"] == {"n": 0, "value": None, "part": 0, "whole": 0}
     assert d.to_dict()["ci"] is None
+
+
+# --- medians found among positions: the same numbers as np.median ---------------------------------
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 10, 301, 1000])
+def test_medians_of_positions_equal_numpy_medians_ties_included(width: int) -> None:
+    from intently.report.stats import _middle
+
+    rng = np.random.default_rng(width)
+    values = np.sort(rng.integers(0, 12, size=width).astype(np.float64) / 4)  # many ties
+    positions = rng.integers(0, width, size=(50, width))
+    assert np.array_equal(_middle(positions, values), np.median(values[positions], axis=1))
+
+
+def test_compare_medians_from_positions_equals_the_values_themselves() -> None:
+    from intently.report import stats
+
+    rng = random.Random(5)
+    values = [round(rng.expovariate(0.1), 1) for _ in range(900)]
+    in_a = [rng.random() < 0.3 for _ in values]
+    strata = [rng.choice(["low", "high", "urgent"]) for _ in values]
+    cells = stats._cells(values, in_a, strata)
+    n_a = np.array([len(a) for a, _ in cells])
+    n_b = np.array([len(b) for _, b in cells])
+    both, weights = stats._weights(n_a, n_b)
+    weight_of = np.zeros(len(cells))
+    weight_of[both] = weights
+    fast = stats._stratified_medians(cells, both, weight_of, 11, 300)
+    slow = stats._stratified_medians_of_values(cells, both, weight_of, 11, 300)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])

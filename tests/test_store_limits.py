@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from intently.store import Store
+from tests.cli_runner import intently as run_intently
 from tests.test_zendesk_export import _small_export
 from tests.zendesk_builder import ExportBuilder
 
@@ -22,9 +22,7 @@ PASSWORD = "pw-s3cret-41"
 
 def intently(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
-    return subprocess.run(
-        [sys.executable, "-m", "intently", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+    return run_intently(*args, cwd=cwd, env=env)
 
 
 def _with_password(url: str) -> str:

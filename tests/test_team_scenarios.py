@@ -21,8 +21,8 @@ from intently.policy.handbook.scenarios import (
     run_suite,
     team_scenario_dir,
 )
+from tests.cli_runner import intently
 from tests.team_rules import EXPORTS_POD, PEOPLE, POD_VOICE, RULES, START, before_last
-from tests.test_cli import intently
 
 TEAM_POLICY: dict[str, Any] = {
     "name": "exports-team",
@@ -114,7 +114,7 @@ def test_render_shows_the_team_scenario_under_its_rule_and_lists_every_fact(team
     assert "**Holds when:**" in rule and "the author is in the same pod as the assignee" in rule
     assert "#### Example: A pod colleague answers once while the owner is at work" in rule
     assert "This team's own example, from `team.scenarios/01-pod-second-voice.yaml`" in rule
-    assert "**Intentional** (`pod_voice`)" in rule
+    assert "**Intentional help** (`pod_voice`)" in rule
     facts = text[text.index("## Facts") : text.index("## Flags")]
     for name, spec in FACTS.items():
         assert f"| `{name}` | {spec.meaning} |" in facts

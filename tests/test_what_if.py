@@ -18,8 +18,8 @@ import pytest
 from intently.model import TicketHistory
 from intently.policy import fingerprint, load_policy
 from intently.store import Store, database_url
+from tests.cli_runner import intently
 from tests.store_snapshot import snapshot
-from tests.test_cli import intently
 from tests.test_zendesk_export import _small_export
 
 PROPOSAL = "version: proposal-2\nrules:\n  solicited:\n    enabled: false\n"
@@ -118,7 +118,7 @@ def test_policy_adopt_makes_a_policy_the_stores_in_one_go(tmp_path: Path, store_
         and "intently-default proposal-2" in text
         and "replacing intently-default 1.0.0 (built-in default)" in text
     )
-    assert "intentional │ 2 │ 1 │ -1" in text and "drive_by │ 0 │ 1 │ +1" in text
+    assert "Intentional help │ 2 │ 1 │ -1" in text and "Drive-by │ 0 │ 1 │ +1" in text
     with Store.open(store_url) as store:
         assert store.saved_policy() is not None
         assert store.judgements_are_current(fingerprint(load_policy(proposal)))

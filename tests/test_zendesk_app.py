@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from intently.engine.judgement import VERDICT_LABELS
 from intently.errors import IntentlyError
 from intently.zendesk.app import build_app_zip
+from tests.cli_runner import intently
 
 
 @pytest.fixture
@@ -33,9 +33,12 @@ def test_the_zip_has_what_a_zendesk_app_needs(app_zip: zipfile.ZipFile) -> None:
     assert address["default"] == "https://intently.acme.test"  # the whitelisted host, filled in for the admin
     labels = json.loads(app_zip.read("translations/en.json"))["app"]["parameters"]
     assert set(labels) == {p["name"] for p in manifest["parameters"]}
-    for name, size in (("assets/logo.png", 128), ("assets/logo-small.png", 64)):
+    for name, size in (("assets/logo.png", 320), ("assets/logo-small.png", 128)):  # Zendesk's sizes
         png = app_zip.read(name)
-        assert png.startswith(b"\x89PNG\r\n\x1a\n") and int.from_bytes(png[16:20], "big") == size
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (size, size)
+    built = app_zip.read("assets/build.js").decode()
+    assert built == 'window.IntentlyBuild = {"url": "https://intently.acme.test", "host": "intently.acme.test"};\n'
 
 
 def test_every_local_asset_the_page_loads_is_in_the_zip(app_zip: zipfile.ZipFile) -> None:
@@ -54,6 +57,13 @@ def test_the_app_asks_intently_with_the_secure_token_and_inserts_text_only(app_z
     assert "innerHTML" not in panel and "createTextNode" in panel
 
 
+def test_the_panel_names_verdicts_in_intentlys_one_vocabulary(app_zip: zipfile.ZipFile) -> None:
+    panel = app_zip.read("assets/panel.js").decode()
+    block = panel[panel.index("var LABELS = {") : panel.index("};", panel.index("var LABELS = {"))]
+    labels = dict(re.findall(r'(\w+): "([^"]+)"', block))
+    assert labels == VERDICT_LABELS
+
+
 @pytest.mark.parametrize("url", ["http://intently.acme.test", "intently.acme.test", "https://"])
 def test_the_server_address_must_be_https(tmp_path: Path, url: str) -> None:
     with pytest.raises(IntentlyError, match="https://"):
@@ -62,11 +72,35 @@ def test_the_server_address_must_be_https(tmp_path: Path, url: str) -> None:
 
 def test_the_build_command(tmp_path: Path) -> None:
     out = tmp_path / "intently-app.zip"
-    run = [sys.executable, "-m", "intently", "zendesk-app", "build", "--out", str(out)]
-    done = subprocess.run([*run, "--url", "https://intently.acme.test"], capture_output=True, text=True)
+    run = ["zendesk-app", "build", "--out", str(out)]
+    done = intently(*run, "--url", "https://intently.acme.test")
     assert done.returncode == 0, done.stderr
     assert zipfile.is_zipfile(out) and "Upload private app" in " ".join(done.stdout.split())
-    refused = subprocess.run([*run, "--url", "http://x"], capture_output=True, text=True)
+    refused = intently(*run, "--url", "http://x")
     assert refused.returncode == 1 and "https://" in refused.stderr
-    missing = subprocess.run(run, capture_output=True, text=True)
+    missing = intently(*run)
     assert missing.returncode == 2
+
+
+def test_the_author_zendesk_shows_comes_from_the_build_options(tmp_path: Path) -> None:
+    out = tmp_path / "app.zip"
+    run = ["zendesk-app", "build", "--out", str(out), "--url", "https://intently.acme.test"]
+    done = intently(
+        *run,
+        "--author-name",
+        "Acme Support Ops",
+        "--author-email",
+        "ops@acme.test",
+        "--author-url",
+        "https://acme.test/support",
+    )
+    assert done.returncode == 0, done.stderr
+    author = json.loads(zipfile.ZipFile(out).read("manifest.json"))["author"]
+    assert author == {"name": "Acme Support Ops", "email": "ops@acme.test", "url": "https://acme.test/support"}
+    for option, value, said in (
+        ("--author-email", "ops at acme", "'ops at acme' is not an e-mail address (--author-email)"),
+        ("--author-url", "acme.test", "'acme.test' is not an http(s):// address (--author-url)"),
+        ("--author-name", " ", "the app's author name is empty"),
+    ):
+        refused = intently(*run, option, value)
+        assert refused.returncode == 1 and said in " ".join(refused.stderr.split()), refused.stderr

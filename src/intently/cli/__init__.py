@@ -15,8 +15,8 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import StatementError
 
-from intently.cli import data, demo, outcomes, policy, serve, sync, users, zendesk_app
-from intently.cli.common import err
+from intently.cli import data, demo, digest, outcomes, policy, serve, sync, users, zendesk_app
+from intently.cli.common import close_stores, err
 from intently.errors import IntentlyError
 
 app = typer.Typer(
@@ -26,10 +26,18 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+
+@app.callback()
+def _command(context: typer.Context) -> None:
+    context.call_on_close(close_stores)
+
+
 policy.register(app)
 demo.register(app)
 data.register(app)
 outcomes.register(app)
+digest.register(app)
 sync.register(app)
 serve.register(app)
 users.register(app)
@@ -43,7 +51,7 @@ def main() -> None:
     # (about 40% of a 50,000-ticket run); collecting less often removes that cost.
     gc.set_threshold(100_000, 50, 100)
     try:
-        app()
+        app(prog_name="intently")  # also under `python -m intently`: usage lines name the command users type
     except IntentlyError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(1)

@@ -20,9 +20,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from intently.engine.judgement import verdict_label
 from intently.model import Group, Id, TicketHistory, User
 from intently.policy import Policy
 from intently.report.formatting import clean_text
+from intently.report.metrics import worked_tickets
 from intently.store import DEFAULT_DB, Store
 
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 130)
@@ -32,7 +34,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store: a SQLAlchemy URL or a file path [default: ./intently.db, or $INTENTLY_DB]",
+        help="Store: a SQLAlchemy URL or a file path \\[default: ./intently.db, or $INTENTLY_DB]",
         show_default=False,
     ),
 ]
@@ -41,7 +43,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         help=(
-            "Policy override merged over the default [default: $INTENTLY_CONFIG, else ./intently.yaml if present]. "
+            "Policy override merged over the default \\[default: $INTENTLY_CONFIG, else ./intently.yaml if present]. "
             "Reading a store under a policy other than its own is a what-if: nothing is written"
         ),
         show_default=False,
@@ -152,8 +154,25 @@ def bring_up_to_date(origin: Any, policy: Policy, what_if: str | None, console: 
         judge_again_if_stale(origin, policy)
 
 
+_opened: list[Store] = []
+
+
 def open_store(db: str | None, *, create: bool = False) -> Store:
-    return Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create)
+    """The store named by --db, else $INTENTLY_DB, else ./intently.db; closed when the command ends."""
+    return opened(Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create))
+
+
+def opened(store: Store) -> Store:
+    """Close ``store`` when the command ends (:func:`close_stores`), also when the command runs in a process
+    that goes on, such as a test or a notebook: its connections closed and a SQLite file complete on disk."""
+    _opened.append(store)
+    return store
+
+
+def close_stores() -> None:
+    """Close every store the command opened (Click calls this as the command's context closes)."""
+    while _opened:
+        _opened.pop().close()
 
 
 def store_if_any(db: str | None) -> Store | None:
@@ -228,7 +247,9 @@ VERDICT_STYLE = {"assignee": "blue", "ownership_change": "magenta", "intentional
 
 
 def verdict_markup(verdict: str) -> str:
-    return f"[{VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/]"
+    """A verdict for people, in colour: its plain-language name (:func:`~intently.engine.judgement.verdict_label`),
+    as on the pages and in the reports; machine output (JSON Lines, CSV, the API) keeps the id."""
+    return f"[{VERDICT_STYLE.get(verdict, 'white')}]{verdict_label(verdict)}[/]"
 
 
 def parse_id(text: str) -> Id:
@@ -240,7 +261,7 @@ def parse_id(text: str) -> Id:
 
 def print_tally(tally: Any) -> None:
     total = tally.judged or 1
-    out.print(f"  {tally.judged:,} agent comments judged across {tally.tickets:,} tickets:")
+    out.print(f"  {tally.judged:,} agent comments judged on {worked_tickets(tally.worked, tally.tickets)}:")
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("verdict")
     table.add_column("comments", justify="right")

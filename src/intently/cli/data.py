@@ -6,10 +6,12 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import orjson
 import typer
@@ -83,36 +85,104 @@ def classify(
     config: ConfigOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, jsonl, json or csv")] = "table",
     limit: Annotated[int, typer.Option(help="Rows in the table format (0: all)")] = 50,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Processes judging a Zendesk export at once [default: every core]"),
+    ] = None,
 ) -> None:
     """Judge every agent comment, from files (PATH) or from the store (under a policy other than the store's: a
     what-if, which leaves the store untouched)."""
     from intently.engine import EXPORT_FIELDS
-    from intently.store.pipeline import Tally, judge_all
+    from intently.sources.parallel import default_jobs, in_order
+    from intently.store.pipeline import Tally
 
     if format not in ("table", "jsonl", "json", "csv"):
         raise typer.BadParameter(f"unknown format {format!r}; use table, jsonl, json or csv", param_hint="--format")
     data = dataset(path, db, config)
     users, origin = data.users, data.origin
     bring_up_to_date(origin, data.policy, data.what_if, err if format != "table" else out)
-    tally = Tally()
-    judgements = (j for result in judge_all(data.histories, users, data.policy, tally) for j in result.judgements)
-    if format == "jsonl":
-        for judgement in judgements:
-            sys.stdout.buffer.write(_json(judgement.to_export()) + b"\n")
-    elif format == "json":
-        sys.stdout.buffer.write(_json([j.to_export() for j in judgements], orjson.OPT_INDENT_2) + b"\n")
-    elif format == "csv":
-        writer = csv.writer(io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True))
-        writer.writerow(EXPORT_FIELDS)
-        for judgement in judgements:
-            row = judgement.to_export()
-            row["evidence"] = orjson.dumps(row["evidence"]).decode()
-            writer.writerow([_csv_value(row[key]) for key in EXPORT_FIELDS])
+    work = partial(_classified, users=users, policy=data.policy, format=format)
+    if path is not None:  # one ticket after another on every core, in the same order as on one
+        results: Iterable[_Classified] = in_order(origin, work, jobs or default_jobs())
     else:
-        _classify_table(list(judgements), users, limit)
+        results = map(work, data.histories)
+    tally = Tally()
+    kept: deque[Any] | list[Any] = deque(maxlen=limit) if format == "table" and limit > 0 else []
+    write = sys.stdout.buffer.write
+    if format == "csv":
+        write(_csv_lines([EXPORT_FIELDS]))
+    for payload, verdicts, rules, skipped in results:
+        tally.tickets += 1
+        tally.judged += len(verdicts)
+        tally.verdicts.update(verdicts)
+        tally.rules.update(rules)
+        tally.skipped_authors.update(skipped)
+        if format in ("jsonl", "csv"):
+            write(payload)
+        else:
+            kept.extend(payload)
+    if format == "json":
+        write(_json(list(kept), orjson.OPT_INDENT_2) + b"\n")
+    elif format == "table":
+        _classify_table(list(kept), tally.judged, users, limit)
         print_tally(tally)
     sys.stdout.flush()
     warn(getattr(origin, "warnings", []) + tally.warnings())
+
+
+_Classified = tuple[Any, tuple[str, ...], tuple[str, ...], tuple[Id, ...]]
+"""One ticket classified: what to write (``jsonl``, ``csv``: bytes; ``json``: the export objects; ``table``: its
+rows), then its verdicts, its rules, and the authors of comments not judged (for the tally)."""
+
+
+def _classified(history: TicketHistory, users: dict[Id, User], policy: Any, format: str) -> _Classified:
+    """Judge one ticket and write what the format shows of it (in a worker process when judging on every core)."""
+    from intently.engine import EXPORT_FIELDS, judge_ticket
+
+    result = judge_ticket(history, users, policy)
+    judgements = result.judgements
+    payload: Any
+    if format == "jsonl":
+        payload = b"".join([_json(j.to_export()) + b"\n" for j in judgements])
+    elif format == "csv":
+        rows = []
+        for judgement in judgements:
+            row = judgement.to_export()
+            row["evidence"] = orjson.dumps(row["evidence"]).decode()
+            rows.append([_csv_value(row[key]) for key in EXPORT_FIELDS])
+        payload = _csv_lines(rows)
+    elif format == "json":
+        payload = [j.to_export() for j in judgements]
+    else:
+        payload = [
+            _Row(j.ticket_id, j.created_at, j.author_id, j.public, j.assignee_id, j.verdict, j.rule, j.out_of_region)
+            for j in judgements
+        ]
+    return (
+        payload,
+        tuple(j.verdict for j in judgements),
+        tuple(j.rule for j in judgements),
+        tuple(s.author_id for s in result.skipped if s.author_id is not None),
+    )
+
+
+class _Row(NamedTuple):
+    """What a judgement shows in the table format."""
+
+    ticket_id: Id
+    created_at: datetime
+    author_id: Id
+    public: bool
+    assignee_id: Id | None
+    verdict: str
+    rule: str
+    out_of_region: bool | None
+
+
+def _csv_lines(rows: Iterable[Iterable[Any]]) -> bytes:
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode("utf-8")
 
 
 _C1 = re.compile(rb"\xc2([\x80-\x9f])")
@@ -121,7 +191,10 @@ _C1 = re.compile(rb"\xc2([\x80-\x9f])")
 def _json(value: Any, option: int = 0) -> bytes:
     """JSON for a terminal or a pipe: exactly the data, with the C1 control characters (which JSON leaves as
     they are, and some terminals obey) written as ``\\u0080``-style escapes; the other controls orjson escapes."""
-    return _C1.sub(lambda m: b"\\u00%02x" % m.group(1)[0], orjson.dumps(value, option=option))
+    data = orjson.dumps(value, option=option)
+    if b"\xc2" not in data:
+        return data
+    return _C1.sub(lambda m: b"\\u00%02x" % m.group(1)[0], data)
 
 
 def _csv_value(value: Any) -> Any:
@@ -132,11 +205,9 @@ def _csv_value(value: Any) -> Any:
     return csv_text(value) if isinstance(value, str) else value
 
 
-def _classify_table(judgements: list[Any], users: dict[Id, User], limit: int) -> None:
-    rows = judgements if limit <= 0 else judgements[-limit:]
-    table = Table(
-        title="Judgements" + (f" (latest {len(rows)} of {len(judgements):,})" if len(rows) < len(judgements) else "")
-    )
+def _classify_table(rows: list[Any], total: int, users: dict[Id, User], limit: int) -> None:
+    """The table of the latest ``rows`` (the last ``limit`` of ``total`` judgements, or all of them)."""
+    table = Table(title="Judgements" + (f" (latest {len(rows)} of {total:,})" if len(rows) < total else ""))
     for column in ("ticket", "time (UTC)", "author", "kind", "assignee", "verdict", "rule", "region"):
         table.add_column(column)
     for j in rows:
@@ -162,8 +233,10 @@ def explain(
 ) -> None:
     """A ticket's timeline with each judgement and its reason."""
     from intently.engine.explain import timeline
+    from intently.report.digest.summary import ticket_link
 
     wanted = parse_id(ticket_id)
+    store: Store | None = None
     history: TicketHistory | None
     if path is not None:
         from intently.sources import open_source
@@ -188,6 +261,9 @@ def explain(
         f"assignee now {shown(assignee)}; "
         f"policy {policy.name} {policy.version}"
     )
+    zendesk = ticket_link(_zendesk_base(path, store), ticket.id)
+    if zendesk is not None:
+        out.print(f"  in Zendesk: [link={zendesk}]{zendesk}[/link]")
     for entry in timeline(history, users, policy, directory.groups):
         event = entry.event
         out.print(f"[dim]{fmt_time(event.at)}[/]  [bold]{shown(entry.who)}[/]  {shown(entry.what)}")
@@ -199,11 +275,23 @@ def explain(
             if j.acknowledged is not None:
                 flags.append("acknowledged by the assignee" if j.acknowledged else "not acknowledged")
             title = f" ({shown(entry.rule_title)})" if entry.rule_title else ""
-            out.print(f"    → {verdict_markup(j.verdict)} by rule [bold]{j.rule}[/]{title}: {shown(j.reason)}")
+            out.print(f"    → {verdict_markup(j.verdict)}, by rule [bold]{j.rule}[/]{title}: {shown(j.reason)}")
             if flags:
                 out.print(f"      [dim]{'; '.join(flags)}[/]")
         elif entry.not_judged:
             out.print(f"    [dim]{shown(entry.not_judged)}[/]")
+
+
+def _zendesk_base(path: Path | None, origin: object) -> str | None:
+    """The Zendesk account's address (``https://acme.zendesk.com``) of the data: a store's, or read from an export
+    directory's own ticket URLs; None when not known."""
+    if isinstance(origin, Store):
+        return origin.zendesk_base()
+    if path is not None:
+        from intently.store.pipeline import export_base
+
+        return export_base(path)
+    return None
 
 
 def report(
@@ -213,22 +301,33 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
-    from intently.report.facts import FactsCollector, stored_facts
+    from intently.report.facts import FactsCollector
     from intently.report.terminal import print_report
 
     data = dataset(path, db, config)
     users, policy, origin = data.users, data.policy, data.origin
     bring_up_to_date(origin, policy, data.what_if, out)
-    facts: Callable[[], list[Any]]
-    if isinstance(origin, Store) and data.what_if is None:
-        judgements: Iterable[Any] = origin.judgements()  # the store's own, up to date
-        facts = partial(stored_facts, origin)
+    title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
+    if isinstance(origin, Store) and data.what_if is None:  # the store's own, up to date: from its rollups
+        from intently.report.html import write_stored_report
+
+        metrics = write_stored_report(origin, users, policy, html, title=title)
     else:
         collector = FactsCollector(data.groups)
         judgements = collector.judgements(data.histories, users, policy)
-        facts = collector.facts
-    title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
-    metrics = write_report(judgements, users, policy, html, title=title, facts=facts)
+        metrics = write_report(judgements, users, policy, None, title=title)
+        if html is not None:  # with each ticket id a link to Zendesk (the account's address from the data)
+            from datetime import UTC
+
+            from intently.report.html import render_html
+            from intently.report.outcomes import outcomes_by_class
+
+            base = _zendesk_base(path, origin)
+            outcomes = outcomes_by_class(collector.facts())
+            html.write_text(
+                render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=base),
+                encoding="utf-8",
+            )
     print_report(metrics, out)
     if html is not None:
         out.print(f"\nHTML report written to {html}")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from intently.cli.common import out, print_tally, progress, warn, write_report
+from intently.cli.common import opened, out, print_tally, progress, warn, write_report
 from intently.model import Id
 from intently.store import Store
 
@@ -32,7 +32,7 @@ def demo(
     until: Annotated[
         datetime | None,
         typer.Option(
-            formats=["%Y-%m-%d"], help="The day after the demo's quarter (91 days) ends [default: today, UTC]"
+            formats=["%Y-%m-%d"], help="The day after the demo's quarter (91 days) ends \\[default: today, UTC]"
         ),
     ] = None,
 ) -> None:
@@ -56,7 +56,7 @@ def demo(
     policy_path = out_dir / "intently.yaml"
     shutil.copyfile(summary.policy_path, policy_path)
     policy = load_policy(policy_path)
-    store = Store.open(db_path)
+    store = opened(Store.open(db_path))
     with progress("Importing and judging", tickets) as advance:
         outcome = import_path(export_dir, store, policy, progress=advance, save=True)
     judgements = list(store.judgements())

@@ -83,3 +83,28 @@ def user_list(db: DbOption = None) -> None:
         return
     for account in found:
         out.print(f"{account.name}\t{account.role}\t{account.created_at:%Y-%m-%d %H:%M} UTC", highlight=False)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="The login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from the first line of stdin (no prompt)")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a dashboard account's password; its sessions end (it logs in again). Without --password-stdin the new
+    password is asked twice, without echo."""
+    from intently.cli.common import err, open_store
+    from intently.web.access.accounts import account, check_password, set_password
+
+    store = open_store(db)
+    if account(store, name) is None:
+        raise IntentlyError(f"no user named {name!r} (see intently user list)")
+    password = _read_password(password_stdin)
+    check_password(password)
+    ended = set_password(store, name, password)
+    if ended is None:
+        raise IntentlyError(f"no user named {name!r} (see intently user list)")
+    sessions = f"; {ended} session{'' if ended == 1 else 's'} ended" if ended else ""
+    err.print(f"Password of {name!r} changed{sessions}.", markup=False)

@@ -19,12 +19,15 @@ def register(app: typer.Typer) -> None:
         url: Annotated[
             str, typer.Option("--url", help="The https:// address where Zendesk reaches your intently server")
         ] = ...,  # type: ignore[assignment]
+        author_name: Annotated[str, typer.Option(help="The author Zendesk shows on the app's page")] = "intently",
+        author_email: Annotated[str, typer.Option(help="The author's e-mail address")] = "support@example.com",
+        author_url: Annotated[str, typer.Option(help="The author's web address")] = "https://example.com/intently",
     ) -> None:
         """Package the sidebar app as the zip that Zendesk's "Upload private app" accepts."""
         from intently.cli.common import out as console
-        from intently.zendesk.app import build_app_zip
+        from intently.zendesk.app import Author, build_app_zip
 
-        path = build_app_zip(out, url)
+        path = build_app_zip(out, url, Author(author_name, author_email, author_url))
         console.print(f"Zendesk app written to {path}")
         console.print(
             "Upload it in Zendesk: Admin Center → Apps and integrations → Zendesk Support apps → "

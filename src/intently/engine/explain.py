@@ -91,9 +91,14 @@ def describe(event: Event, users: Mapping[Id, User], groups: Mapping[Id, Group] 
         group = groups.get(event.value) if groups is not None and isinstance(event.value, int | str) else None
         if event.field == "group_id" and group is not None:
             return f"moved to group {group.name}"
-        return f"set {event.field} to {event.value}"
+        value = event.value
+        if value is None or value == "" or value == [] or value == ():
+            return f"set {event.field} to none"  # never a raw "None" where a person reads
+        if isinstance(value, list | tuple):
+            return f"set {event.field} to " + ", ".join(str(v) for v in value)
+        return f"set {event.field} to {value}"
     if isinstance(event, StatusChange):
-        return f"status {event.status}"
+        return f"status {event.status or 'unknown'}"
     return type(event).__name__  # pragma: no cover
 
 

@@ -323,32 +323,55 @@ def _percent(share: float, threshold: float) -> str:
     return text
 
 
-def waited(m: Moment, share: float) -> tuple[bool, str, Comment | None]:
-    """Whether the customer had waited at least ``share`` of the reply target, the figures in words, and the
-    customer comment waited on."""
+@dataclass(frozen=True, slots=True)
+class ReplyClock:
+    """The customer's wait at a comment, as ``customer_waited`` counts it: since the ticket was created (before
+    the first agent reply) or since the customer's comment that no agent reply has answered yet."""
+
+    since: datetime
+    first: bool
+    """Whether the first-reply target applies (no agent has replied yet), else the next-reply target."""
+    target: timedelta
+    priority: str
+    waited_on: Comment | None
+    """The customer comment waited on (None while waiting for the first reply since creation)."""
+
+    def wait(self, at: datetime) -> timedelta:
+        return at - self.since
+
+    def share(self, at: datetime) -> float:
+        return self.wait(at) / self.target if self.target else 1.0
+
+
+def reply_clock(m: Moment) -> ReplyClock | None:
+    """The customer's wait at ``m``'s comment; None when no customer comment is waiting for a reply."""
     state, policy = m.state, m.policy
     target = policy.reply_target(state.priority if isinstance(state.priority, str) else None)
     first = state.last_agent_reply is None
-    limit = target.first if first else target.next
     waited_on = state.waiting_since
-    if first:
-        since: datetime | None = m.history.ticket.created_at
-        since_what = "ticket creation"
-    else:
-        since = waited_on.at if waited_on is not None else None
-        since_what = "the customer's comment"
+    since = m.history.ticket.created_at if first else (waited_on.at if waited_on is not None else None)
     if since is None:
-        return False, "no customer comment was waiting for a reply", None
-    wait = m.comment.at - since
-    ratio = wait / limit if limit else 1.0
+        return None
     priority = state.priority or policy.organisation.default_priority
+    return ReplyClock(since, first, target.first if first else target.next, str(priority), waited_on)
+
+
+def waited(m: Moment, share: float) -> tuple[bool, str, Comment | None]:
+    """Whether the customer had waited at least ``share`` of the reply target, the figures in words, and the
+    customer comment waited on."""
+    clock = reply_clock(m)
+    if clock is None:
+        return False, "no customer comment was waiting for a reply", None
+    wait, limit = clock.wait(m.comment.at), clock.target
+    since_what = "ticket creation" if clock.first else "the customer's comment"
+    ratio = _percent(clock.share(m.comment.at), share)
     detail = (
-        f"the customer had waited {format_duration(wait)} since {since_what}, {_percent(ratio, share)} of the "
-        f"{format_duration(limit)} {'first' if first else 'next'}-reply target for {priority} priority"
+        f"the customer had waited {format_duration(wait)} since {since_what}, {ratio} of the "
+        f"{format_duration(limit)} {'first' if clock.first else 'next'}-reply target for {clock.priority} priority"
     )
     if wait < limit * share:
         return False, f"{detail} (at least {share:.0%} is needed)", None
-    return True, detail, waited_on
+    return True, detail, clock.waited_on
 
 
 def _waited_say(m: Moment, p: Any, held: bool) -> Said:

@@ -9,6 +9,21 @@ from typing import Any
 from intently.engine.outcomes import Outcome
 from intently.model import Id, iso
 
+VERDICT_LABELS: dict[str, str] = {
+    "assignee": "Assignee's own work",
+    "ownership_change": "Took the ticket",
+    "intentional": "Intentional help",
+    "drive_by": "Drive-by",
+}
+"""Plain-language names for the verdicts: the one vocabulary of the terminal, the report, the handbook, the pages
+and their CSV (the verdict's id stays in machine output: ``classify``'s JSON Lines and the API)."""
+
+
+def verdict_label(verdict: str) -> str:
+    """A verdict's plain-language name (its id when it has none)."""
+    return VERDICT_LABELS.get(verdict, verdict)
+
+
 EXPORT_FIELDS = (
     "ticket_id",
     "comment_id",

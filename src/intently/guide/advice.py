@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intently.engine import Judgement, judge_ticket, solicitations
-from intently.engine.facts import Moment, explain, holds, when
+from intently.engine.facts import Moment, availability, explain, holds, reply_clock, when
 from intently.engine.judge import moment_of
 from intently.model import (
     AssigneeChange,
@@ -163,15 +163,159 @@ def check_reply(
     if judged is None:
         return None
     paths = open_paths(history, users, policy, agent_id, at) if judged.verdict == "drive_by" else Paths()
+    assignee = judged.assignee_id
+    rule = policy.rules.get(judged.rule)
     return {
         "verdict": judged.verdict,
         "rule": judged.rule,
+        "title": rule.title if rule is not None else "",
+        "headline": headline(public, judged.verdict, rule.title if rule else "", paths, _name(users, assignee)),
         "reason": judged.reason,
         "intentional_path": [step.to_dict() for step in paths.steps],
         "not_open": [closed.to_dict() for closed in paths.closed],
-        "assignee_id": judged.assignee_id,
+        "assignee_id": assignee,
         "out_of_region": judged.out_of_region,
+        "coverage": coverage(history, users, policy, agent_id, at),
+        "actions": actions(history, users, policy, agent_id, assignee),
     }
+
+
+WOULD_BE = {
+    "assignee": "your own work as the assignee",
+    "ownership_change": "taking the ticket",
+    "intentional": "intentional collaboration",
+    "drive_by": "a drive-by",
+}
+"""A verdict as the end of "A public reply now would be …"."""
+
+
+def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str) -> str:
+    """The panel's first line, for a reply not yet written: what it would be and, for a drive-by, the first thing
+    to do instead ("A public reply now would be a drive-by: ask Jordan first.")."""
+    text = f"{'A public reply' if public else 'An internal note'} now would be {WOULD_BE.get(verdict, verdict)}"
+    if verdict in HELPING_VERDICTS and title:
+        text += f" ({title[:1].lower() + title[1:]})"
+    elif verdict == "drive_by":
+        open_now = {step.action for step in paths.steps}
+        ways = []  # a way to reply to the customer first, then the note, which leaves the reply to the assignee
+        if "ask_assignee" in open_now:
+            ways.append(f"ask {assignee} first")
+        elif "request_handover" in open_now:
+            ways.append(f"ask {assignee} to hand the ticket over first")
+        if "internal_note" in open_now:
+            ways.append(f"leave an internal note for {assignee} instead" if not ways else "leave an internal note")
+        if ways:
+            text += ": " + ways[0] + (f" (or {ways[1]})" if len(ways) > 1 else "")
+        else:
+            opening = min((c.opens_at for c in paths.closed if c.opens_at is not None), default=None)
+            text += f": leave it to {assignee}" + (f" until {when(opening)}" if opening is not None else "")
+    return text + "."
+
+
+def coverage(
+    history: TicketHistory, users: Mapping[Id, User], policy: Policy, agent_id: Id, at: datetime
+) -> dict[str, Any] | None:
+    """What the rules about covering for the assignee look at, now, read from the engine's view of a public reply
+    by ``agent_id`` at ``at``: the assignee's local time, whether they are on shift or out of office, and how long
+    the customer has waited against the reply target. None when the ticket has no description yet."""
+    m = moment_of(_hypothesis(history, agent_id, True, at), users, policy, REPLY_ID)
+    if m is None:
+        return None
+    answer: dict[str, Any] = {"assignee": None, "customer": None}
+    assignee = m.assignee
+    if assignee is not None:
+        region = policy.region_of_user(assignee)
+        zone = policy.organisation.regions[region].zone if region else None
+        away = policy.out_of_office(assignee, at)
+        on_shift, _ = availability(m)
+        local = at.astimezone(zone) if zone is not None else None
+        name = assignee.name
+        if away is not None:
+            said = f"{name} is out of office until {_day(away.bounds[1], zone)}"
+        elif region is None:
+            said = f"{name}'s region is unknown, so their business hours are too"
+        else:
+            hours = policy.organisation.regions[region].hours
+            within = "within" if on_shift else "outside"
+            said = f"{name} is {within} {region} business hours ({hours})"
+        answer["assignee"] = {
+            "name": name,
+            "region": region,
+            "time_zone": str(zone) if zone is not None else None,
+            "local_time": local.strftime("%a %H:%M") if local is not None else None,
+            "on_shift": on_shift,
+            "out_of_office_until": away.bounds[1].isoformat().replace("+00:00", "Z") if away is not None else None,
+            "said": _sentence(said),
+        }
+    clock = reply_clock(m)
+    if clock is not None:
+        waited = clock.wait(at)
+        kind = "first" if clock.first else "next"
+        answer["customer"] = {
+            "waiting_since": clock.since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "waited_minutes": int(waited.total_seconds() // 60),
+            "target_minutes": int(clock.target.total_seconds() // 60),
+            "share": round(clock.share(at), 3),
+            "first_reply": clock.first,
+            "said": (
+                f"The customer has waited {_long(waited)} of the {format_duration(clock.target)} {kind}-reply target "
+                f"for {clock.priority} priority ({_share(clock.share(at))})."
+            ),
+        }
+    else:
+        answer["customer"] = {"said": "Nobody is waiting for a reply: the last word on the ticket is an agent's."}
+    return answer
+
+
+def _long(value: timedelta) -> str:
+    """A wait in words: ``3h20m``; from two days on, ``12 days 4h``."""
+    if value < timedelta(days=2):
+        return format_duration(value)
+    return f"{value.days} days" + (f" {value.seconds // 3600}h" if value.seconds >= 3600 else "")
+
+
+def _share(share: float) -> str:
+    """``80%`` of a target; ``15 times the target`` once far past it."""
+    return f"{share:.0%}" if share < 3 else f"{share:,.0f} times the target"
+
+
+def _day(at: datetime, zone: Any) -> str:
+    """``Wed 2 Dec 17:00`` in the zone (UTC when none)."""
+    local = at.astimezone(zone) if zone is not None else at.astimezone(UTC)
+    return local.strftime("%a %-d %b %H:%M") + ("" if zone is not None else " UTC")
+
+
+def actions(
+    history: TicketHistory, users: Mapping[Id, User], policy: Policy, agent_id: Id, assignee: Id | None
+) -> list[dict[str, Any]]:
+    """One-click actions for the agent: the assignee can ask for help by adding the policy's first asking tag
+    (:attr:`Policy.solicitation`, when it is not on the ticket yet); anyone else can start an internal note that
+    names the assignee."""
+    if assignee is None:
+        return []
+    if assignee == agent_id:
+        current = set(_current_tags(history))
+        return [
+            {"kind": "add_tag", "tag": tag, "label": f"Ask for help: add the {tag} tag"}
+            for tag in policy.solicitation[0][:1]
+            if tag not in current
+        ]
+    name = _name(users, assignee)
+    return [
+        {
+            "kind": "internal_note",
+            "label": f"Ask {name} in an internal note",
+            "text": f"@{name} I looked into this ticket: … Could I answer the customer, or will you?",
+        }
+    ]
+
+
+def _current_tags(history: TicketHistory) -> list[str]:
+    tags = list(history.ticket.tags)
+    for event in history.events:
+        if isinstance(event, TagsChange):
+            tags = [t for t in tags if t not in event.removed] + [t for t in event.added if t not in tags]
+    return tags
 
 
 def intentional_path(
@@ -563,20 +707,12 @@ def _minute(at: datetime) -> datetime:
 
 
 def _wait_reached(m: Moment, share: float) -> datetime | None:
-    """When the customer will have waited ``share`` of the reply target (as :func:`intently.engine.facts.waited`
-    counts); None when nobody is waiting."""
-    state, policy = m.state, m.policy
-    target = policy.reply_target(state.priority if isinstance(state.priority, str) else None)
-    first = state.last_agent_reply is None
-    limit = target.first if first else target.next
-    since: datetime | None
-    if first:
-        since = m.history.ticket.created_at
-    else:
-        since = state.waiting_since.at if state.waiting_since is not None else None
-    if since is None:
+    """When the customer will have waited ``share`` of the reply target (the engine's :func:`reply_clock`);
+    None when nobody is waiting."""
+    clock = reply_clock(m)
+    if clock is None:
         return None
-    return since + timedelta(seconds=math.ceil((limit * share).total_seconds()))
+    return clock.since + timedelta(seconds=math.ceil((clock.target * share).total_seconds()))
 
 
 def _shift_changes(m: Moment, start: datetime, with_hours: bool) -> set[datetime]:

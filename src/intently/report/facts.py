@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from intently.engine import judge_ticket
 from intently.engine.judgement import Judgement, TicketResult
@@ -211,11 +212,117 @@ class TicketFilter:
 
 
 def stored_facts(store: Store, judgements: Iterable[Judgement] | None = None) -> list[TicketFacts]:
-    """Every worked ticket in the store, from its stored judgements (``judgements`` when the caller has read them
-    already) and outcome (the caller brings the judgements up to date first:
-    :func:`intently.cli.common.judge_again_if_stale`)."""
-    read = store.judgements(full=False) if judgements is None else judgements
-    return ticket_facts(read, store.outcomes(), store.tickets(), store.directory().groups)
+    """Every worked ticket in the store, by ticket id (the caller brings the judgements up to date first:
+    :func:`intently.cli.common.judge_again_if_stale`). Read from the store's ticket rollups, outcomes and tickets
+    in one query, without reading any judgement; from ``judgements`` instead when given (with the stored
+    outcomes)."""
+    groups = store.directory().groups
+    if judgements is not None:
+        return ticket_facts(judgements, store.outcomes(), store.tickets(), groups)
+    from intently.store import queries
+
+    with store.engine.connect() as conn:
+        rows = queries.facet_rows(conn, times_as_text=True)
+    return _facts_of_rows(rows, groups)
+
+
+def _time(value: datetime | str) -> datetime:
+    """A stored time in UTC: a datetime, or SQLite's ISO text (UTC, usually without an offset: parsed with one
+    added, about five times faster than the driver's parsing and a ``replace``)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        return _time(datetime.fromisoformat(value))
+
+
+def _facts_of_rows(rows: Iterable[Any], groups: Mapping[Id, Group]) -> list[TicketFacts]:
+    """:class:`TicketFacts` of :func:`intently.store.queries.facet_rows`' rows, by ticket id. Ids repeated over
+    tickets (groups, assignees) are decoded once."""
+    from intently.store import decode_id
+
+    decoded: dict[str, Id | None] = {}
+    group_names: dict[Id | None, str | None] = {}
+    labels: dict[str, str] = {}
+
+    def decode(text: str | None) -> Id | None:
+        if text is None:
+            return None
+        found = decoded.get(text, decoded)
+        if found is decoded:
+            found = decoded[text] = decode_id(text)
+        return found  # type: ignore[return-value]
+
+    def group_name(group_id: Id | None) -> str | None:
+        if group_id not in group_names:
+            group_names[group_id] = _group_name(group_id, groups)
+        return group_names[group_id]
+
+    facts = []
+    for row in rows:
+        (
+            ticket_key,
+            klass,
+            judged,
+            drive_bys,
+            intentional,
+            notes,
+            notes_acknowledged,
+            last_at,
+            preferred_region,
+            assignee_region,
+            last_priority,
+            last_assignee_id,
+            stored_ticket,
+            priority,
+            assignee_id,
+            group_key,
+            created_at,
+            solved_at,
+            reopens,
+            satisfaction,
+            first_reply_at,
+            customer_replies,
+            agent_replies,
+        ) = row
+        stored = stored_ticket is not None
+        group_id = decode(group_key) if stored else None
+        ticket_id: Id = decode_id(ticket_key)  # type: ignore[assignment]
+        created = _time(created_at)
+        if satisfaction is not None:
+            satisfaction = labels.setdefault(satisfaction, satisfaction)
+        facts.append(
+            TicketFacts(
+                ticket_id=ticket_id,
+                created_at=created,
+                klass=klass,
+                priority=priority if stored and priority is not None else last_priority,
+                group=group_name(group_id),
+                group_id=group_id,
+                preferred_region=preferred_region,
+                assignee_id=decode(assignee_id if stored else last_assignee_id),
+                assignee_region=assignee_region,
+                drive_bys=drive_bys,
+                intentional=intentional,
+                notes=notes,
+                notes_acknowledged=notes_acknowledged,
+                outcome=Outcome(
+                    ticket_id=ticket_id,
+                    created_at=created,
+                    solved_at=None if solved_at is None else _time(solved_at),
+                    reopens=reopens,
+                    satisfaction=satisfaction,
+                    first_reply_at=None if first_reply_at is None else _time(first_reply_at),
+                    customer_replies=customer_replies,
+                    agent_replies=agent_replies,
+                ),
+                judged=judged,
+                last_at=_time(last_at),
+            )
+        )
+    facts.sort(key=lambda f: id_sort_key(f.ticket_id))
+    return facts
 
 
 def judged_facts(

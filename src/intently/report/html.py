@@ -1,4 +1,5 @@
-"""The report as one self-contained HTML file: inline CSS and inline SVG charts, no scripts, no links out.
+"""The report as one self-contained HTML file: inline CSS and inline SVG charts, no scripts; the only links out
+are the ticket ids, to the ticket in Zendesk, when the account's address is known.
 
 Rendered with Jinja2 with autoescaping on, so every string from the data (names, ticket ids, the policy
 name) is escaped; the charts are built in :mod:`intently.report.svg`, which escapes its own text.
@@ -7,13 +8,19 @@ The output depends only on the metrics (and ``generated_at``): rendering reads n
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 from markupsafe import Markup
 
+from intently.engine.judgement import VERDICT_LABELS
 from intently.report import svg
+from intently.report.digest.summary import ticket_link
 from intently.report.formatting import (
     MUTED_COLOUR,
     OTHER_COLOUR,
@@ -24,10 +31,15 @@ from intently.report.formatting import (
     fmt_share,
     fmt_short_date,
 )
-from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.report.metrics import Metrics
 from intently.report.outcome_charts import CLASS_COLOURS, FIGURES, figure_text, hours, outcome_charts
 from intently.report.outcomes import MIN_TICKETS, OutcomeReport
 from intently.report.templating import template_environment
+
+if TYPE_CHECKING:
+    from intently.model import Id, User
+    from intently.policy import Policy
+    from intently.store import Store
 
 TEMPLATE = "report.html.j2"
 MAX_ENGINEER_ROWS = 200
@@ -180,13 +192,19 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
 
 
 def render_html(
-    metrics: Metrics, *, generated_at: datetime | None = None, outcomes: OutcomeReport | None = None
+    metrics: Metrics,
+    *,
+    generated_at: datetime | None = None,
+    outcomes: OutcomeReport | None = None,
+    zendesk_base: str | None = None,
 ) -> str:
     """The whole report as one HTML document (a string); ``generated_at`` overrides ``metrics.generated_at``;
-    ``outcomes`` adds the section "Does it matter?" (outcomes by collaboration class)."""
+    ``outcomes`` adds the section "Does it matter?" (outcomes by collaboration class); ``zendesk_base`` (the
+    account's address, ``https://acme.zendesk.com``) makes each ticket id a link to the ticket in Zendesk."""
     when = generated_at if generated_at is not None else metrics.generated_at
     template = _environment().get_template(TEMPLATE)
     return template.render(
+        zendesk_link=lambda ticket_id: ticket_link(zendesk_base, ticket_id),
         outcomes=outcomes,
         outcome_charts=outcome_charts(outcomes) if outcomes is not None else {},
         figures=FIGURES,
@@ -203,3 +221,26 @@ def render_html(
         verdict_colours=VERDICT_COLOURS,
         voice_labels=VOICE_LABELS,
     )
+
+
+def write_stored_report(
+    store: Store, users: Mapping[Id, User], policy: Policy, path: Path | None, title: str
+) -> Metrics:
+    """The report of the store's own, up-to-date judgements (returned), counted from its rollups; with ``path`` the
+    HTML report is written there, with the outcomes of its worked tickets (the ticket rollups): no judgement is
+    read one by one, and nothing twice."""
+    from intently.report.facts import stored_facts
+    from intently.report.metrics import stored_metrics
+    from intently.report.outcomes import outcomes_by_class
+
+    metrics = stored_metrics(
+        store, users, policy_name=policy.name, policy_version=policy.version, title=title, policy=policy
+    )
+    metrics = dataclasses.replace(metrics, imported_tickets=store.ticket_count())
+    if path is not None:
+        outcomes = outcomes_by_class(stored_facts(store))
+        html = render_html(
+            metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=store.zendesk_base()
+        )
+        path.write_text(html, encoding="utf-8")
+    return metrics

@@ -19,21 +19,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from intently.engine.judgement import VERDICT_LABELS as VERDICT_LABELS  # re-exported: the one vocabulary
 from intently.engine.judgement import Judgement
 from intently.model import Id, User, id_sort_key, iso
 from intently.policy.schema import RULE_IDS, VERDICTS, Policy
 
+if TYPE_CHECKING:
+    from intently.store import Store
+    from intently.store.queries import Scope
+
 DEFAULT_TITLE = "Collaboration on support tickets"
 
-VERDICT_LABELS: dict[str, str] = {
-    "assignee": "Assignee's own work",
-    "ownership_change": "Took the ticket",
-    "intentional": "Intentional help",
-    "drive_by": "Drive-by",
-}
-"""Plain-language names for the verdicts, as the report shows them."""
 
 RULE_TITLES: dict[str, str] = {
     "assignee": "The assignee's own work",
@@ -155,10 +153,17 @@ class Engineer:
     """Internal notes written while not the assignee."""
     notes_acknowledged: int
     """Of ``contributor_notes``, those the assignee later acknowledged."""
+    contributor_public_replies: int = 0
+    """Public replies written while not the assignee (the team's drive-by share counts over these)."""
 
     @property
     def own_share(self) -> Share:
         return Share(part=self.own_public_replies, whole=self.public_replies)
+
+    @property
+    def drive_by_share(self) -> Share:
+        """The engineer's drive-by rate: drive-bys of their public replies as a contributor (as the team's share)."""
+        return Share(part=self.drive_bys, whole=self.contributor_public_replies)
 
     @property
     def acknowledged_share(self) -> Share:
@@ -287,6 +292,17 @@ class DriveByExample:
         }
 
 
+def worked_tickets(worked: int, imported: int | None = None) -> str:
+    """The tickets counted: "300 tickets worked", with the tickets of the data when known: ", of 300
+    imported", or ", of 310 imported (10 without an agent comment)". A ticket is worked when it has at least one
+    judged agent comment: what the report, the dashboard and the demo's summary count as tickets."""
+    text = f"{worked:,} ticket{'' if worked == 1 else 's'} worked"
+    if imported is None:
+        return text
+    rest = imported - worked
+    return f"{text}, of {imported:,} imported" + (f" ({rest:,} without an agent comment)" if rest else "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Metrics:
     """Everything the report shows; :meth:`to_dict` gives it as JSON-ready data."""
@@ -320,6 +336,13 @@ class Metrics:
     """The most recent drive-by of up to 20 tickets, newest first."""
     drive_by_tickets: int
     """Tickets with at least one drive-by."""
+    imported_tickets: int | None = None
+    """Every ticket of the data (worked or not) when the report covers all of it; None: not known here."""
+
+    @property
+    def tickets_text(self) -> str:
+        """The tickets counted, in the words the demo, the report and the dashboard share."""
+        return worked_tickets(self.tickets, self.imported_tickets)
 
     @property
     def drive_by_share(self) -> Share:
@@ -392,6 +415,7 @@ class _EngineerAcc:
     drive_bys: int = 0
     contributor_notes: int = 0
     notes_acknowledged: int = 0
+    contributor_public: int = 0
 
 
 @dataclass(slots=True)
@@ -401,7 +425,6 @@ class _PodAcc:
     public_replies: int = 0
     drive_bys: int = 0
     members: set[Id] = field(default_factory=set)
-    tickets: set[Id] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -410,16 +433,20 @@ class _RegionAcc:
     outside: int = 0
     unknown: int = 0
 
-    def add(self, out_of_region: bool | None) -> None:
-        if out_of_region is None:
-            self.unknown += 1
-        elif out_of_region:
-            self.outside += 1
+    def add(self, relation: str, n: int = 1) -> None:
+        if relation == "inside":
+            self.inside += n
+        elif relation == "outside":
+            self.outside += n
         else:
-            self.inside += 1
+            self.unknown += n
 
     def freeze(self) -> RegionSplit:
         return RegionSplit(inside=self.inside, outside=self.outside, unknown=self.unknown)
+
+
+def _relation(out_of_region: bool | None) -> str:
+    return "unknown" if out_of_region is None else ("outside" if out_of_region else "inside")
 
 
 def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
@@ -434,6 +461,144 @@ def _user_region(user: User | None) -> str | None:
         return None
     value = user.fields.get("support_region") if user.fields else None
     return str(value) if value else None
+
+
+class _Counter:
+    """The running totals of the report: ``n`` judgements of one combination at a time (one judgement of a stream,
+    or one row of the store's rollups), so both count alike."""
+
+    def __init__(self, policy: Policy | None) -> None:
+        self.policy = policy
+        self.order = policy.rule_ids if policy is not None else RULE_IDS
+        self.help_rules = _help_rules(policy)
+        self.cover_rules = _cover_rules(policy)
+        self.rule_verdicts: dict[str, str] = (
+            dict(RULE_VERDICTS) if policy is None else {r.id: r.verdict for r in policy.rules.values()}
+        )
+        self.by_verdict: Counter[str] = Counter()
+        self.by_rule: Counter[str] = Counter()
+        self.weeks: defaultdict[date, _WeekAcc] = defaultdict(_WeekAcc)
+        self.engineers: defaultdict[Id, _EngineerAcc] = defaultdict(_EngineerAcc)
+        self.pods: defaultdict[str, _PodAcc] = defaultdict(_PodAcc)
+        self.regions = _RegionAcc()
+        self.by_author_region: defaultdict[str, _RegionAcc] = defaultdict(_RegionAcc)
+        self.coverage_by_region: Counter[str] = Counter()
+        self.judged = self.public_replies = self.internal_notes = 0
+        self.contributor_public = self.contributor_drive_bys = 0
+
+    def add(
+        self,
+        week: date,
+        verdict: str,
+        rule: str,
+        author_id: Id,
+        public: bool,
+        contributor: bool,
+        acknowledged: bool,
+        relation: str,
+        author_region: str | None,
+        pod_outside: str | None,
+        n: int = 1,
+    ) -> None:
+        """``n`` judgements alike: ``contributor``: the author was not the assignee at the comment;
+        ``acknowledged``: the assignee acknowledged the note; ``relation``: inside, outside or unknown (the
+        preferred region); ``pod_outside``: the author's pod, on a pod-topic ticket assigned outside the pod."""
+        self.judged += n
+        self.by_verdict[verdict] += n
+        self.by_rule[rule] += n
+        self.rule_verdicts.setdefault(rule, verdict)
+        week_acc = self.weeks[week]
+        week_acc.judged += n
+        week_acc.by_verdict[verdict] += n
+        week_acc.by_rule[rule] += n
+        drive_by = verdict == "drive_by"
+        engineer = self.engineers[author_id]
+        if drive_by:
+            engineer.drive_bys += n
+        if rule in self.help_rules:
+            engineer.help_by_rule[rule] += n
+        if public:
+            self.public_replies += n
+            engineer.public_replies += n
+            if not contributor or verdict == "ownership_change":
+                engineer.own_public_replies += n
+            if contributor:
+                self.contributor_public += n
+                engineer.contributor_public += n
+                week_acc.contributor_public += n
+                if drive_by:
+                    self.contributor_drive_bys += n
+                    week_acc.contributor_drive_bys += n
+            self.regions.add(relation, n)
+            region = author_region or UNKNOWN_REGION
+            self.by_author_region[region].add(relation, n)
+            if rule in self.cover_rules:
+                self.coverage_by_region[region] += n
+        else:
+            self.internal_notes += n
+            engineer.internal_notes += n
+            if contributor:
+                engineer.contributor_notes += n
+                if acknowledged:
+                    engineer.notes_acknowledged += n
+        if pod_outside is not None:
+            pod = self.pods[pod_outside]
+            pod.members.add(author_id)
+            if public:
+                pod.public_replies += n
+                pod.drive_bys += n if drive_by else 0
+            else:
+                pod.notes += n
+                pod.acknowledged += n if acknowledged else 0
+
+    def metrics(
+        self,
+        users: Mapping[Id, User],
+        *,
+        title: str,
+        policy_name: str,
+        policy_version: str,
+        generated_at: datetime | None,
+        rule_titles: Mapping[str, str] | None,
+        first: datetime | None,
+        last: datetime | None,
+        voices: Mapping[str, int],
+        examples: list[DriveByExample],
+        drive_by_tickets: int,
+        pod_tickets: Mapping[str, int],
+    ) -> Metrics:
+        policy, order, by_rule = self.policy, self.order, self.by_rule
+        titles = {**RULE_TITLES, **(policy.rule_titles() if policy is not None else {}), **(rule_titles or {})}
+        regions, by_region, coverage = self.regions, self.by_author_region, self.coverage_by_region
+        return Metrics(
+            title=title,
+            policy_name=policy_name,
+            policy_version=policy_version,
+            generated_at=generated_at,
+            first_comment_at=first,
+            last_comment_at=last,
+            tickets=sum(voices.values()),
+            judged_comments=self.judged,
+            public_replies=self.public_replies,
+            internal_notes=self.internal_notes,
+            by_verdict=_ordered(self.by_verdict, VERDICTS),
+            by_rule=_ordered(by_rule, order),
+            rule_titles={rule: titles.get(rule, rule) for rule in _ordered(by_rule, order)},
+            rule_verdicts={rule: self.rule_verdicts[rule] for rule in _ordered(by_rule, order)},
+            weeks=_weeks(self.weeks, self.by_verdict, by_rule, order),
+            contributor_public=self.contributor_public,
+            contributor_drive_bys=self.contributor_drive_bys,
+            voices=dict(voices),
+            engineers=_engineers(self.engineers, users, self.help_rules),
+            pods=[_pod(name, acc, pod_tickets.get(name, 0)) for name, acc in sorted(self.pods.items())],
+            regions=Regions(
+                public_replies=regions.freeze(),
+                by_author_region={name: by_region[name].freeze() for name in _region_order(by_region)},
+                coverage_by_author_region={name: coverage[name] for name in _region_order(coverage)},
+            ),
+            drive_by_examples=examples,
+            drive_by_tickets=drive_by_tickets,
+        )
 
 
 def build_metrics(
@@ -451,128 +616,143 @@ def build_metrics(
 
     ``users`` gives names (and a fallback region) for authors and assignees. ``policy`` gives the rules: their
     order, titles and verdicts, which of them are intentional help and which cover for an unavailable assignee
-    (without it, the default policy's seven); ``rule_titles`` overrides titles.
+    (without it, the default policy's seven); ``rule_titles`` overrides titles. (A store's own judgements are
+    counted from its rollups instead: :func:`stored_metrics`.)
     """
-    order = policy.rule_ids if policy is not None else RULE_IDS
-    help_rules = _help_rules(policy)
-    cover_rules = _cover_rules(policy)
-    by_verdict: Counter[str] = Counter()
-    by_rule: Counter[str] = Counter()
-    rule_verdicts: dict[str, str] = (
-        dict(RULE_VERDICTS) if policy is None else {r.id: r.verdict for r in policy.rules.values()}
-    )
-    weeks: defaultdict[date, _WeekAcc] = defaultdict(_WeekAcc)
+    counter = _Counter(policy)
     voices: dict[Id, set[Id]] = {}
-    engineers: defaultdict[Id, _EngineerAcc] = defaultdict(_EngineerAcc)
-    pods: defaultdict[str, _PodAcc] = defaultdict(_PodAcc)
-    regions = _RegionAcc()
-    by_author_region: defaultdict[str, _RegionAcc] = defaultdict(_RegionAcc)
-    coverage_by_region: Counter[str] = Counter()
+    pod_tickets: defaultdict[str, set[Id]] = defaultdict(set)
     latest_drive_by: dict[Id, Judgement] = {}
     drive_bys_per_ticket: Counter[Id] = Counter()
     first: datetime | None = None
     last: datetime | None = None
-    judged = public_replies = internal_notes = contributor_public = contributor_drive_bys = 0
 
     for j in judgements:
         at = _utc(j.created_at)
         first = at if first is None or at < first else first
         last = at if last is None or at > last else last
-        judged += 1
-        by_verdict[j.verdict] += 1
-        by_rule[j.rule] += 1
-        rule_verdicts.setdefault(j.rule, j.verdict)
-        week = weeks[week_of(at)]
-        week.judged += 1
-        week.by_verdict[j.verdict] += 1
-        week.by_rule[j.rule] += 1
-
-        authors = voices.setdefault(j.ticket_id, set())
-        contributor = j.author_id != j.assignee_id
-        drive_by = j.verdict == "drive_by"
-        engineer = engineers[j.author_id]
+        pod_outside = j.pod if j.pod is not None and j.assignee_in_pod is False else None
+        counter.add(
+            week_of(at),
+            j.verdict,
+            j.rule,
+            j.author_id,
+            j.public,
+            j.author_id != j.assignee_id,
+            j.acknowledged is True,
+            _relation(j.out_of_region),
+            j.author_region,
+            pod_outside,
+        )
         if j.author_region:
-            engineer.region = j.author_region
-        if drive_by:
-            engineer.drive_bys += 1
-        if j.rule in help_rules:
-            engineer.help_by_rule[j.rule] += 1
-
+            counter.engineers[j.author_id].region = j.author_region
+        authors = voices.setdefault(j.ticket_id, set())
         if j.public:
-            public_replies += 1
             authors.add(j.author_id)
-            engineer.public_replies += 1
-            if not contributor or j.verdict == "ownership_change":
-                engineer.own_public_replies += 1
-            if contributor:
-                contributor_public += 1
-                week.contributor_public += 1
-                if drive_by:
-                    contributor_drive_bys += 1
-                    week.contributor_drive_bys += 1
-            regions.add(j.out_of_region)
-            author_region = j.author_region or UNKNOWN_REGION
-            by_author_region[author_region].add(j.out_of_region)
-            if j.rule in cover_rules:
-                coverage_by_region[author_region] += 1
-        else:
-            internal_notes += 1
-            engineer.internal_notes += 1
-            if contributor:
-                engineer.contributor_notes += 1
-                if j.acknowledged is True:
-                    engineer.notes_acknowledged += 1
-
-        if j.pod is not None and j.assignee_in_pod is False:
-            pod = pods[j.pod]
-            pod.members.add(j.author_id)
-            pod.tickets.add(j.ticket_id)
-            if j.public:
-                pod.public_replies += 1
-                pod.drive_bys += int(drive_by)
-            else:
-                pod.notes += 1
-                pod.acknowledged += int(j.acknowledged is True)
-
-        if drive_by:
+        if pod_outside is not None:
+            pod_tickets[pod_outside].add(j.ticket_id)
+        if j.verdict == "drive_by":
             drive_bys_per_ticket[j.ticket_id] += 1
             current = latest_drive_by.get(j.ticket_id)
             if current is None or _example_key(j) > _example_key(current):
                 latest_drive_by[j.ticket_id] = j
 
-    titles = {**RULE_TITLES, **(policy.rule_titles() if policy is not None else {}), **(rule_titles or {})}
-    return Metrics(
+    return counter.metrics(
+        users,
         title=title,
         policy_name=policy_name,
         policy_version=policy_version,
         generated_at=generated_at,
-        first_comment_at=first,
-        last_comment_at=last,
-        tickets=len(voices),
-        judged_comments=judged,
-        public_replies=public_replies,
-        internal_notes=internal_notes,
-        by_verdict=_ordered(by_verdict, VERDICTS),
-        by_rule=_ordered(by_rule, order),
-        rule_titles={rule: titles.get(rule, rule) for rule in _ordered(by_rule, order)},
-        rule_verdicts={rule: rule_verdicts[rule] for rule in _ordered(by_rule, order)},
-        weeks=_weeks(weeks, by_verdict, by_rule, order),
-        contributor_public=contributor_public,
-        contributor_drive_bys=contributor_drive_bys,
-        voices=_voices(voices),
-        engineers=_engineers(engineers, users, help_rules),
-        pods=[_pod(name, acc) for name, acc in sorted(pods.items())],
-        regions=Regions(
-            public_replies=regions.freeze(),
-            by_author_region={name: by_author_region[name].freeze() for name in _region_order(by_author_region)},
-            coverage_by_author_region={name: coverage_by_region[name] for name in _region_order(coverage_by_region)},
-        ),
-        drive_by_examples=_examples(latest_drive_by, drive_bys_per_ticket, users),
+        rule_titles=rule_titles,
+        first=first,
+        last=last,
+        voices=_voices(Counter(len(authors) for authors in voices.values())),
+        examples=_examples(latest_drive_by, drive_bys_per_ticket, users),
         drive_by_tickets=len(drive_bys_per_ticket),
+        pod_tickets={name: len(tickets) for name, tickets in pod_tickets.items()},
     )
 
 
-def _example_key(j: Judgement) -> tuple[datetime, tuple[int, int | str]]:
+def stored_metrics(
+    store: Store,
+    users: Mapping[Id, User],
+    *,
+    policy_name: str,
+    policy_version: str,
+    title: str = DEFAULT_TITLE,
+    generated_at: datetime | None = None,
+    rule_titles: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
+    scope: Scope | None = None,
+) -> Metrics:
+    """The metrics of :func:`build_metrics` over the store's judgements under ``scope`` (all of them without one),
+    counted from the store's rollups and a few indexed queries: no judgement is read one by one. The caller
+    brings the judgements up to date first."""
+    from intently.store import queries
+
+    scope = scope or queries.Scope()
+    counter = _Counter(policy)
+    first_day: date | None = None
+    last_day: date | None = None
+    named: dict[Id, tuple[date, set[str]]] = {}
+    with store.engine.connect() as conn:
+        for c in queries.counts(conn, scope):
+            counter.add(
+                c.day - timedelta(days=c.day.weekday()),
+                c.verdict,
+                c.rule,
+                c.author_id,
+                c.public,
+                c.contributor,
+                c.acknowledged,
+                c.relation,
+                c.author_region,
+                c.pod_outside,
+                c.n,
+            )
+            first_day = c.first_day if first_day is None or c.first_day < first_day else first_day
+            last_day = c.day if last_day is None or c.day > last_day else last_day
+            if c.author_region:
+                seen = named.get(c.author_id)
+                if seen is None or c.day > seen[0]:
+                    named[c.author_id] = (c.day, {c.author_region})
+                elif c.day == seen[0]:
+                    seen[1].add(c.author_region)
+        for author, (day, regions) in named.items():
+            # the author's region at their last comment that names one (as the stream, in time order, keeps it)
+            counter.engineers[author].region = (
+                next(iter(regions)) if len(regions) == 1 else queries.latest_author_region(conn, scope, author, day)
+            )
+        first = None if first_day is None else queries.moment(conn, scope, first_day, last=False)
+        last = None if last_day is None else queries.moment(conn, scope, last_day, last=True)
+        tickets = queries.ticket_counts(conn, scope) if counter.judged else queries.TicketCounts()
+        pod_tickets = queries.pod_tickets(conn, scope) if counter.pods else {}
+        latest: dict[Id, Any] = {}
+        counts: dict[Id, int] = {}
+        if counter.by_verdict.get("drive_by"):
+            for row in queries.latest_drive_bys(conn, scope, MAX_EXAMPLES):
+                current = latest.get(row.ticket_id)
+                if current is None or _example_key(row) > _example_key(current):
+                    latest[row.ticket_id] = row
+            counts = queries.drive_bys_on(conn, scope, latest)
+    return counter.metrics(
+        users,
+        title=title,
+        policy_name=policy_name,
+        policy_version=policy_version,
+        generated_at=generated_at,
+        rule_titles=rule_titles,
+        first=first,
+        last=last,
+        voices=_voices(tickets.voices),
+        examples=_examples(latest, counts, users),
+        drive_by_tickets=tickets.drive_by_tickets,
+        pod_tickets=pod_tickets,
+    )
+
+
+def _example_key(j: Any) -> tuple[datetime, tuple[int, int | str]]:
+    """A drive-by's order (a :class:`Judgement`, or a stored row with the same fields)."""
     return (_utc(j.created_at), id_sort_key(j.comment_id))
 
 
@@ -620,10 +800,11 @@ def _weeks(
     return result
 
 
-def _voices(voices: Mapping[Id, set[Id]]) -> dict[str, int]:
+def _voices(tickets: Mapping[int, int]) -> dict[str, int]:
+    """Tickets by their number of distinct public voices, bucketed as the report shows them."""
     counts = dict.fromkeys(VOICE_BUCKETS, 0)
-    for authors in voices.values():
-        counts[str(len(authors)) if len(authors) < 4 else "4+"] += 1
+    for voices, n in tickets.items():
+        counts[str(voices) if voices < 4 else "4+"] += n
     return counts
 
 
@@ -642,6 +823,7 @@ def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User], help_r
             drive_bys=acc.drive_bys,
             contributor_notes=acc.contributor_notes,
             notes_acknowledged=acc.notes_acknowledged,
+            contributor_public_replies=acc.contributor_public,
         )
         for author_id, acc in accs.items()
     ]
@@ -649,7 +831,7 @@ def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User], help_r
     return rows
 
 
-def _pod(name: str, acc: _PodAcc) -> PodStats:
+def _pod(name: str, acc: _PodAcc, tickets: int) -> PodStats:
     return PodStats(
         name=name,
         notes=acc.notes,
@@ -657,7 +839,7 @@ def _pod(name: str, acc: _PodAcc) -> PodStats:
         public_replies=acc.public_replies,
         drive_bys=acc.drive_bys,
         members_active=len(acc.members),
-        tickets=len(acc.tickets),
+        tickets=tickets,
     )
 
 
@@ -666,9 +848,7 @@ def _region_order(keys: Iterable[str]) -> list[str]:
     return sorted(keys, key=lambda name: (name == UNKNOWN_REGION, name))
 
 
-def _examples(
-    latest: Mapping[Id, Judgement], counts: Mapping[Id, int], users: Mapping[Id, User]
-) -> list[DriveByExample]:
+def _examples(latest: Mapping[Id, Any], counts: Mapping[Id, int], users: Mapping[Id, User]) -> list[DriveByExample]:
     newest = sorted(latest.values(), key=lambda j: (*_example_key(j), id_sort_key(j.ticket_id)), reverse=True)[
         :MAX_EXAMPLES
     ]

@@ -398,10 +398,15 @@ def _compare(
     seed: int,
     replicates: int,
 ) -> OutcomeComparison:
-    counted = [(f, v) for f in facts if (v := value(f)) is not None]
-    values = [v for _, v in counted]
-    in_a = [f.klass == DRIVE_BY for f, _ in counted]
-    strata = [(f.priority, f.group) for f, _ in counted]
+    values: list[float] = []
+    in_a: list[bool] = []
+    strata: list[tuple[str | None, str | None]] = []
+    for f in facts:  # one pass: this runs over every worked ticket
+        v = value(f)
+        if v is not None:
+            values.append(v)
+            in_a.append(f.klass == DRIVE_BY)
+            strata.append((f.priority, f.group))
     if measure.kind == "rate":
         comparison = compare_rates([v > 0 for v in values], in_a, strata, seed=seed, replicates=replicates)
     else:

@@ -6,7 +6,9 @@ same input and seed give the same figures on every machine with the same numpy. 
 
 * :func:`wilson`: the Wilson score interval of a rate ``k / n``.
 * :func:`bootstrap_median_ci`: a percentile bootstrap interval of a median. Resampling is done in blocks of at most
-  :data:`CHUNK_ELEMENTS` values, so 50,000 values × 1,000 replicates never hold 50 million values at once.
+  :data:`CHUNK_ELEMENTS` values, so 50,000 values × 1,000 replicates never hold 50 million values at once. A
+  resample's median is found among the *positions* it draws in the sorted values (:func:`_middle`), not among the
+  values: the same number as ``np.median`` of the values, about three times faster.
 * :func:`compare_rates` and :func:`compare_medians`: group A minus group B, crude and adjusted by **direct
   standardisation** over strata (for the reports: priority × group). The adjusted difference is
   ``Σ w_s (stat_A,s − stat_B,s)`` over the strata where both groups have data, with ``w_s`` proportional to the
@@ -80,16 +82,49 @@ def _rows(width: int) -> int:
     return max(1, CHUNK_ELEMENTS // max(width, 1))
 
 
+IntArray = npt.NDArray[np.int64] | npt.NDArray[np.int32]
+
+
+def _middle(positions: IntArray, values: FloatArray) -> FloatArray:
+    """Per row of ``positions`` (indices into ``values``, sorted and finite), the median of the values they pick:
+    the same number as ``np.median(values[positions], axis=1)``, as the k-th smallest of the picked values is the
+    value at the k-th smallest position. Partitioning the positions (as 32-bit integers) is about three times
+    faster than gathering and partitioning the values."""
+    width = positions.shape[1]
+    low, high = (width - 1) // 2, width // 2
+    small = positions.astype(np.int32, copy=False) if len(values) < 2**31 else positions
+    part = np.partition(small, low if low == high else (low, high), axis=1)
+    if low == high:
+        return values[part[:, low]]
+    return (values[part[:, low]] + values[part[:, high]]) / 2  # as np.median: the mean of the two middle values
+
+
 def _resampled_medians(values: FloatArray, replicates: int, rng: np.random.Generator) -> FloatArray:
-    """The medians of ``replicates`` resamples (with replacement, same size) of ``values``, drawn in blocks."""
+    """The medians of ``replicates`` resamples (with replacement, same size) of ``values`` (sorted), drawn in
+    blocks."""
     n = len(values)
     out = np.empty(replicates, dtype=np.float64)
     rows = _rows(n)
+    finite = bool(np.isfinite(values).all())
     for start in range(0, replicates, rows):
         count = min(rows, replicates - start)
         picks = rng.integers(0, n, size=(count, n))
-        out[start : start + count] = np.median(values[picks], axis=1)
+        out[start : start + count] = _middle(picks, values) if finite else np.median(values[picks], axis=1)
     return out
+
+
+def _ranked(parts: Sequence[FloatArray]) -> tuple[FloatArray, list[npt.NDArray[np.int64]]]:
+    """The values of ``parts`` (each sorted) pooled and sorted, and for each part the position of each of its values
+    in the pooled order (increasing within a part: a stable sort keeps tied values in their part's order)."""
+    pooled = np.concatenate(parts) if len(parts) else np.empty(0)
+    order = np.argsort(pooled, kind="stable")
+    rank = np.empty(len(pooled), dtype=np.int64)
+    rank[order] = np.arange(len(pooled))
+    positions, start = [], 0
+    for part in parts:
+        positions.append(rank[start : start + len(part)])
+        start += len(part)
+    return pooled[order], positions
 
 
 def _percentiles(samples: FloatArray, level: float) -> Interval | None:
@@ -278,6 +313,75 @@ def compare_rates(
     return _comparison((value_a, value_b), (crude, crude_ci), (adjusted, adjusted_ci), n_a, n_b, both)
 
 
+def _stratified_medians(
+    cells: list[tuple[FloatArray, FloatArray]],
+    both: npt.NDArray[np.bool_],
+    weight_of: FloatArray,
+    seed: int,
+    replicates: int,
+) -> tuple[FloatArray, FloatArray]:
+    """The crude and adjusted replicates of :func:`compare_medians` (finite values): every replicate resamples each
+    stratum's A and B tickets on their own. A resample is kept as positions, in its stratum's sorted values for the
+    stratum's median and in all of its group's sorted values (:func:`_ranked`) for the crude median, so no value is
+    copied. The draws, in their order, and the figures are those of :func:`_stratified_medians_of_values`."""
+    rng = np.random.default_rng(seed)
+    crude_samples = np.empty(replicates)
+    adjusted_samples = np.zeros(replicates)
+    ranked = [_ranked([cell[side] for cell in cells]) for side in (0, 1)]
+    widths = [len(ranked[side][0]) for side in (0, 1)]
+    rows = _rows(sum(widths))
+    for start in range(0, replicates, rows):
+        count = min(rows, replicates - start)
+        pooled = [np.empty((count, width), dtype=np.int32 if width < 2**31 else np.int64) for width in widths]
+        filled = [0, 0]
+        for i, cell in enumerate(cells):
+            medians: list[FloatArray] = []
+            for side, data in enumerate(cell):
+                if not len(data):
+                    continue
+                picks = rng.integers(0, len(data), size=(count, len(data)))
+                pooled[side][:, filled[side] : filled[side] + len(data)] = ranked[side][1][i][picks]
+                filled[side] += len(data)
+                if both[i]:
+                    medians.append(_middle(picks, data))
+            if both[i]:
+                adjusted_samples[start : start + count] += weight_of[i] * (medians[0] - medians[1])
+        crude_samples[start : start + count] = _middle(pooled[0], ranked[0][0]) - _middle(pooled[1], ranked[1][0])
+    return crude_samples, adjusted_samples
+
+
+def _stratified_medians_of_values(
+    cells: list[tuple[FloatArray, FloatArray]],
+    both: npt.NDArray[np.bool_],
+    weight_of: FloatArray,
+    seed: int,
+    replicates: int,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`_stratified_medians` on the values themselves (for values that are not all finite)."""
+    rng = np.random.default_rng(seed)
+    crude_samples = np.empty(replicates)
+    adjusted_samples = np.zeros(replicates)
+    rows = _rows(sum(len(a) + len(b) for a, b in cells))
+    for start in range(0, replicates, rows):
+        count = min(rows, replicates - start)
+        resampled: tuple[list[FloatArray], list[FloatArray]] = ([], [])
+        for i, cell in enumerate(cells):
+            medians: list[FloatArray] = []
+            for side, data in enumerate(cell):
+                if not len(data):
+                    continue
+                sample = data[rng.integers(0, len(data), size=(count, len(data)))]
+                resampled[side].append(sample)
+                if both[i]:
+                    medians.append(np.median(sample, axis=1))
+            if both[i]:
+                adjusted_samples[start : start + count] += weight_of[i] * (medians[0] - medians[1])
+        crude_samples[start : start + count] = np.median(np.hstack(resampled[0]), axis=1) - np.median(
+            np.hstack(resampled[1]), axis=1
+        )
+    return crude_samples, adjusted_samples
+
+
 def compare_medians(
     values: Sequence[float],
     in_a: Sequence[bool],
@@ -311,27 +415,9 @@ def compare_medians(
 
     crude_ci = adjusted_ci = None
     if crude is not None:
-        rng = np.random.default_rng(seed)
-        crude_samples = np.empty(replicates)
-        adjusted_samples = np.zeros(replicates)
-        rows = _rows(total_a + total_b)
-        for start in range(0, replicates, rows):
-            count = min(rows, replicates - start)
-            resampled: tuple[list[FloatArray], list[FloatArray]] = ([], [])
-            for i, cell in enumerate(cells):
-                medians: list[FloatArray] = []
-                for side, data in enumerate(cell):
-                    if not len(data):
-                        continue
-                    sample = data[rng.integers(0, len(data), size=(count, len(data)))]
-                    resampled[side].append(sample)
-                    if both[i]:
-                        medians.append(np.median(sample, axis=1))
-                if both[i]:
-                    adjusted_samples[start : start + count] += weight_of[i] * (medians[0] - medians[1])
-            crude_samples[start : start + count] = np.median(np.hstack(resampled[0]), axis=1) - np.median(
-                np.hstack(resampled[1]), axis=1
-            )
+        finite = bool(np.isfinite(all_a).all() and np.isfinite(all_b).all())
+        draw = _stratified_medians if finite else _stratified_medians_of_values
+        crude_samples, adjusted_samples = draw(cells, both, weight_of, seed, replicates)
         crude_ci = _percentiles(crude_samples, level)
         if adjusted is not None:
             adjusted_ci = _percentiles(adjusted_samples, level)

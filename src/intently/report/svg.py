@@ -267,6 +267,69 @@ def share_columns(
     return _svg(width, height, label, body)
 
 
+def share_line(
+    categories: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    label: str,
+    tooltips: Sequence[str],
+    colour: str,
+    average: float | None = None,
+    average_label: str = "period average",
+    hrefs: Sequence[str | None] | None = None,
+    years: Sequence[str] | None = None,
+    width: float = 880,
+    height: float = 240,
+) -> Markup:
+    """A line of shares (0 to 1) per category (a week), a dot on each with its tooltip (a link with ``hrefs``);
+    ``None`` (nothing to divide) breaks the line. ``average`` draws a dashed line across (the period's own share)."""
+    left, right, bottom = 48, 8, 40 if years is None else 54
+    top_pad = 34 if average is not None else 14
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    highest = max([v for v in values if v is not None] + [average or 0.0], default=0.0)
+    top = nice_share_ceiling(highest) if highest > 0 else 0.1
+    body: list[str] = _grid(top, True, left, width - right, top_pad, plot_h)
+    _, centres = _columns(len(categories), left, plot_w)
+    base = top_pad + plot_h
+    runs: list[list[tuple[float, float]]] = [[]]
+    for centre, value in zip(centres, values, strict=True):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((centre, base - value / top * plot_h))
+    for run in runs:
+        if len(run) > 1:
+            points = " ".join(f"{_n(x)},{_n(y)}" for x, y in run)
+            body.append(f'<polyline points="{points}" fill="none" stroke="{_e(colour)}" stroke-width="2"/>')
+    for index, (centre, value) in enumerate(zip(centres, values, strict=True)):
+        if value is None:
+            body.append(
+                f'<circle cx="{_n(centre)}" cy="{_n(base)}" r="3" fill="{EMPTY}" stroke="{AXIS}">'
+                f"{_title(tooltips[index])}</circle>"
+            )
+            continue
+        dot = (
+            f'<circle cx="{_n(centre)}" cy="{_n(base - value / top * plot_h)}" r="4" fill="{_e(colour)}" '
+            f'stroke="#fff" stroke-width="1.5">{_title(tooltips[index])}</circle>'
+        )
+        body.append(_linked(hrefs[index] if hrefs is not None else None, dot))
+    if average is not None:
+        y = base - average / top * plot_h
+        note = f"{average_label}: {average * 100:.1f}%"
+        body.append(
+            f'<line class="average" x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{TEXT}" '
+            f'stroke-width="1.2" stroke-dasharray="5 4">{_title(note)}</line>'
+        )
+        body.append(
+            f'<line x1="{left}" x2="{left + 24}" y1="10" y2="10" stroke="{TEXT}" stroke-width="1.2" '
+            f'stroke-dasharray="5 4"/>'
+        )
+        body.append(f'<text x="{left + 30}" y="14" font-size="12.5" fill="{TEXT}">{_e(note)}</text>')
+    body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
+    body.extend(_x_labels(categories, years, centres, base + 16))
+    return _svg(width, height, label, body)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

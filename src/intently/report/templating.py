@@ -7,8 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from intently.engine.judgement import VERDICT_LABELS
 from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share
-from intently.report.metrics import VERDICT_LABELS
 
 
 def template_environment(package: str, *, keep_trailing_newline: bool = False, **globals_: Any) -> Environment:

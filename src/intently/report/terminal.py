@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from intently.engine.judgement import VERDICT_LABELS
 from intently.report.formatting import (
     RICH_VERDICT_STYLES,
     VOICE_LABELS,
@@ -18,7 +19,7 @@ from intently.report.formatting import (
     fmt_share,
     sparkline,
 )
-from intently.report.metrics import VERDICT_LABELS, Metrics
+from intently.report.metrics import Metrics, worked_tickets
 
 MAX_ENGINEERS = 15
 MAX_WEEKS = 12
@@ -64,9 +65,11 @@ def print_report(metrics: Metrics, console: Console, *, details: bool = True) ->
     _headline(
         console,
         "Judged agent comments",
-        f"{fmt_int(m.judged_comments)} on {fmt_int(m.tickets)} ticket{'' if m.tickets == 1 else 's'} "
+        f"{fmt_int(m.judged_comments)} on {worked_tickets(m.tickets)} "
         f"({fmt_int(m.public_replies)} public replies, {fmt_int(m.internal_notes)} internal notes)",
     )
+    if m.imported_tickets is not None:
+        _headline(console, "Tickets", m.tickets_text)
     _headline(console, "Drive-by share of contributor public replies", fmt_share(m.drive_by_share))
     _headline(
         console,

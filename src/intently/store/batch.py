@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, delete, insert, update
 
 from intently.engine import TicketResult
 from intently.model import Directory, Group, Id, TicketHistory, User
-from intently.store import schema
+from intently.store import rollups, schema
 from intently.store.rows import (
     BATCH,
     DATA_VERSION,
@@ -174,6 +174,7 @@ class Batch:
         key = encode_id(ticket_id)
         self._note("delete", key or "")
         self._unjudged.discard(key or "")
+        rollups.replace_ticket(self.conn, key or "", [])
         self.conn.execute(delete(schema.judgements).where(schema.judgements.c.ticket_id == key))
         self.conn.execute(delete(schema.outcomes).where(schema.outcomes.c.ticket_id == key))
         self.conn.execute(delete(schema.tickets).where(schema.tickets.c.id == key))
@@ -194,15 +195,16 @@ class Batch:
     # --- judgements -----------------------------------------------------------------------------
 
     def put_judgements(self, result: TicketResult, policy: str) -> None:
-        """Replace one ticket's judgements (and its outcome)."""
+        """Replace one ticket's judgements (and its outcome), and their counts in the rollups."""
         key = encode_id(result.ticket_id) or ""
         self._note("judged", key, policy)
         self._unjudged.discard(key)
         if policy != self._versions.get(JUDGED_POLICY):
             self._current = False  # judgements of two policies side by side
         table = schema.judgements
-        self.conn.execute(delete(table).where(table.c.ticket_id == key))
         rows = [judgement_row(judgement, policy) for judgement in result.judgements]
+        rollups.replace_ticket(self.conn, key, rows)
+        self.conn.execute(delete(table).where(table.c.ticket_id == key))
         if rows:
             insert_many(self.conn, table, rows)
         self.conn.execute(delete(schema.outcomes).where(schema.outcomes.c.ticket_id == key))
@@ -216,11 +218,14 @@ class Batch:
         count = 0
         self.conn.execute(delete(schema.judgements))
         self.conn.execute(delete(schema.outcomes))
+        rollups.clear(self.conn)
+        counted = rollups.Builder(self.conn)
         rows: list[dict[str, Any]] = []
         outcomes: list[dict[str, Any]] = []
         for result in results:
-            for judgement in result.judgements:
-                rows.append(judgement_row(judgement, policy))
+            ticket_rows = [judgement_row(judgement, policy) for judgement in result.judgements]
+            counted.add_ticket(encode_id(result.ticket_id) or "", ticket_rows)
+            rows.extend(ticket_rows)
             if result.outcome is not None:
                 outcomes.append(outcome_row(result.outcome))
             if len(rows) >= BATCH:
@@ -235,6 +240,7 @@ class Batch:
             count += len(rows)
         if outcomes:
             insert_many(self.conn, schema.outcomes, outcomes)
+        counted.finish()
         self._note("judged all", policy, str(count))
         self._current = True
         self._unjudged.clear()

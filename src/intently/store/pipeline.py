@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from intently.policy import Policy, fingerprint
 from intently.sources import open_source
 from intently.store import ImportStats, Store
 from intently.store.batch import Batch
+from intently.store.store import ZENDESK_BASE
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Tally:
 
     tickets: int = 0
     judged: int = 0
+    worked: int = 0
+    """Tickets with at least one judged agent comment (what the report and the dashboard count as tickets)."""
     verdicts: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     skipped_authors: Counter[Id] = field(default_factory=Counter)
@@ -28,6 +32,7 @@ class Tally:
     def add(self, result: TicketResult) -> None:
         self.tickets += 1
         self.judged += len(result.judgements)
+        self.worked += bool(result.judgements)
         for judgement in result.judgements:
             self.verdicts[judgement.verdict] += 1
             self.rules[judgement.rule] += 1
@@ -51,6 +56,36 @@ def judge_all(
         if tally is not None:
             tally.add(result)
         yield result
+
+
+_TICKET_URL = re.compile(rb'"url"\s*:\s*"(https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)/api/v2/tickets/')
+_HEAD = 256 * 1024
+"""Bytes of a tickets file read for its first ticket's URL."""
+
+
+def zendesk_base_of(url: str) -> str | None:
+    """The account's address of a Zendesk API URL: ``https://acme.zendesk.com/api/v2/tickets/7.json`` gives
+    ``https://acme.zendesk.com``; None for anything else."""
+    found = _TICKET_URL.match(b'"url":"' + url.encode("utf-8", "replace"))
+    return found.group(1).decode("ascii") if found else None
+
+
+def export_base(path: str | Path) -> str | None:
+    """The Zendesk account a directory export came from, read from its own ticket records' ``url`` (the head of
+    the first tickets file that has one); None for a neutral file or an export without URLs."""
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    for file in sorted(path.glob("tickets*.json")):
+        try:
+            with file.open("rb") as stream:
+                head = stream.read(_HEAD)
+        except OSError:
+            continue
+        found = _TICKET_URL.search(head)
+        if found:
+            return found.group(1).decode("ascii")
+    return None
 
 
 @dataclass
@@ -77,6 +112,9 @@ def import_path(
     with store.batch() as batch:
         stats = batch.import_data(source.directory, source.histories(), progress=progress)
         judged = judge_stored(batch, policy, tally=tally, save=save)
+        base = export_base(path)
+        if base is not None:  # each ticket links to it in the pages (nothing to configure)
+            batch.set_meta(ZENDESK_BASE, base)
     return ImportOutcome(stats=stats, tally=tally, warnings=[*source.warnings, *tally.warnings()], judged=judged)
 
 

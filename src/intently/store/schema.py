@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0006"
+SCHEMA_VERSION = "0007"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -62,6 +63,7 @@ tickets = Table(
     Column("group_id", String(64)),
     Column("requester_id", String(64)),
     Column("history", LargeBinary, nullable=False),
+    Index("ix_tickets_group", "group_id"),
 )
 
 judgements = Table(
@@ -89,6 +91,10 @@ judgements = Table(
     Index("ix_judgements_created_at", "created_at"),
     Index("ix_judgements_author", "author_id"),
     Index("ix_judgements_verdict", "verdict"),
+    # the dashboard's ticket lists and its few comment-level queries (latest drive-bys, coverage, pods)
+    Index("ix_judgements_verdict_created", "verdict", "created_at"),
+    Index("ix_judgements_rule_created", "rule", "created_at"),
+    Index("ix_judgements_pod", "pod"),
 )
 
 outcomes = Table(
@@ -104,6 +110,54 @@ outcomes = Table(
     Column("agent_replies", Integer, nullable=False),
 )
 """What happened to each judged ticket (:mod:`intently.engine.outcomes`), written with its judgements."""
+
+# --- rollups: what the report and the dashboard count, kept with the judgements (:mod:`intently.store.rollups`) -
+
+judgement_rollups = Table(
+    "judgement_rollups",
+    metadata,
+    Column("key", String(32), primary_key=True),  # a digest of the other columns but n: one row per combination
+    Column("day", Date, nullable=False),
+    Column("verdict", String(32), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("author_id", String(64), nullable=False),
+    Column("public", Boolean, nullable=False),
+    Column("contributor", Boolean, nullable=False),
+    Column("acknowledged", Boolean, nullable=False),
+    Column("relation", String(8), nullable=False),
+    Column("author_region", Text, nullable=False),
+    Column("preferred_region", Text, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("pod_outside", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_judgement_rollups_day", "day"),
+)
+"""Judgements counted per UTC day × verdict × rule × author × public × contributor (not the assignee at the
+comment) × acknowledged × region relation × author's region × preferred region × priority × pod (the author's pod
+on a pod-topic ticket assigned outside it); ``''`` stands for none. Updated in the transaction that writes the
+judgements they count."""
+
+ticket_rollups = Table(
+    "ticket_rollups",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("judged", Integer, nullable=False),
+    Column("voices", Integer, nullable=False),  # distinct agents with a judged public reply
+    Column("drive_bys", Integer, nullable=False),
+    Column("intentional", Integer, nullable=False),
+    Column("notes", Integer, nullable=False),  # internal notes by someone not the assignee at the note
+    Column("notes_acknowledged", Integer, nullable=False),
+    Column("klass", String(16)),  # the collaboration class (intently.engine.outcomes), if any
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("preferred_region", Text),  # the last preferred region the judgements name
+    Column("assignee_region", Text),
+    Column("priority", Text),
+    # region, priority and assignee of the last judged comment (the ticket's own, now, are in tickets)
+    Column("assignee_id", String(64)),
+    Index("ix_ticket_rollups_last_at", "last_at"),
+)
+"""One row per ticket with judgements: what the ticket lists, the Outcomes page and the report read per ticket."""
 
 # --- live Zendesk: sync checkpoints, API tokens, the webhook queue, write-backs ---------------------
 

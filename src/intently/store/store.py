@@ -58,6 +58,11 @@ from intently.store.rows import (
 from intently.store.rows import utc as _utc
 
 DEFAULT_DB = "intently.db"
+ZENDESK_BASE = "zendesk.base_url"
+"""Meta key: the Zendesk account's address (``https://acme.zendesk.com``), from the import's ticket URLs or the
+sync's base URL; pages link each ticket to ``{base}/agent/tickets/{id}``."""
+SYNCED_FROM = "zendesk.url"
+"""Sync state key (:data:`intently.zendesk.sync.URL_KEY`): the account a synced store was filled from."""
 
 __all__ = [
     "DEFAULT_DB",
@@ -346,6 +351,17 @@ class Store:
         the stored data is checked against. None before anything was stored."""
         with self.engine.connect() as conn:
             return meta_value(conn, DATA_VERSION)
+
+    def zendesk_base(self) -> str | None:
+        """The Zendesk account's address (``https://acme.zendesk.com``) when the data came from Zendesk: from the
+        export's ticket URLs or the sync's base URL; None when not known (a neutral file, an older store)."""
+        with self.engine.connect() as conn:
+            found = meta_value(conn, ZENDESK_BASE)
+            if found:
+                return found
+            return conn.execute(
+                select(schema.sync_state.c.value).where(schema.sync_state.c.key == SYNCED_FROM)
+            ).scalar_one_or_none()
 
     def judgements_stale(self, policy_fingerprint: str) -> str | None:
         """Why the stored judgements are not those of ``policy_fingerprint`` over the data as stored now, in

@@ -13,27 +13,44 @@ page has been read. Memory is bounded by the tickets still open between pages, n
 Incremental exports repeat records across page boundaries and as they change, and exports made at different
 times overlap: each ticket, user, group, audit and event is read once (:mod:`intently.model.repeats`; an audit's
 copies are compared only while its ticket is open).
+
+An audit page is decoded straight into the few fields intently reads (:data:`~intently.zendesk.records.AUDIT_PAGE`);
+a page with anything unusual in those fields, or that is not valid JSON, is decoded generically instead, so it reads
+(or fails, with the same message) exactly as any other source's records do.
+
+The tickets can be shared among several processes (:meth:`ZendeskExport.share`, used by
+:mod:`intently.sources.parallel`): each reads every audit page but turns into histories only the audits of its own
+tickets, and tags each history with its place in the order of :meth:`ZendeskExport.histories`.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from intently.errors import InputError
 from intently.model import Directory, Group, Id, Ticket, TicketHistory, User
 from intently.model.repeats import Repeats
 from intently.zendesk.records import (
+    AUDIT_PAGE,
+    TICKET_PAGE,
+    UNSET,
+    AuditRecord,
     HistoryBuilder,
     TicketAudits,
+    TicketRecord,
+    audit_record,
     field_titles,
     group_from_record,
     memberships,
+    ticket_record,
     user_from_record,
     zendesk_id,
 )
@@ -89,10 +106,48 @@ def _version(record: dict[str, Any]) -> tuple[str, int]:
     return str(record.get("updated_at") or ""), int(record.get("generated_timestamp") or 0)
 
 
-def _where(audit: dict[str, Any], index: int) -> str:
-    if "id" in audit and "ticket_id" in audit:
-        return f"audit {audit['id']} (ticket {audit['ticket_id']})"
-    return f"audits[{index}]"
+def _tickets(path: Path) -> list[TicketRecord]:
+    """The ticket records of one page: decoded straight into records, or (anything unusual) generically."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    try:
+        data.decode()
+        return TICKET_PAGE.decode(data).tickets
+    except (UnicodeDecodeError, msgspec.MsgspecError):
+        pass
+    return [ticket_record(record) for record in _load(path, "tickets")]
+
+
+def _audits(path: Path) -> list[AuditRecord]:
+    """The audits of one page: decoded straight into records, or (anything unusual) generically as before."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    try:
+        data.decode()  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
+        return AUDIT_PAGE.decode(data).audits
+    except (UnicodeDecodeError, msgspec.MsgspecError):
+        pass
+    return [audit_record(audit) for audit in _load(path, "audits")]
+
+
+def _hashed(ticket_id: Id, jobs: int) -> int:
+    """A ticket's share (the same in every process)."""
+    if isinstance(ticket_id, int):
+        return ticket_id % jobs
+    return zlib.crc32(ticket_id.encode("utf-8", "surrogatepass")) % jobs
+
+
+class Closed(NamedTuple):
+    """One ticket's history as :meth:`ZendeskExport.share` hands it on: ``key`` is its place in the order of
+    :meth:`ZendeskExport.histories`, ``warnings`` what reading it added to the export's warnings."""
+
+    key: tuple[int, int, int | str]
+    history: TicketHistory
+    warnings: list[str]
 
 
 class ZendeskExport:
@@ -119,6 +174,11 @@ class ZendeskExport:
         self.deleted: set[Id] = set()
         self._read_tickets()
         self._last_page = self._scan_audits()
+        self.position: tuple[int, int] = (-1, -1)
+        """The audit page and the audit on it being read (see :meth:`share`)."""
+        self.missing_at: dict[Id, tuple[int, int, int]] = {}
+        """Where (audit page, audit, and the order among those met in one audit) each user referenced but unknown was
+        first met (see :meth:`share`)."""
 
     # --- people and fields ----------------------------------------------------------------------
 
@@ -161,17 +221,20 @@ class ZendeskExport:
         """The latest version of each ticket (the incremental export repeats a ticket as it changes)."""
         versions = Repeats[Ticket | None]("ticket")
         for path in self.files["tickets"]:
-            for index, record in enumerate(_load(path, "tickets")):
+            for index, record in enumerate(_tickets(path)):
                 where = f"tickets[{index}]"
                 field = "id"
                 try:
-                    ticket_id = zendesk_id(record["id"])
+                    if record.id is UNSET:
+                        raise KeyError("id")
+                    ticket_id = zendesk_id(record.id)
                     if ticket_id is None:
                         raise ValueError("empty")
                     where = f"ticket {ticket_id}"
-                    deleted = record.get("status") == "deleted"
+                    deleted = record.status == "deleted"
                     ticket = None if deleted else self._builder.ticket(ticket_id, record)
-                    if not versions.keep(ticket_id, ticket, path.name, _version(record)):
+                    version = str(record.updated_at or ""), int(record.generated_timestamp or 0)
+                    if not versions.keep(ticket_id, ticket, path.name, version):
                         continue
                     if ticket is None:
                         self.deleted.add(ticket_id)
@@ -194,8 +257,7 @@ class ZendeskExport:
                 data = path.read_bytes()
             except OSError as exc:
                 raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-            for match in _TICKET_ID.finditer(data):
-                last[int(match.group(1))] = page
+            last.update(dict.fromkeys(map(int, _TICKET_ID.findall(data)), page))
         return last
 
     @property
@@ -205,53 +267,105 @@ class ZendeskExport:
     def histories(self) -> Iterator[TicketHistory]:
         """Every ticket's history, one ticket at a time, each as soon as all its audits are read. An audit
         repeated (across page boundaries, or by overlapping exports) is read once."""
+        for closed in self.share(0, 1):
+            self.warnings.extend(closed.warnings)
+            yield closed.history
+        self.warnings.extend(self.missing_users())
+
+    def _shares(self, job: int, jobs: int) -> set[Id]:
+        """The tickets of share ``job`` of ``jobs``, by id. (Cutting the audit pages into runs, one a share, would
+        spare reading most pages twice, but a later run's results then wait, in memory, for every earlier run:
+        shares by id move through the pages side by side.)"""
+        tickets = self._last_page.keys() | self.tickets.keys()
+        return {ticket_id for ticket_id in tickets if _hashed(ticket_id, jobs) == job}
+
+    def share(self, job: int, jobs: int) -> Iterator[Closed]:
+        """The histories of the tickets of share ``job`` of ``jobs`` (see :meth:`_shares`), in the order of
+        :meth:`histories`, each with its place in that order (``key``: ``(page, 1, str(ticket id))`` for a ticket
+        complete after that audit page, ``(pages + 1, 1, n)`` for the n-th ticket without audits). While reading,
+        :attr:`position` is the page and audit read, and :attr:`missing_at` where each unknown user was first met.
+        Every share reads every audit page whole: an error in the export stops each share that meets it, at the same
+        place."""
+        own = self._shares(job, jobs) if jobs > 1 else set()
         closing: dict[int, list[Id]] = defaultdict(list)
         for ticket_id, page in self._last_page.items():
             closing[page].append(ticket_id)
         reading: dict[Id, TicketAudits] = {}
         done: set[Id] = set()
         last_page = self._last_page
-        for page, path in enumerate(self.files["ticket_audits"]):
+        tickets = self.tickets
+        builder = self._builder
+        missing = builder.missing
+        pages = self.files["ticket_audits"]
+        for page, path in enumerate(pages):
             name = path.name
-            for index, audit in enumerate(_load(path, "audits")):
+            self.position = (page, -1)
+            for index, audit in enumerate(_audits(path)):
                 try:
-                    of = zendesk_id(audit["ticket_id"])
+                    raw = audit.ticket_id
+                    if raw is UNSET:
+                        raise KeyError("ticket_id")
+                    of = zendesk_id(raw)
                     if of is None:
                         raise ValueError("empty ticket_id")
                     if last_page.get(of, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
+                    if jobs > 1 and of not in own:
+                        continue
                     audits = reading.get(of)
                     if audits is None:
-                        audits = reading[of] = TicketAudits(self._builder, of, None if of in self.tickets else {})
+                        audits = reading[of] = TicketAudits(builder, of, None if of in tickets else {})
+                    known = len(missing)
                     audits.add(audit, name)
+                    if len(missing) != known:
+                        for user_id in list(missing)[known:]:
+                            self.missing_at[user_id] = (page, index, len(self.missing_at))
                 except KeyError as exc:
+                    self.position = (page, index)
                     raise InputError(
-                        "required field is missing", file=str(path), record=_where(audit, index), field=str(exc)
+                        "required field is missing", file=str(path), record=audit.where(index), field=str(exc)
                     ) from None
                 except (ValueError, TypeError) as exc:
-                    raise InputError(str(exc), file=str(path), record=_where(audit, index)) from None
+                    self.position = (page, index)
+                    raise InputError(str(exc), file=str(path), record=audit.where(index)) from None
             for ticket_id in sorted(closing.get(page, ()), key=str):
                 audits = reading.pop(ticket_id, None)
-                if audits is None:  # only mentioned on this page (e.g. a follow-up's via.source)
+                if audits is None:  # only mentioned on this page (e.g. a follow-up's via.source), or not ours
                     continue
                 done.add(ticket_id)
                 if ticket_id in self.deleted:
                     continue
                 events = audits.events()
-                self.warnings.extend(audits.warnings)
-                ticket = self.tickets.get(ticket_id) or self._ticket_from_audits(ticket_id, audits.seen or {})
-                yield TicketHistory.of(ticket, events)
-        for ticket_id, ticket in self.tickets.items():
-            if ticket_id not in done:
-                yield TicketHistory.of(ticket, ())
-        for user_id, first_reference in self._builder.missing.items():
-            self.warnings.append(
-                f"user {user_id} is referenced ({first_reference}) but is not in the export's users; "
-                "their comments are not judged"
-            )
+                warnings = audits.warnings
+                ticket = tickets.get(ticket_id)
+                if ticket is None:
+                    warnings = [*warnings, self._from_audits_warning(ticket_id)]
+                    ticket = self._ticket_from_audits(ticket_id, audits.seen or {})
+                yield Closed((page, 1, str(ticket_id)), TicketHistory.of(ticket, events), warnings)
+        tail = len(pages) + 1
+        for position, (ticket_id, ticket) in enumerate(tickets.items()):
+            if ticket_id not in done and (jobs == 1 or ticket_id in own):
+                yield Closed((tail, 1, position), TicketHistory.of(ticket, ()), [])
 
-    def _ticket_from_audits(self, ticket_id: Id, seen: dict[str, Any]) -> Ticket:
-        self.warnings.append(
-            f"ticket {ticket_id} has audits but is not in any tickets*.json file; judged from its audits"
-        )
+    def missing_first(self) -> dict[Id, tuple[tuple[int, int, int], str]]:
+        """Each user referenced but unknown: where first met (see :attr:`missing_at`) and how (after :meth:`share`)."""
+        return {user: (self.missing_at[user], first) for user, first in self._builder.missing.items()}
+
+    def missing_users(self) -> list[str]:
+        """The warnings about users referenced but not in the export (after :meth:`histories` or :meth:`share`)."""
+        return [missing_user(user_id, first) for user_id, first in self._builder.missing.items()]
+
+    @staticmethod
+    def _from_audits_warning(ticket_id: Id) -> str:
+        return f"ticket {ticket_id} has audits but is not in any tickets*.json file; judged from its audits"
+
+    @staticmethod
+    def _ticket_from_audits(ticket_id: Id, seen: dict[str, Any]) -> Ticket:
         return Ticket(id=ticket_id, created_at=seen["created_at"], requester_id=seen.get("requester_id"))
+
+
+def missing_user(user_id: Id, first_reference: str) -> str:
+    return (
+        f"user {user_id} is referenced ({first_reference}) but is not in the export's users; "
+        "their comments are not judged"
+    )

@@ -1,6 +1,12 @@
 """Zendesk API records (users, groups, ticket fields, tickets, audits) turned into the model.
 
 Shared by the export directory reader and the API sync, so both read Zendesk the same way.
+
+An audit is read as an :class:`AuditRecord` (with its events as :class:`EventRecord`): only the fields intently
+reads, in one shape whether it was decoded straight from an export page (:data:`AUDIT_PAGE`, which skips every
+other field and takes only the plain JSON values the mapping expects) or made from a dict that the API, a webhook
+or a page of unusual content gave (:func:`audit_record`, which keeps whatever the dict holds). The mapping to the
+model (:meth:`HistoryBuilder.audit_events`) reads only these records, so every source reads an audit the same way.
 """
 
 from __future__ import annotations
@@ -9,7 +15,10 @@ import reprlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from intently.model import (
     MAX_ID,
@@ -36,6 +45,176 @@ from intently.model import (
 from intently.model.repeats import differing_copies, unique_events
 
 _KEPT_FIELDS = frozenset({"assignee_id", "tags", "status", "priority", "group_id", "requester_id"})
+
+# --- audits as read ---------------------------------------------------------------------------------------------
+
+_Int = Annotated[int, msgspec.Meta(ge=MIN_ID, le=MAX_ID)]
+_Scalar = str | _Int | float | bool | None
+_Value = _Scalar | list[_Scalar]
+"""What a field holds when an export page is decoded straight into records: plain JSON values only (an integer
+beyond 64 bits, an object where a value is expected ... makes the page fall back on the generic decoding, which
+keeps any JSON value and so reads such a page exactly as before)."""
+
+
+class EventRecord(msgspec.Struct, gc=False):
+    """The fields of an audit event that intently reads. ``UNSET``: the field is absent (not ``null``), where the
+    mapping tells the two apart."""
+
+    id: _Scalar = None
+    type: _Scalar = None
+    author_id: _Scalar | UnsetType = UNSET
+    public: _Scalar = None
+    plain_body: _Scalar = None
+    body: _Scalar = None
+    field_name: _Scalar = None
+    value: _Value = None
+    previous_value: _Value | UnsetType = UNSET
+    previous_followers: _Value | UnsetType = UNSET
+    current_followers: _Value | UnsetType = UNSET
+    previous_email_ccs: _Value | UnsetType = UNSET
+    current_email_ccs: _Value | UnsetType = UNSET
+    score: _Scalar = None
+
+
+class ViaRecord(msgspec.Struct, gc=False):
+    channel: _Scalar = None
+
+
+class AuditRecord(msgspec.Struct, gc=False):
+    """The fields of an audit that intently reads (``UNSET``: absent)."""
+
+    id: _Scalar | UnsetType = UNSET
+    ticket_id: _Scalar | UnsetType = UNSET
+    created_at: _Scalar | UnsetType = UNSET
+    author_id: _Scalar = None
+    via: ViaRecord | None = None
+    events: list[EventRecord] | None = None
+
+    def where(self, index: int) -> str:
+        """The audit named for an error message (its position when it has no id or ticket)."""
+        if self.id is not UNSET and self.ticket_id is not UNSET:
+            return f"audit {self.id} (ticket {self.ticket_id})"
+        return f"audits[{index}]"
+
+
+class AuditPage(msgspec.Struct):
+    audits: list[AuditRecord]
+
+
+AUDIT_PAGE = msgspec.json.Decoder(AuditPage)
+"""Decodes a ``ticket_audits`` page of plain content straight into records; raises ``msgspec.MsgspecError`` for
+anything else (the caller then decodes the page generically and converts it with :func:`audit_record`)."""
+
+
+class FieldValueRecord(msgspec.Struct, gc=False):
+    """A custom field's value on a ticket record."""
+
+    id: _Scalar | UnsetType = UNSET
+    value: _Value = None
+
+
+class RatingRecord(msgspec.Struct, gc=False):
+    """A ticket record's ``satisfaction_rating`` object (a score that is not a text: the generic path, whose error
+    shows the whole object)."""
+
+    score: str | None = None
+
+
+class TicketRecord(msgspec.Struct, gc=False):
+    """The fields of a ticket record that intently reads (``UNSET``: absent)."""
+
+    id: _Scalar | UnsetType = UNSET
+    status: _Scalar = None
+    updated_at: _Scalar = None
+    generated_timestamp: _Scalar = None
+    created_at: _Scalar = None
+    requester_id: _Scalar = None
+    subject: _Scalar = None
+    raw_subject: _Scalar = None
+    priority: _Scalar = None
+    tags: _Value = None
+    assignee_id: _Scalar = None
+    group_id: _Scalar = None
+    custom_fields: list[FieldValueRecord] | None = None
+    fields: list[FieldValueRecord] | None = None
+    satisfaction_rating: RatingRecord | str | None = None
+
+
+class TicketPage(msgspec.Struct):
+    tickets: list[TicketRecord]
+
+
+TICKET_PAGE = msgspec.json.Decoder(TicketPage)
+"""Decodes a ``tickets`` page of plain content straight into records (as :data:`AUDIT_PAGE` does audits)."""
+
+
+def _field_values(value: Any) -> Any:
+    """A ticket record's ``custom_fields`` as records; anything but a list stays as it is (iterating it finds no
+    field, or fails, as it did)."""
+    if not isinstance(value, list):
+        return value
+    return [FieldValueRecord(id=i.get("id", UNSET), value=i.get("value")) if isinstance(i, dict) else i for i in value]
+
+
+def ticket_record(record: dict[str, Any]) -> TicketRecord:
+    """A ticket record from a dict (the API, a webhook, an export page of unusual content), keeping whatever it
+    holds."""
+    get = record.get
+    return TicketRecord(
+        id=get("id", UNSET),
+        status=get("status"),
+        updated_at=get("updated_at"),
+        generated_timestamp=get("generated_timestamp"),
+        created_at=get("created_at"),
+        requester_id=get("requester_id"),
+        subject=get("subject"),
+        raw_subject=get("raw_subject"),
+        priority=get("priority"),
+        tags=get("tags"),
+        assignee_id=get("assignee_id"),
+        group_id=get("group_id"),
+        custom_fields=_field_values(get("custom_fields")),
+        fields=_field_values(get("fields")),
+        satisfaction_rating=get("satisfaction_rating"),
+    )
+
+
+def event_record(event: dict[str, Any]) -> EventRecord:
+    get = event.get
+    return EventRecord(
+        id=get("id"),
+        type=get("type"),
+        author_id=get("author_id", UNSET),
+        public=get("public"),
+        plain_body=get("plain_body"),
+        body=get("body"),
+        field_name=get("field_name"),
+        value=get("value"),
+        previous_value=get("previous_value", UNSET),
+        previous_followers=get("previous_followers", UNSET),
+        current_followers=get("current_followers", UNSET),
+        previous_email_ccs=get("previous_email_ccs", UNSET),
+        current_email_ccs=get("current_email_ccs", UNSET),
+        score=get("score"),
+    )
+
+
+def audit_record(audit: dict[str, Any]) -> AuditRecord:
+    """An audit from a dict (the API, a webhook, an export page of unusual content), keeping whatever it holds:
+    an event that is not an object is no event; ``events`` that is not a list stays as it is (the mapping then
+    says so)."""
+    events = audit.get("events") or []
+    if isinstance(events, list):
+        events = [event_record(event) for event in events if isinstance(event, dict)]
+    via = audit.get("via")
+    return AuditRecord(
+        id=audit.get("id", UNSET),
+        ticket_id=audit.get("ticket_id", UNSET),
+        created_at=audit.get("created_at", UNSET),
+        author_id=audit.get("author_id"),
+        via=ViaRecord(channel=via.get("channel")) if isinstance(via, dict) else None,
+        events=events,
+    )
 
 
 def zendesk_id(value: Any) -> Id | None:
@@ -168,27 +347,32 @@ class HistoryBuilder:
         key = str(field_id)
         return self.field_titles.get(key, key)
 
-    def ticket(self, ticket_id: Id, record: dict[str, Any]) -> Ticket:
+    def ticket(self, ticket_id: Id, record: TicketRecord | dict[str, Any]) -> Ticket:
+        if isinstance(record, dict):
+            record = ticket_record(record)
         fields: dict[str, object] = {}
-        for item in record.get("custom_fields") or record.get("fields") or []:
-            if isinstance(item, dict) and "id" in item:
-                fields[self.field_name(item["id"])] = item.get("value")
+        for item in record.custom_fields or record.fields or []:
+            if isinstance(item, FieldValueRecord) and item.id is not UNSET:
+                fields[self.field_name(item.id)] = item.value
         try:
-            created_at = parse_time(record.get("created_at"))
+            created_at = parse_time(record.created_at)
         except ValueError as exc:
             raise _field_error("created_at", str(exc)) from None
+        rating = record.satisfaction_rating
+        status: Any = record.status  # as the record has it, whatever it is
+        priority: Any = record.priority
         return Ticket(
             id=ticket_id,
             created_at=created_at,
-            requester_id=zendesk_id(record.get("requester_id")),
-            subject=str(record.get("subject") or record.get("raw_subject") or ""),
-            status=record.get("status"),
-            priority=record.get("priority"),
-            tags=tuple(parse_tags(record.get("tags"))),
-            assignee_id=zendesk_id(record.get("assignee_id")),
-            group_id=zendesk_id(record.get("group_id")),
+            requester_id=zendesk_id(record.requester_id),
+            subject=str(record.subject or record.raw_subject or ""),
+            status=status,
+            priority=priority,
+            tags=tuple(parse_tags(record.tags)),
+            assignee_id=zendesk_id(record.assignee_id),
+            group_id=zendesk_id(record.group_id),
             fields=fields,
-            satisfaction=ticket_satisfaction(record.get("satisfaction_rating")),
+            satisfaction=ticket_satisfaction(rating.score if isinstance(rating, RatingRecord) else rating),
         )
 
     def history(self, record: dict[str, Any], audits: Iterable[dict[str, Any]]) -> TicketHistory:
@@ -218,7 +402,7 @@ class HistoryBuilder:
 
     def audit_events(
         self,
-        audit: dict[str, Any],
+        audit: AuditRecord,
         out: list[Event],
         tags: set[str],
         ticket_id: Id,
@@ -229,67 +413,114 @@ class HistoryBuilder:
         ``tags`` is the ticket's tag set so far (Create events carry no previous value); ``seen``, when
         given, collects what a ticket without a ticket record can learn from its audits.
         """
-        at = parse_time(audit["created_at"])
-        update = zendesk_id(audit["id"])
+        created = audit.created_at
+        if created is UNSET:
+            raise KeyError("created_at")
+        at = parse_time(created)
+        raw = audit.id
+        if raw is UNSET:
+            raise KeyError("id")
+        update = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
         if update is None:
             raise ValueError("audit without an id")
-        actor = zendesk_id(audit.get("author_id"))
-        via_data = audit.get("via")
-        via = via_data.get("channel") if isinstance(via_data, dict) else None
+        raw = audit.author_id
+        actor = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
+        via_data = audit.via
+        via: Any = via_data.channel if via_data is not None else None
         if seen is not None:
             seen["created_at"] = min(seen.get("created_at", at), at)
-        events = audit.get("events") or []
+        events = audit.events or []
         if not isinstance(events, list):
             raise ValueError("events must be a list")
-        resolve = self.directory.resolve
-        base: dict[str, Any] = {"at": at, "actor": actor, "update": update, "via": via}
+        users = self.directory.users
         for event in events:
-            if not isinstance(event, dict):
-                continue
-            kind = event.get("type")
+            kind = event.type
             if kind == "Comment":
-                event_id = zendesk_id(event.get("id"))
+                raw = event.id
+                event_id = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
                 if event_id is None:
                     continue
-                public = event.get("public")
+                public = event.public
                 if not isinstance(public, bool):
                     raise ValueError(f"comment {event_id}: public must be true or false")
-                author = zendesk_id(event.get("author_id", actor))
-                if author not in self.directory.users:
+                raw = event.author_id
+                if raw is UNSET:
+                    author = actor
+                else:
+                    author = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
+                if author not in users:
                     self.note_user(author, event_id, ticket_id)
-                body = event.get("plain_body") or event.get("body") or ""
-                out.append(Comment(id=event_id, **base, author=author, public=public, body=str(body)))
-            elif "previous_followers" in event or "current_followers" in event:
-                out.append(self._watchers(base, "follower", event, "followers", resolve))
-            elif "previous_email_ccs" in event or "current_email_ccs" in event:
-                out.append(self._watchers(base, "cc", event, "email_ccs", resolve))
+                body = event.plain_body or event.body or ""
+                out.append(
+                    Comment(
+                        id=event_id,
+                        at=at,
+                        actor=actor,
+                        update=update,
+                        via=via,
+                        author=author,
+                        public=public,
+                        body=body if type(body) is str else str(body),
+                    )
+                )
+            elif event.previous_followers is not UNSET or event.current_followers is not UNSET:
+                out.append(
+                    self._watchers(
+                        at, actor, update, via, "follower", event.id, event.previous_followers, event.current_followers
+                    )
+                )
+            elif event.previous_email_ccs is not UNSET or event.current_email_ccs is not UNSET:
+                out.append(
+                    self._watchers(
+                        at, actor, update, via, "cc", event.id, event.previous_email_ccs, event.current_email_ccs
+                    )
+                )
             elif kind == "Create" or kind == "Change":
-                self._change(base, event, out, tags, seen)
+                name = event.field_name
+                if name in _SKIPPED_NAMES:
+                    continue  # subject, type, brand, form ...: not part of the model
+                self._change(at, actor, update, via, event, out, tags, seen)
             elif kind == "SatisfactionRating":
-                self._rating(base, event, out)
+                self._rating(at, actor, update, via, event, out)
             # every other event type (Notification, ...) is ignored
 
-    def _rating(self, base: dict[str, Any], event: dict[str, Any], out: list[Event]) -> None:
+    def _rating(
+        self, at: datetime, actor: Id | None, update: Id, via: Any, event: EventRecord, out: list[Event]
+    ) -> None:
         """A satisfaction rating (or the survey offered); a score intently does not know is ignored."""
-        event_id = zendesk_id(event.get("id"))
+        event_id = zendesk_id(event.id)
         if event_id is None:
             raise ValueError("SatisfactionRating event without an id")
-        raw = event.get("score")
+        raw = event.score
         if raw is not None and not isinstance(raw, str):
             raise ValueError(f"SatisfactionRating event {event_id}: score must be a text, got {reprlib.repr(raw)}")
         score = satisfaction_score(raw)
         if score is not None:
-            out.append(SatisfactionRating(id=event_id, **base, score=score))
+            out.append(SatisfactionRating(id=event_id, at=at, actor=actor, update=update, via=via, score=score))
 
-    def _watchers(self, base: dict[str, Any], kind: str, event: dict[str, Any], key: str, resolve: Any) -> Event:
-        event_id = zendesk_id(event.get("id"))
+    def _watchers(
+        self,
+        at: datetime,
+        actor: Id | None,
+        update: Id,
+        via: Any,
+        kind: str,
+        raw_id: Any,
+        previous: Any,
+        current: Any,
+    ) -> Event:
+        event_id = zendesk_id(raw_id)
         if event_id is None:
             raise ValueError(f"{kind} change without an id")
-        before = {resolve(v) for v in event.get(f"previous_{key}") or [] if v is not None}
-        after = {resolve(v) for v in event.get(f"current_{key}") or [] if v is not None}
+        resolve = self.directory.resolve
+        before = {resolve(v) for v in previous or [] if v is not None}
+        after = {resolve(v) for v in current or [] if v is not None}
         return WatchersChange(
             id=event_id,
-            **base,
+            at=at,
+            actor=actor,
+            update=update,
+            via=via,
             kind=kind,  # type: ignore[arg-type]
             added=tuple(sorted(after - before, key=id_sort_key)),
             removed=tuple(sorted(before - after, key=id_sort_key)),
@@ -297,44 +528,80 @@ class HistoryBuilder:
 
     def _change(
         self,
-        base: dict[str, Any],
-        event: dict[str, Any],
+        at: datetime,
+        actor: Id | None,
+        update: Id,
+        via: Any,
+        event: EventRecord,
         out: list[Event],
         tags: set[str],
         seen: dict[str, Any] | None,
     ) -> None:
-        name = event.get("field_name")
+        name = event.field_name
         if name not in _KEPT_FIELDS and not (isinstance(name, str | int) and str(name).isdigit()):
+            if isinstance(name, str) and len(_SKIPPED_NAMES) < 1000:
+                _SKIPPED_NAMES.add(name)  # known from now on as a field intently does not read
             return  # subject, type, brand, form ...: not part of the model
-        event_id = zendesk_id(event.get("id"))
+        event_id = zendesk_id(event.id)
         if event_id is None:
-            raise ValueError(f"{event.get('type')} event for {name} without an id")
-        value = event.get("value")
+            raise ValueError(f"{event.type} event for {name} without an id")
+        value = event.value
         if name == "assignee_id":
-            out.append(AssigneeChange(id=event_id, **base, assignee=zendesk_id(value)))
+            out.append(
+                AssigneeChange(id=event_id, at=at, actor=actor, update=update, via=via, assignee=zendesk_id(value))
+            )
         elif name == "tags":
             new = set(parse_tags(value))
-            if "previous_value" in event:
-                old = set(parse_tags(event["previous_value"]))
+            if event.previous_value is not UNSET:
+                old = set(parse_tags(event.previous_value))
             else:  # a Create event sets the ticket's first tags, whatever order its audit is read in
-                old = set() if event.get("type") == "Create" else set(tags)
+                old = set() if event.type == "Create" else set(tags)
             tags.clear()
             tags.update(new)
             added, removed = sorted(new - old), sorted(old - new)
             if added or removed:
-                out.append(TagsChange(id=event_id, **base, added=tuple(added), removed=tuple(removed)))
+                out.append(
+                    TagsChange(
+                        id=event_id,
+                        at=at,
+                        actor=actor,
+                        update=update,
+                        via=via,
+                        added=tuple(added),
+                        removed=tuple(removed),
+                    )
+                )
         elif name == "status":
             if value is not None:
-                out.append(StatusChange(id=event_id, **base, status=str(value)))
+                out.append(StatusChange(id=event_id, at=at, actor=actor, update=update, via=via, status=str(value)))
         elif name == "priority":
-            out.append(FieldChange(id=event_id, **base, field=name, value=value))
+            out.append(FieldChange(id=event_id, at=at, actor=actor, update=update, via=via, field=name, value=value))
         elif name == "group_id":
-            out.append(FieldChange(id=event_id, **base, field=name, value=zendesk_id(value)))
+            out.append(
+                FieldChange(
+                    id=event_id, at=at, actor=actor, update=update, via=via, field=name, value=zendesk_id(value)
+                )
+            )
         elif name == "requester_id":
             if seen is not None:
                 seen["requester_id"] = zendesk_id(value)
         else:
-            out.append(FieldChange(id=event_id, **base, field=self.field_name(name), value=value))
+            out.append(
+                FieldChange(
+                    id=event_id,
+                    at=at,
+                    actor=actor,
+                    update=update,
+                    via=via,
+                    field=self.field_name(name),
+                    value=value,
+                )
+            )
+
+
+_SKIPPED_NAMES: set[str] = set()
+"""Field names of Create and Change events that :meth:`HistoryBuilder._change` found it does not read (so the
+next such event is passed over with one look-up)."""
 
 
 class TicketAudits:
@@ -361,9 +628,14 @@ class TicketAudits:
         self.warnings: list[str] = []
         """Filled by :meth:`events`."""
 
-    def add(self, audit: dict[str, Any], where: str) -> None:
+    def add(self, audit: AuditRecord | dict[str, Any], where: str) -> None:
         """Read one audit (``where``: the file or response it came from, for warnings)."""
-        audit_id = zendesk_id(audit["id"])
+        if isinstance(audit, dict):
+            audit = audit_record(audit)
+        raw = audit.id
+        if raw is UNSET:
+            raise KeyError("id")
+        audit_id = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
         if audit_id is None:
             raise ValueError("audit without an id")
         earlier = self._audits.get(audit_id)

@@ -33,6 +33,7 @@ from intently.model import Group, Id, User
 from intently.policy import Policy, fingerprint
 from intently.store import Store
 from intently.store.pipeline import Tally, classify_store
+from intently.store.store import ZENDESK_BASE
 from intently.zendesk.client import NotFoundError, ZendeskClient, fetch_history
 from intently.zendesk.records import (
     HistoryBuilder,
@@ -171,6 +172,7 @@ def sync_zendesk(
         batch.put_groups(groups)
         batch.set_state(FIELD_TITLES_KEY, orjson.dumps(titles).decode())
         batch.set_state(URL_KEY, client.base_url)
+        batch.set_meta(ZENDESK_BASE, client.base_url)  # each ticket links to it in the pages
         if restart:
             batch.set_state(START_KEY, str(start_time))
             batch.set_state(CURSOR_KEY, "")

@@ -15,18 +15,13 @@ from typing import Any
 import yaml
 
 from intently.engine import Judgement
+from intently.engine.judgement import VERDICT_LABELS
 from intently.model import Comment, FieldChange, TagsChange, User
 from intently.policy.conditions import FACTS, FactSpec, condition_words, facts_in, format_duration, parse_condition
 from intently.policy.handbook.scenarios import FLAG_IDS, Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.loader import fingerprint
 from intently.policy.schema import ALL_REGIONS, RULE_IDS, WEEKDAYS, Policy, Rule
 
-VERDICT_LABELS = {
-    "assignee": "Assignee",
-    "ownership_change": "Ownership change",
-    "intentional": "Intentional",
-    "drive_by": "Drive-by",
-}
 VERDICT_MEANINGS = {
     "assignee": "The assignee's own work on their ticket. Not collaboration.",
     "ownership_change": "The author took the ticket: the customer still hears one owner.",

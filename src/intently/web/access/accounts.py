@@ -81,16 +81,79 @@ def add_account(store: Store, name: str, role: str, password: str) -> Account:
     return Account(name, role, created)
 
 
-def remove_account(store: Store, name: str) -> int | None:
+class LastAdmin(IntentlyError):
+    """The change would leave the store without an admin account."""
+
+
+def _admins(conn: Connection) -> list[str]:
+    """The admin accounts' names, locked until the transaction ends (on PostgreSQL: two admins demoting each other
+    at once cannot both succeed; SQLite has one writer at a time anyway)."""
+    table = schema.web_accounts
+    return list(conn.execute(select(table.c.name).where(table.c.role == "admin").with_for_update()).scalars())
+
+
+def _refuse_last_admin(conn: Connection, name: str, what: str) -> None:
+    if _admins(conn) == [name]:
+        raise LastAdmin(f"{name!r} is the last admin: make another account an admin first, then {what}")
+
+
+def account(store: Store, name: str) -> Account | None:
+    table = schema.web_accounts
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(table.c.name, table.c.role, table.c.created_at).where(table.c.name == name[:MAX_NAME])
+        ).first()
+    return None if row is None else Account(row.name, row.role, _utc(row.created_at))
+
+
+def remove_account(store: Store, name: str, *, keep_an_admin: bool = False) -> int | None:
     """Remove an account, end its sessions and revoke its API tokens, in one transaction (so a new account of the
-    same name later gets none of them). The number of tokens revoked; None when there is no such account."""
+    same name later gets none of them). The number of tokens revoked; None when there is no such account. With
+    ``keep_an_admin`` (the dashboard), removing the last admin raises :class:`LastAdmin` and changes nothing."""
     with store.engine.begin() as conn:
+        if keep_an_admin:
+            _refuse_last_admin(conn, name, "remove this one")
         done = conn.execute(delete(schema.web_accounts).where(schema.web_accounts.c.name == name))
         if not done.rowcount:
             return None
         conn.execute(delete(schema.web_sessions).where(schema.web_sessions.c.account == name))
         revoked = conn.execute(delete(schema.api_tokens).where(schema.api_tokens.c.user_name == name))
     return int(revoked.rowcount)
+
+
+def set_role(store: Store, name: str, role: str) -> str | None:
+    """Give an account ``role``; its role before, or None when there is no such account. Its sessions and the API
+    tokens made for it carry the new role from their next request. Demoting the last admin raises
+    :class:`LastAdmin` and changes nothing."""
+    if role not in ROLES:
+        raise IntentlyError(f"unknown role {role!r}: use viewer or admin")
+    table = schema.web_accounts
+    with store.engine.begin() as conn:
+        if role != "admin":
+            _refuse_last_admin(conn, name, "make this one a viewer")
+        before = conn.execute(select(table.c.role).where(table.c.name == name).with_for_update()).scalar()
+        if before is None:
+            return None
+        conn.execute(update(table).where(table.c.name == name).values(role=role))
+    return str(before)
+
+
+def set_password(store: Store, name: str, password: str, *, keep_session: str | None = None) -> int | None:
+    """Give an account a new password and end its sessions, except the one whose cookie value is ``keep_session``
+    (the browser that changed it); how many sessions ended, or None when there is no such account."""
+    check_password(password)
+    hashed = _hasher.hash(password)
+    sessions = schema.web_sessions
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            update(schema.web_accounts).where(schema.web_accounts.c.name == name).values(password_hash=hashed)
+        )
+        if not done.rowcount:
+            return None
+        ending = delete(sessions).where(sessions.c.account == name)
+        if keep_session:
+            ending = ending.where(sessions.c.id_hash != _sha(keep_session))
+        return int(conn.execute(ending).rowcount)
 
 
 def accounts(store: Store) -> list[Account]:

@@ -1,15 +1,20 @@
-"""``/login`` and ``/logout``: local accounts, rate-limited attempts, session cookies, CSRF on both forms."""
+"""``/login`` and ``/logout``: local accounts, rate-limited attempts, session cookies, CSRF on both forms; and
+``/account/password``, where a logged-in account changes its own password (the current one required, wrong
+attempts counted by the same limits as logins)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from intently.errors import IntentlyError
 from intently.web.access import accounts, csrf
+from intently.web.access.accounts import Session
 from intently.web.access.sessions import (
     COOKIE,
     access,
@@ -18,6 +23,7 @@ from intently.web.access.sessions import (
     current_session,
     safe_next,
     set_cookie,
+    viewer,
 )
 from intently.web.logs import emit
 from intently.web.pages.render import page
@@ -105,3 +111,60 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(response, request, COOKIE)
     return response
+
+
+PASSWORD_PAGE = "/account/password"
+
+
+@router.get(PASSWORD_PAGE)
+async def password_page(request: Request, session: Annotated[Session, Depends(viewer)], done: str = "") -> Response:
+    notice = "Password changed. Your other sessions have ended." if done == "1" else ""
+    return page(request, "account_password.html.j2", session, message="", notice=notice)
+
+
+@router.post(PASSWORD_PAGE)
+async def change_password(request: Request, session: Annotated[Session, Depends(viewer)]) -> Response:
+    form = await csrf.read_form(request)
+    csrf.check(session, form)
+    current, password, again = form.get("current", ""), form.get("password", ""), form.get("again", "")
+    address = client_address(request)
+    limiter = access(request).limiter
+
+    def refused(message: str, status_code: int) -> Response:
+        return page(request, "account_password.html.j2", session, message=message, notice="", status_code=status_code)
+
+    wait = limiter.retry_after(session.account, address)
+    if wait is not None:
+        emit("password.limited", logging.WARNING, account=session.account, client=address, retry_in_s=wait)
+        response = refused(f"Too many wrong passwords: try again in {wait} seconds.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    services = request.app.state.intently.services
+    if await run_in_threadpool(accounts.authenticate, services.store, session.account, current) is None:
+        limiter.failed(session.account, address)
+        emit(
+            "password.change_refused",
+            logging.WARNING,
+            account=session.account,
+            client=address,
+            reason="wrong current password",
+        )
+        return refused("The current password is wrong: nothing was changed.", 403)
+    limiter.succeeded(session.account)
+    if password != again:
+        return refused("The two new passwords differ: nothing was changed.", 422)
+    try:
+        accounts.check_password(password)
+        keep = request.cookies.get(COOKIE)
+
+        def write() -> int | None:
+            with services.writing():
+                return accounts.set_password(services.store, session.account, password, keep_session=keep)
+
+        ended = await run_in_threadpool(write)
+    except IntentlyError as exc:
+        return refused(f"{exc}: nothing was changed.", 422)
+    emit(
+        "password.changed", account=session.account, role=session.role, client=address, after={"sessions_ended": ended}
+    )
+    return RedirectResponse(PASSWORD_PAGE + "?done=1", status_code=303)

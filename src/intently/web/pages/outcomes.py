@@ -60,7 +60,9 @@ CHART_OUTCOME = {"csat_good_rate": "good", "median_resolution_hours": "solved", 
 @router.get("/outcomes")
 async def outcomes_page(request: Request, session: Viewer) -> Response:
     data = await page_data(request)
-    report = await run_in_threadpool(outcomes_by_class, data.facts)
+    report = await run_in_threadpool(
+        lambda: data.base.cached(("outcomes", data.filters), lambda: outcomes_by_class(data.facts))
+    )
     f = data.filters
     charts = outcome_charts(report, lambda klass, key: _tickets_link(f, klass, CHART_OUTCOME[key]))
     return respond(
@@ -142,7 +144,8 @@ async def pilot_page(request: Request, session: Viewer) -> Response:
             except ValueError as error:
                 problem = str(error)
             else:
-                report = await run_in_threadpool(evaluate, data.facts, pilot.covers, start, end, label=pilot.label)
+                facts = await run_in_threadpool(lambda: data.facts)
+                report = await run_in_threadpool(evaluate, facts, pilot.covers, start, end, label=pilot.label)
     tables = [_pilot_table(report)] if report is not None else []
     context: dict[str, Any] = {
         "report": report,

@@ -1,6 +1,8 @@
-"""The Settings page: where the policy in force comes from, and write-back. Everyone logged in sees it; only an
-admin pauses or resumes write-back (a form with the session's CSRF token). Pausing is kept in the store, so it
-outlasts a restart; on resume, only comments made from then on are written back."""
+"""The Settings page: where the policy in force comes from, write-back, and accounts. Everyone logged in sees it;
+only an admin pauses or resumes write-back (a form with the session's CSRF token). Pausing is kept in the store, so
+it outlasts a restart; on resume, only comments made from then on are written back. It links to the change of
+one's own password (:mod:`.login`) and, for admins, to the accounts and tokens page (:mod:`.admin`, whose routes
+come with this router)."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from intently.web.access import csrf
 from intently.web.access.accounts import Session
 from intently.web.access.audit import audit
 from intently.web.access.sessions import admin, viewer
+from intently.web.pages import admin as admin_pages
 from intently.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
+router.include_router(admin_pages.router)
 
 
 @router.get("/settings")
@@ -26,7 +30,7 @@ async def settings_page(request: Request, session: Annotated[Session, Depends(vi
     judged = await run_in_threadpool(services.store.judged_policy)
     return page(
         request,
-        "settings.html.j2",
+        "settings_page.html.j2",
         session,
         active=services.active,
         judged_under=judged,

@@ -22,6 +22,15 @@ class Lane:
     key: str
     name: str
     role: str
+    region: str | None = None
+    """The person's region under the policy (:meth:`~intently.policy.Policy.region_of_user`); None: unknown."""
+
+    @property
+    def region_text(self) -> str:
+        """The region for people: its code, "region unknown", or "" for the system lane."""
+        if self.key == SYSTEM:
+            return ""
+        return self.region or "region unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,10 @@ class TicketView:
     rows: list[Row]
     judgements: list[Judgement] = field(default_factory=list)
     rule_titles: dict[str, str] = field(default_factory=dict)
+
+    def lane(self, key: str) -> Lane:
+        """The lane of ``key`` (every row's lane is one of :attr:`lanes`)."""
+        return next(lane for lane in self.lanes if lane.key == key)
 
     def name(self, user_id: Id | None) -> str:
         if user_id is None:
@@ -148,8 +161,12 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id, directory: Director
             return (1, assignees.index(user_id))
         return (2, order.index(key))
 
+    def region(key: str) -> str | None:
+        user_id = people[key]
+        return None if user_id is None else policy.region_of_user(users.get(user_id))
+
     lanes = [
-        Lane(key, "system" if key == SYSTEM else _name(users, people[key]), role(key))
+        Lane(key, "system" if key == SYSTEM else _name(users, people[key]), role(key), region(key))
         for key in sorted(order, key=rank)
     ]
     return TicketView(

@@ -2,31 +2,48 @@
 
 :class:`Filters` are the page-wide filters (date range, region, pod, group, priority, from query parameters);
 :class:`Selection` is what one chart bar or table cell counts, so that every bar links to
-``/tickets?...`` with exactly the judgements behind it. Counting is :func:`intently.report.metrics.build_metrics`'s.
+``/tickets?...`` with exactly the judgements behind it. Counting is :func:`intently.report.metrics.stored_metrics`'s
+(the store's rollups); the ticket lists read the indexed judgements a page at a time
+(:func:`intently.store.queries.ticket_page`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from fastapi import HTTPException
 from starlette.responses import Response
 
-from intently.engine.judgement import Judgement
+from intently.engine.judgement import VERDICT_LABELS, Judgement
 from intently.engine.outcomes import CLASS_LABELS, CLASSES
-from intently.model import Directory, Group, Id, Ticket, User, id_sort_key
-from intently.policy import Policy
-from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, ticket_facts
+from intently.model import Directory, Group, Id, User
+from intently.policy import Policy, fingerprint
+from intently.report.digest.summary import ticket_link
+from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_facts
 from intently.report.formatting import csv_text
-from intently.report.metrics import VERDICT_LABELS, Metrics, build_metrics, week_of
-from intently.store import Store
+from intently.report.metrics import Metrics, stored_metrics, week_of
+from intently.store import Store, encode_id
+from intently.store.queries import (
+    Pick,
+    Scope,
+    Search,
+    TicketFacet,
+    id_encodings,
+    labels,
+    public_by_hour,
+    ticket_page,
+)
+
+T = TypeVar("T")
 
 MAX_PARAM = 200
 OUTSIDE, INSIDE, UNKNOWN = "outside", "inside", "unknown"
@@ -293,42 +310,64 @@ def link(path: str, filters: Filters, selection: Selection | None = None, **extr
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
-@dataclass(frozen=True, slots=True)
-class TicketInfo:
-    id: Id
-    subject: str
-    status: str | None
-    priority: str | None
-    assignee_id: Id | None
-    group_id: Id | None
-
-
 @dataclass
 class Data:
-    """The stored judgements under the page's filters, and who is who."""
+    """What a page reads: the stored data under the page's filters (counted from the store's rollups, kept per
+    filter while the store stays the same), and who is who."""
 
     filters: Filters
-    judgements: list[Judgement]
-    users: dict[Id, User]
-    groups: dict[Id, Group]
-    tickets: dict[str, TicketInfo]
+    base: Base
     policy: Policy
-    regions: list[str] = field(default_factory=list)
-    priorities: list[str] = field(default_factory=list)
-    facts: list[TicketFacts] = field(default_factory=list)
-    """Worked tickets under the filters read at the ticket's level (:class:`~intently.report.facts.TicketFilter`)."""
-    as_of: datetime | None = None
-    """When the stored data was read."""
     behind: bool = False
-    """The store has changed since: a newer read is under way."""
+    """The store has changed since the base was read: a newer read is under way."""
 
-    def metrics(self, judgements: Iterable[Judgement] | None = None) -> Metrics:
-        return build_metrics(
-            self.judgements if judgements is None else judgements,
-            self.users,
-            policy_name=self.policy.name,
-            policy_version=self.policy.version,
-            policy=self.policy,
+    @property
+    def users(self) -> dict[Id, User]:
+        return self.base.directory.users
+
+    @property
+    def groups(self) -> dict[Id, Group]:
+        return self.base.directory.groups
+
+    @property
+    def regions(self) -> list[str]:
+        return self.base.regions
+
+    @property
+    def priorities(self) -> list[str]:
+        return self.base.priorities
+
+    @property
+    def as_of(self) -> datetime:
+        return self.base.as_of
+
+    @property
+    def store(self) -> Store:
+        return self.base.store
+
+    def scope(self) -> Scope:
+        return scope_of(self.filters, self.policy, self.users)
+
+    def metrics(self) -> Metrics:
+        """The report's metrics under the page's filters."""
+        return self.base.cached(
+            ("metrics", fingerprint(self.policy), self.filters),
+            lambda: stored_metrics(
+                self.store,
+                self.users,
+                policy_name=self.policy.name,
+                policy_version=self.policy.version,
+                policy=self.policy,
+                scope=self.scope(),
+            ),
+        )
+
+    @property
+    def facts(self) -> list[TicketFacts]:
+        """Worked tickets under the filters read at the ticket's level (see :class:`TicketFilter`)."""
+        return self.base.cached(
+            ("facts", fingerprint(self.policy), self.filters),
+            lambda: self.filters.for_tickets().apply(self.base.all_facts(), self.policy, self.users),
         )
 
     def name(self, user_id: Id | None) -> str:
@@ -337,35 +376,76 @@ class Data:
         user = self.users.get(user_id)
         return user.name if user else f"user {user_id}"
 
-    def ticket(self, ticket_id: Id) -> TicketInfo | None:
-        return self.tickets.get(id_text(ticket_id))
+
+def _members(pod: str, policy: Policy, users: Mapping[Id, User]) -> frozenset[str]:
+    return frozenset(encode_id(uid) or "" for uid, user in users.items() if policy.in_pod(pod, user))
 
 
-def _tickets(tickets: Mapping[Id, Ticket]) -> dict[str, TicketInfo]:
-    return {
-        id_text(t.id): TicketInfo(t.id, t.subject, t.status, t.priority, t.assignee_id, t.group_id)
-        for t in tickets.values()
-    }
+def scope_of(filters: Filters, policy: Policy, users: Mapping[Id, User]) -> Scope:
+    """The page-wide filters as the store reads them (comment level)."""
+    return Scope(
+        start=filters.start,
+        end=filters.end,
+        region=filters.region,
+        priority=filters.priority,
+        groups=None if filters.group is None else frozenset(id_encodings(filters.group)),
+        authors=None if filters.pod is None else _members(filters.pod, policy, users),
+    )
 
 
-@dataclass(frozen=True, slots=True)
+CACHED = 64
+"""Figures kept per base (one per filter and page kind): the oldest go first."""
+
+
 class Base:
-    """Everything the dashboard pages read from the store, unfiltered: kept between requests while the store's
-    :meth:`~intently.store.Store.data_version` stays the same."""
+    """What the dashboard keeps between requests while the store's
+    :meth:`~intently.store.Store.data_version` stays the same: who is who, the filter form's choices, and the
+    figures computed so far (per filter), each computed on first use from the store's rollups."""
 
-    version: str | None
-    directory: Directory
-    tickets: dict[str, TicketInfo]
-    judgements: list[Judgement]
-    """Without reasons and evidence (the ticket page reads a ticket's judgements whole)."""
-    facts: list[TicketFacts]
-    """Every worked ticket with its collaboration class and outcome (the Outcomes and Pilot pages)."""
-    regions: list[str]
-    priorities: list[str]
-    as_of: datetime
-    """When it was read."""
-    took: float
-    """Seconds the read took: whether the next one is done while a request waits, or in the background."""
+    def __init__(
+        self,
+        store: Store,
+        version: str | None,
+        directory: Directory,
+        regions: list[str],
+        priorities: list[str],
+        as_of: datetime,
+        took: float,
+        zendesk_base: str | None = None,
+        imported_tickets: int | None = None,
+    ) -> None:
+        self.store = store
+        self.imported_tickets = imported_tickets
+        """Every stored ticket, worked or not (the overview says how many of them were worked)."""
+        self.zendesk_base = zendesk_base
+        """The Zendesk account's address (``https://acme.zendesk.com``): each ticket links to it; None: unknown."""
+        self.version = version
+        self.directory = directory
+        self.regions = regions
+        self.priorities = priorities
+        self.as_of = as_of
+        """When it was read."""
+        self.took = took
+        """Seconds the read took: whether the next one is done while a request waits, or in the background."""
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return cast(T, self._cache[key])
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+        return value
+
+    def all_facts(self) -> list[TicketFacts]:
+        """Every worked ticket with its collaboration class and outcome (the Outcomes and Pilot pages), read from
+        the ticket rollups on first use."""
+        return self.cached("all facts", lambda: stored_facts(self.store))
 
 
 def read_base(store: Store) -> Base:
@@ -374,62 +454,132 @@ def read_base(store: Store) -> Base:
     started, as_of = time.perf_counter(), datetime.now(UTC)
     version = store.data_version()
     directory = store.directory()
-    tickets_now = store.tickets()
-    judgements = list(store.judgements(full=False))
-    facts = ticket_facts(judgements, store.outcomes(), tickets_now, directory.groups)
-    regions = sorted({j.preferred_region for j in judgements if j.preferred_region})
-    priorities = sorted({j.priority for j in judgements if j.priority})
-    return Base(
-        version,
-        directory,
-        _tickets(tickets_now),
-        judgements,
-        facts,
-        regions,
-        priorities,
-        as_of,
-        time.perf_counter() - started,
-    )
+    with store.engine.connect() as conn:
+        regions, priorities = labels(conn)
+    base = store.zendesk_base()
+    imported = store.ticket_count()
+    took = time.perf_counter() - started
+    return Base(store, version, directory, regions, priorities, as_of, took, base, imported)
 
 
 def load(base: Base, policy: Policy, filters: Filters, behind: bool = False) -> Data:
     """The page's data: the base under the page's filters (``behind``: the store has changed since it was read)."""
-    directory, tickets, all_judgements = base.directory, base.tickets, base.judgements
-    users = directory.users
-    regions, priorities = base.regions, base.priorities
+    return Data(filters, base, policy, behind)
 
-    def keep(j: Judgement) -> bool:
-        day = _utc(j.created_at).date()
-        if filters.start is not None and day < filters.start:
-            return False
-        if filters.end is not None and day > filters.end:
-            return False
-        if filters.region is not None and (j.preferred_region or UNKNOWN) != filters.region:
-            return False
-        if filters.priority is not None and (j.priority or "") != filters.priority:
-            return False
-        if filters.group is not None:
-            info = tickets.get(id_text(j.ticket_id))
-            if info is None or id_text(info.group_id) != filters.group:
-                return False
-        return filters.pod is None or policy.in_pod(filters.pod, users.get(j.author_id))
 
-    return Data(
-        filters,
-        [j for j in all_judgements if keep(j)],
-        dict(users),
-        dict(directory.groups),
-        tickets,
-        policy,
-        regions,
-        priorities,
-        filters.for_tickets().apply(base.facts, policy, users),
-        base.as_of,
-        behind,
-    )
+def coverage_by_hour(data: Data) -> Counter[tuple[str | None, int]]:
+    """Public coverage replies (rule ``coverage``) under the page's filters, by author's region and UTC hour."""
+    with data.store.engine.connect() as conn:
+        return public_by_hour(conn, data.scope(), ["coverage"])
 
 
 # --- the ticket list behind a chart element -------------------------------------------------------
+
+SORT_COLUMNS: dict[str, str] = {
+    "Ticket": "ticket",
+    "Subject": "subject",
+    "Assignee": "assignee",
+    "Comments": "comments",
+    "Drive-bys": "drive_bys",
+    "Last comment": "last",
+}
+"""The Tickets page's sortable columns and their ``sort`` parameter."""
+PER_PAGE = 50
+MAX_PER_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """The Tickets page's order, search and page (``sort``, ``dir``, ``q``, ``page``, ``per_page``)."""
+
+    sort: str = "last"
+    descending: bool = True
+    search: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> Paging:
+        sort = _choice(params, "sort", tuple(SORT_COLUMNS.values())) or "last"
+        direction = _choice(params, "dir", ("asc", "desc"))
+        return cls(
+            sort=sort,
+            descending=(direction or ("asc" if sort in ("ticket", "subject", "assignee") else "desc")) == "desc",
+            search=_param(params, "q"),
+            page=_number(params, "page", 1, 10**9),
+            per_page=_number(params, "per_page", PER_PAGE, MAX_PER_PAGE),
+        )
+
+    def items(self) -> list[tuple[str, str]]:
+        """The order and search as query parameters (not the page)."""
+        pairs = (
+            [("sort", self.sort), ("dir", "desc" if self.descending else "asc")]
+            if self.sort != "last" or not self.descending
+            else []
+        )
+        if self.search:
+            pairs.append(("q", self.search))
+        if self.per_page != PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
+        return pairs
+
+
+def _number(params: Mapping[str, str], name: str, default: int, most: int) -> int:
+    value = _param(params, name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= most:
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: a whole number from 1 to {most}")
+    return int(value)
+
+
+def _pick(selection: Selection) -> Pick:
+    return Pick(
+        verdict=selection.verdict,
+        other_than=selection.other_than,
+        rules=selection.rule,
+        week=selection.week,
+        public=selection.public,
+        contributor=selection.contributor,
+        own=selection.own,
+        authors=None if selection.author is None else tuple(id_encodings(selection.author)),
+        acknowledged=selection.acknowledged,
+        relation=selection.relation,
+        author_region=selection.author_region,
+        hour=selection.hour,
+        pod_outside=selection.pod_outside,
+        voices=selection.voices,
+    )
+
+
+def _facet(data: Data, selection: Selection) -> TicketFacet:
+    """A selection by class or outcome, under the filters read at the ticket's level (as the Outcomes page)."""
+    f = data.filters
+    groups = None
+    if f.group is not None:
+        named = {encode_id(g.id) or "" for g in data.groups.values() if g.name == f.group}
+        groups = frozenset({*id_encodings(f.group), *named})
+    return TicketFacet(
+        klass=selection.worked,
+        outcome=selection.outcome,
+        start=f.start,
+        end=f.end,
+        region=f.region,
+        priority=f.priority,
+        groups=groups,
+        assignees=None if f.pod is None else _members(f.pod, data.policy, data.users),
+    )
+
+
+def _search(data: Data, text: str | None) -> Search | None:
+    """Tickets by id (``123`` or ``#123``), by words of their subject, or by an agent's name."""
+    if not text:
+        return None
+    wanted = text.casefold()
+    agents = tuple(
+        sorted(encode_id(uid) or "" for uid, user in data.users.items() if user.name and wanted in user.name.casefold())
+    )
+    return Search(text, tuple(id_encodings(text.removeprefix("#").strip())), agents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,59 +590,56 @@ class TicketRow:
     matched: int
     drive_bys: int
     last_at: datetime
+    drove_by: list[tuple[str, int]] = field(default_factory=list)
+    """Who drove by, with how many drive-bys each (most first)."""
 
 
-def _ticket_rows(data: Data, selection: Selection) -> list[TicketRow]:
-    rows = []
-    for fact in data.facts:
-        if not selection.keeps(fact):
-            continue
-        info = data.ticket(fact.ticket_id)
-        rows.append(
-            TicketRow(
-                fact.ticket_id,
-                info.subject if info else "",
-                data.name(fact.assignee_id) if fact.assignee_id is not None else "nobody",
-                fact.judged,
-                fact.drive_bys,
-                fact.last_at or fact.created_at,
-            )
+@dataclass(frozen=True, slots=True)
+class TicketList:
+    rows: list[TicketRow]
+    tickets: int
+    comments: int
+    paging: Paging
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.tickets // self.paging.per_page))
+
+
+def selected_tickets(
+    data: Data, selection: Selection, paging: Paging | None = None, *, every: bool = False
+) -> TicketList:
+    """Tickets with at least one judgement that the selection counts (under the filters), newest first unless
+    ``paging`` sorts otherwise, one page of them (``every``: all); for a selection by class or outcome, the worked
+    tickets it keeps (under the filters read at the ticket's level)."""
+    paging = paging or Paging()
+    pick: Pick | TicketFacet = _facet(data, selection) if selection.by_ticket else _pick(selection)
+    with data.store.engine.connect() as conn:
+        found = ticket_page(
+            conn,
+            data.scope(),
+            pick,
+            search=_search(data, paging.search),
+            sort=paging.sort,
+            descending=paging.descending,
+            offset=0 if every else (paging.page - 1) * paging.per_page,
+            limit=None if every else paging.per_page,
         )
-    rows.sort(key=lambda r: (r.last_at, id_sort_key(r.ticket_id)), reverse=True)
-    return rows
-
-
-def selected_tickets(data: Data, selection: Selection) -> list[TicketRow]:
-    """Tickets with at least one judgement that the selection counts (under the filters), newest first; for a
-    selection by class or outcome, the worked tickets it keeps (under the filters read at the ticket's level)."""
-    if selection.by_ticket:
-        return _ticket_rows(data, selection)
-    voices: dict[Id, set[Id]] = defaultdict(set)
-    for j in data.judgements:
-        voices[j.ticket_id]
-        if j.public:
-            voices[j.ticket_id].add(j.author_id)
-    matched: dict[Id, list[Judgement]] = defaultdict(list)
-    for j in data.judgements:
-        if selection.voices is not None and voice_bucket(len(voices[j.ticket_id])) != selection.voices:
-            continue
-        if selection.matches(j):
-            matched[j.ticket_id].append(j)
-    rows = []
-    for ticket_id, found in matched.items():
-        info = data.ticket(ticket_id)
-        rows.append(
-            TicketRow(
-                ticket_id,
-                info.subject if info else "",
-                data.name(info.assignee_id) if info and info.assignee_id is not None else "nobody",
-                len(found),
-                sum(1 for j in found if j.verdict == "drive_by"),
-                max(j.created_at for j in found),
-            )
+    rows = [
+        TicketRow(
+            line.ticket_id,
+            line.subject,
+            data.name(line.assignee_id) if line.assignee_id is not None else "nobody",
+            line.matched,
+            line.drive_bys,
+            line.last_at,
+            sorted(
+                ((data.name(a), n) for a, n in line.drove_by.items()), key=lambda item: (-item[1], item[0].casefold())
+            ),
         )
-    rows.sort(key=lambda r: (r.last_at, id_sort_key(r.ticket_id)), reverse=True)
-    return rows
+        for line in found.lines
+    ]
+    return TicketList(rows, found.tickets, found.comments, paging)
 
 
 # --- tables (shown as HTML, and the same rows as CSV) ---------------------------------------------
@@ -503,10 +650,15 @@ class Cell:
     text: str
     href: str | None = None
     numeric: bool = False
+    external: str | None = None
+    """A link out (the ticket in Zendesk), shown next to the text and opened in a new tab; not in the CSV."""
+    sort_value: Any = None
+    """What the column sorts by when it is not the text (a number, a share)."""
 
 
 def num(value: int, href: str | None = None) -> Cell:
-    return Cell(str(value), href if value else None, True)
+    """A count, with thousands separators (the CSV has the bare number)."""
+    return Cell(f"{value:,}", href if value else None, True, sort_value=value)
 
 
 @dataclass
@@ -522,8 +674,20 @@ def to_csv(table: Table) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([cell.text if cell.numeric else csv_text(cell.text) for cell in row])
+        writer.writerow([_csv_value(cell) for cell in row])
     return buffer.getvalue()
+
+
+def _csv_value(cell: Cell) -> str:
+    """A cell as the CSV has it: a count without separators (a spreadsheet reads it as a number), text made safe."""
+    if cell.numeric:
+        return str(cell.sort_value) if isinstance(cell.sort_value, int) else cell.text
+    return csv_text(cell.text)
+
+
+def zendesk_link(data: Data, ticket_id: Id) -> str | None:
+    """The ticket in Zendesk, when the store knows the account's address."""
+    return ticket_link(data.base.zendesk_base, ticket_id)
 
 
 def csv_response(table: Table, filename: str) -> Response:

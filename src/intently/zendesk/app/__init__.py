@@ -10,9 +10,11 @@ in the app's secure settings.
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,30 +46,71 @@ def _png(size: int, colour: tuple[int, int, int]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
-def manifest(intently_url: str) -> dict[str, object]:
-    """The app's manifest, allowing secure requests to the intently server only."""
+LOGO_SIZES = {"logo.png": 320, "logo-small.png": 128}
+"""Zendesk's sizes for an app's logos (pixels, square)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who the app's listing names as its author (Zendesk shows it on the app's page)."""
+
+    name: str = "intently"
+    email: str = "support@example.com"
+    url: str = "https://example.com/intently"
+
+    def checked(self) -> Author:
+        if not self.name.strip():
+            raise IntentlyError("the app's author name is empty: give --author-name")
+        if not EMAIL.fullmatch(self.email):
+            raise IntentlyError(f"the app's author e-mail {self.email!r} is not an e-mail address (--author-email)")
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise IntentlyError(f"the app's author URL {self.url!r} is not an http(s):// address (--author-url)")
+        return self
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _server(intently_url: str) -> tuple[str, str]:
+    """The server's address without a trailing slash, and its host: the only host the app may reach."""
     parts = urlsplit(intently_url)
-    if parts.scheme != "https" or not parts.netloc:
+    if parts.scheme != "https" or not parts.hostname:
         raise IntentlyError(
             f"the intently server address must be an https:// URL that Zendesk can reach, got {intently_url!r}"
         )
+    return intently_url.rstrip("/"), parts.hostname
+
+
+def manifest(intently_url: str, author: Author | None = None) -> dict[str, object]:
+    """The app's manifest, allowing secure requests to the intently server only."""
+    url, host = _server(intently_url)
+    author = (author or Author()).checked()
     data = json.loads(_read("manifest.json"))
     data["version"] = __version__
-    data["domainWhitelist"] = [parts.hostname]
+    data["author"] = {"name": author.name, "email": author.email, "url": author.url}
+    data["domainWhitelist"] = [host]
     for parameter in data["parameters"]:
         if parameter["name"] == "intently_url":
-            parameter["default"] = intently_url.rstrip("/")
+            parameter["default"] = url
     return data
+
+
+def build_script(intently_url: str) -> str:
+    """``assets/build.js``: the address the app was built for, so that the panel can say exactly what is wrong
+    when the server address setting names another host (Zendesk would refuse the request)."""
+    url, host = _server(intently_url)
+    return f"window.IntentlyBuild = {json.dumps({'url': url, 'host': host})};\n"
 
 
 def _read(name: str) -> str:
     return resources.files("intently.zendesk.app").joinpath(name).read_text(encoding="utf-8")
 
 
-def build_app_zip(out: str | Path, intently_url: str) -> Path:
+def build_app_zip(out: str | Path, intently_url: str, author: Author | None = None) -> Path:
     """Write the app as a zip that Zendesk's "Upload private app" accepts; returns its path."""
     out = Path(out)
-    data = manifest(intently_url)
+    data = manifest(intently_url, author)
     if not out.parent.is_dir():
         raise IntentlyError(f"cannot write {out}: folder {out.parent} does not exist")
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -75,6 +118,7 @@ def build_app_zip(out: str | Path, intently_url: str) -> Path:
         archive.writestr("translations/en.json", _read("translations/en.json"))
         for name in ASSETS:
             archive.writestr(f"assets/{name}", _read(f"assets/{name}"))
-        archive.writestr("assets/logo.png", _png(128, LOGO_COLOUR))
-        archive.writestr("assets/logo-small.png", _png(64, LOGO_COLOUR))
+        archive.writestr("assets/build.js", build_script(intently_url))
+        for name, size in LOGO_SIZES.items():
+            archive.writestr(f"assets/{name}", _png(size, LOGO_COLOUR))
     return out

@@ -5,16 +5,43 @@
   var root = document.getElementById("panel");
 
   var base = null;
+  var built = window.IntentlyBuild || {};
 
   /* The server address is a plain setting (read here); the token a secure one, which only Zendesk's proxy
-   * fills in, so the browser never sees it. */
+   * fills in, so the browser never sees it. Zendesk lets the app reach only the host it was built for (the
+   * manifest's domainWhitelist): a setting naming another host is refused here, saying exactly that. */
   function server() {
     if (base) { return Promise.resolve(base); }
     return client.metadata().then(function (metadata) {
-      base = String((metadata.settings || {}).intently_url || "").replace(/\/+$/, "");
+      var setting = String((metadata.settings || {}).intently_url || "").replace(/\/+$/, "");
+      var host = "";
+      try { host = new URL(setting).hostname; } catch (e) { host = ""; }
+      if (built.host && host !== built.host) {
+        return Promise.reject({ mismatch: true, setting: setting, host: host });
+      }
+      base = setting;
       return base;
     });
   }
+
+  function mismatchMessage(error) {
+    var said = error.setting ? "is " + error.setting : "is empty";
+    return "The server address in the app's settings " + said + ", but this app was built for " + built.url +
+      ": Zendesk lets it reach " + built.host + " only. Set the server address to " + built.url +
+      ", or build the app again with intently zendesk-app build --url " + (error.setting || "ADDRESS") +
+      " and upload it.";
+  }
+
+  /* The panel's one-click actions, through the Apps framework: they change the ticket being edited (the agent
+   * still saves it), never the ticket in Zendesk directly. */
+  var handlers = {
+    add_tag: function (action) { return client.invoke("ticket.tags.add", action.tag); },
+    internal_note: function (action) {
+      return client.set("comment.type", "internalNote").then(function () {
+        return client.invoke("comment.appendText", action.text);
+      });
+    }
+  };
 
   function api(path, method, body) {
     return server().then(function (url) {
@@ -44,11 +71,12 @@
         api("/api/check-reply", "POST", { ticket_id: ticketId, agent_id: agentId, public: false })
       ]);
     }).then(function (answers) {
-      window.IntentlyPanel.render(root, { ticket: answers[0], public: answers[1], internal: answers[2] });
+      window.IntentlyPanel.render(root, { ticket: answers[0], public: answers[1], internal: answers[2] }, handlers);
       client.invoke("resize", { width: "100%", height: document.body.scrollHeight + 20 + "px" });
     }).catch(function (error) {
       var status = error && error.status;
-      var message = status === 404 ? "intently does not know this ticket yet (it appears after the next sync or webhook)."
+      var message = error && error.mismatch ? mismatchMessage(error)
+        : status === 404 ? "intently does not know this ticket yet (it appears after the next sync or webhook)."
         : status === 401 ? "intently refused the app's token: check the token in the app's settings."
         : "intently could not be reached. Check the server address in the app's settings.";
       window.IntentlyPanel.renderError(root, message);

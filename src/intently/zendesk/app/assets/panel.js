@@ -9,6 +9,13 @@
     intentional: "intentional collaboration",
     drive_by: "a drive-by"
   };
+  /* intently's one vocabulary (VERDICT_LABELS in intently.engine.judgement; a test keeps the two the same) */
+  var LABELS = {
+    assignee: "Assignee's own work",
+    ownership_change: "Took the ticket",
+    intentional: "Intentional help",
+    drive_by: "Drive-by"
+  };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -20,14 +27,14 @@
   }
 
   function verdictBadge(verdict) {
-    return el("span", { "class": "verdict " + verdict }, [verdict.replace("_", " ")]);
+    return el("span", { "class": "verdict " + verdict }, [LABELS[verdict] || verdict]);
   }
 
   function answerCard(title, answer) {
     var card = el("div", { "class": "card" + (answer.verdict === "drive_by" ? " warn" : "") }, [
-      el("strong", {}, [title + ": "]), verdictBadge(answer.verdict),
+      el("strong", {}, [title + " would be "]), verdictBadge(answer.verdict),
       el("span", { "class": "muted" }, [" (" + answer.rule + ")"]),
-      el("p", { "class": "reason" }, [answer.reason])
+      el("p", { "class": "reason" }, [el("span", { "class": "muted" }, ["Why, as the ticket stands now: "]), answer.reason])
     ]);
     var path = answer.intentional_path || [];
     if (path.length) {
@@ -49,9 +56,53 @@
     return card;
   }
 
-  function render(root, data) {
+  /* What the coverage rules look at now: the assignee's local time and availability, the customer's wait. */
+  function coverage(cover) {
+    var items = [];
+    if (cover.assignee) {
+      var who = [cover.assignee.said];
+      if (cover.assignee.local_time) {
+        who.push(" Their local time: ", el("strong", {}, [cover.assignee.local_time]), " (" + cover.assignee.time_zone + ").");
+      }
+      items.push(el("li", { "data-coverage": "assignee" }, who));
+    }
+    if (cover.customer) { items.push(el("li", { "data-coverage": "customer" }, [cover.customer.said])); }
+    return el("ul", { "class": "coverage", "data-list": "coverage" }, items);
+  }
+
+  /* One-click actions (adding the asking tag, starting an internal note to the assignee): each button calls
+   * the handler the app gave for its kind; without one (the standalone page) no button is shown. */
+  function actionButtons(actions, handlers) {
+    var buttons = (actions || []).filter(function (action) { return handlers && handlers[action.kind]; });
+    if (!buttons.length) { return null; }
+    return el("p", { "class": "actions" }, buttons.map(function (action) {
+      var button = el("button", { "type": "button", "data-action": action.kind }, [action.label]);
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        Promise.resolve(handlers[action.kind](action)).then(function () {
+          button.textContent = action.kind === "add_tag" ? "Tag added: save the ticket to ask" : "Note started below";
+        }, function () {
+          button.disabled = false;
+          button.textContent = action.label + " (failed: try again)";
+        });
+      });
+      return button;
+    }));
+  }
+
+  function render(root, data, handlers) {
     root.textContent = "";
     var ticket = data.ticket;
+    if (data.public && data.public.headline) {
+      root.appendChild(el("p", { "class": "headline" + (data.public.verdict === "drive_by" ? " warn" : ""),
+        "data-headline": "" }, [data.public.headline]));
+    }
+    var buttons = actionButtons(data.public && data.public.actions, handlers);
+    if (buttons) { root.appendChild(buttons); }
+    if (data.public && data.public.coverage) {
+      root.appendChild(el("h2", {}, ["Now"]));
+      root.appendChild(coverage(data.public.coverage));
+    }
     root.appendChild(el("h2", {}, ["This ticket"]));
     root.appendChild(el("p", {}, [
       "Assignee: ", el("strong", {}, [ticket.assignee || "nobody"]),

@@ -1,0 +1,151 @@
+"""``intently classify EXPORT`` on every core: the same output, byte for byte, whatever the number of jobs.
+
+The tickets are shared among processes and their results merged back into the order of one process; the
+warnings, an error in the data (and how much output comes before it) must not tell how many processes ran.
+And an export page is decoded straight into the few fields intently reads, or generically when it holds anything
+unusual: both read an export the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from intently.demo import generate_export
+from intently.sources import open_source
+from intently.zendesk import export as export_module
+from tests.zendesk_builder import ExportBuilder, change, comment, create
+
+FORMATS = ("jsonl", "csv", "json", "table")
+
+
+def classify(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "intently", "classify", str(root), *args],
+        capture_output=True,
+        env=env,
+        cwd=root.parent,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo export whose tickets span several small audit pages (time order, not grouped by ticket)."""
+    root = tmp_path_factory.mktemp("jobs") / "export"
+    generate_export(root, tickets=240, seed=5, audits_per_page=60, tickets_per_page=50)
+    return root
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_every_format_is_the_same_on_any_number_of_jobs(demo_export: Path, format: str) -> None:
+    one = classify(demo_export, "--format", format, "--jobs", "1", "--limit", "0")
+    assert one.returncode == 0, one.stderr.decode()
+    assert len(one.stdout) > 10_000
+    for jobs in ("2", "3", "7"):
+        many = classify(demo_export, "--format", format, "--jobs", jobs, "--limit", "0")
+        assert many.returncode == 0, many.stderr.decode()
+        assert many.stdout == one.stdout, f"--jobs {jobs} differs from --jobs 1 in {format}"
+        assert many.stderr == one.stderr
+
+
+def test_the_default_uses_every_core_with_the_same_output(demo_export: Path) -> None:
+    one = classify(demo_export, "--format", "jsonl", "--jobs", "1")
+    default = classify(demo_export, "--format", "jsonl")
+    assert default.returncode == 0
+    assert default.stdout == one.stdout
+    lines = [json.loads(line) for line in one.stdout.splitlines()]
+    assert len({(line["ticket_id"], line["comment_id"]) for line in lines}) == len(lines)
+    table = classify(demo_export, "--jobs", "2")  # the table keeps the latest 50 rows of the same order
+    assert table.stdout == classify(demo_export, "--jobs", "1").stdout
+    assert b"(latest 50 of" in table.stdout
+
+
+def _messy_export(root: Path) -> Path:
+    """Repeated and differing audits, people nobody knows, a ticket only in the audits, one without audits, a
+    deleted one: every warning a run can give, from tickets spread over pages."""
+    b = ExportBuilder()
+    b.user(1, "Casey Customer", role="end-user")
+    for agent in range(10, 16):
+        b.user(agent, f"Agent {agent}")
+    for ticket in range(1, 31):
+        if ticket != 29:
+            b.ticket(ticket, "2026-03-02T09:00:00Z", requester=1, assignee_id=10 + ticket % 6)
+        b.audit(ticket, "2026-03-02T09:00:00Z", 1, comment("Help."), create("assignee_id", str(10 + ticket % 6)))
+    for round_ in range(3):
+        for ticket in range(1, 31):
+            at = f"2026-03-0{3 + round_}T1{ticket % 10}:00:00Z"
+            author = 10 + (ticket + round_) % 6 if ticket % 7 else 90 + ticket  # 90+: not in the users
+            b.audit(ticket, at, author, comment(f"Reply {round_} to {ticket}.", public=bool(round_ % 2)))
+    b.audit(7, "2026-03-06T09:00:00Z", 12, change("tags", ["needs_collaboration"], []))
+    b.audit(7, "2026-03-06T10:00:00Z", 13, comment("Looking at it, Agent 12.", public=False))
+    b.ticket(40, "2026-03-01T09:00:00Z", requester=1)  # no audits
+    b.ticket(41, "2026-03-01T09:00:00Z", requester=1, status="deleted")
+    b.audit(41, "2026-03-02T09:00:00Z", 1, comment("Gone."))
+    root = b.write(root, audits_per_page=9)
+    pages = sorted(root.glob("ticket_audits*.json"))
+    first, last = json.loads(pages[0].read_text()), json.loads(pages[-1].read_text())
+    repeated = json.loads(json.dumps(first["audits"][1]))
+    repeated["events"][0]["body"] = "A differing copy."
+    repeated["events"][0].pop("plain_body", None)
+    last["audits"].append(first["audits"][2])  # the same copy again, on another page
+    first["audits"].append(repeated)
+    pages[0].write_text(json.dumps(first))
+    pages[-1].write_text(json.dumps(last))
+    return root
+
+
+def test_warnings_are_the_same_on_any_number_of_jobs(tmp_path: Path) -> None:
+    root = _messy_export(tmp_path / "messy")
+    one = classify(root, "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 0, one.stderr.decode()
+    warnings = one.stderr.decode()
+    assert "not in the export's users" in warnings
+    assert "ticket 29 has audits but is not in any tickets" in warnings
+    assert "different content" in warnings
+    for jobs in ("2", "4"):
+        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_an_error_stops_at_the_same_place_on_any_number_of_jobs(tmp_path: Path) -> None:
+    root = _messy_export(tmp_path / "broken")
+    pages = sorted(root.glob("ticket_audits*.json"))
+    page = json.loads(pages[-3].read_text())
+    page["audits"][4]["created_at"] = "yesterday"
+    pages[-3].write_text(json.dumps(page))
+    one = classify(root, "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 1
+    assert b"expected an ISO 8601 time, got 'yesterday'" in one.stderr
+    assert one.stdout  # the tickets complete before that page were written
+    for jobs in ("2", "3", "5"):
+        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_decoding_straight_into_records_reads_as_the_generic_decoding(
+    demo_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for root in (demo_export, _messy_export(tmp_path / "messy")):
+        typed = open_source(root)
+        fast = list(typed.histories())
+
+        class Unusual(msgspec.Struct):
+            never: int
+
+        always_generic = msgspec.json.Decoder(Unusual)
+        with monkeypatch.context() as patch:
+            patch.setattr(export_module, "AUDIT_PAGE", always_generic)
+            patch.setattr(export_module, "TICKET_PAGE", always_generic)
+            generic = open_source(root)
+            slow = list(generic.histories())
+        assert fast == slow
+        assert typed.warnings == generic.warnings
+        assert typed.directory == generic.directory
