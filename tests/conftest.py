@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
+
+# As `intently.cli.main` does for a run: the tests build and read many stores of small, acyclic objects, which
+# reference counting frees; CPython's default thresholds rescan the survivors over and over.
+gc.set_threshold(100_000, 50, 100)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -4,6 +4,7 @@ the report's figures counted from them are those counted from the judgements one
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import select, text
 
 from intently.engine import judge_ticket
 from intently.policy import Policy, load_policy
+from intently.policy.loader import policy_from_mapping
 from intently.report.facts import stored_facts
 from intently.report.metrics import build_metrics, stored_metrics
 from intently.store import Store, encode_id, rollups, schema
@@ -73,6 +75,40 @@ def test_rollups_follow_every_write(store: Store) -> None:
         raise RuntimeError("killed mid-batch")
     assert _rollups(store) == before
     _same_figures(store, policy, Scope(), lambda j: True)
+
+
+def test_writers_side_by_side_lose_no_count(store: Store) -> None:
+    """The webhook worker judges tickets side by side and replicas share one store: several batches at once, each
+    judging its tickets again under one policy and then another (so that cells shared with the others' tickets
+    change), count every judgement once and fail none (no lost update, no clashing insert, no deadlock)."""
+    histories = list(store.histories())
+    users = store.directory().users
+    strict = policy_from_mapping({"rules": {"solicited": {"enabled": False}, "coverage": {"enabled": False}}}, "x")
+    judged = {
+        name: [judge_ticket(history, users, policy) for history in histories]
+        for name, policy in (("default", load_policy()), ("strict", strict))
+    }
+    assert judged["default"] != judged["strict"]
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def judge_again(share: int) -> None:
+        start.wait()
+        try:
+            for name in ("strict", "default", "strict"):
+                with store.batch() as batch:
+                    for result in judged[name][share::4]:
+                        batch.put_judgements(result, name)
+        except BaseException as exc:  # reported below, with the others
+            failures.append(exc)
+
+    workers = [threading.Thread(target=judge_again, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    assert _rollups(store) == _rebuilt(store)
 
 
 def test_figures_from_rollups_are_those_of_the_judgements_under_every_filter(store: Store) -> None:

@@ -87,7 +87,7 @@ def classify(
     limit: Annotated[int, typer.Option(help="Rows in the table format (0: all)")] = 50,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="Processes judging a Zendesk export at once [default: every core]"),
+        typer.Option("--jobs", "-j", min=1, help="Processes judging a Zendesk export at once \\[default: every core]"),
     ] = None,
 ) -> None:
     """Judge every agent comment, from files (PATH) or from the store (under a policy other than the store's: a

@@ -22,7 +22,9 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from intently.engine.outcomes import collaboration_class
 from intently.store import schema
@@ -135,31 +137,27 @@ def stored_rows(conn: Connection, ticket_id: str) -> list[dict[str, Any]]:
 
 def apply_cells(conn: Connection, deltas: Mapping[CellKey, int]) -> None:
     """Add ``deltas`` (negative: judgements removed) to the cells, in the caller's transaction; a cell that counts
-    nothing any more is deleted."""
+    nothing any more is deleted.
+
+    Several writers may change the same cells at once (the webhook worker judges tickets side by side, replicas
+    share a PostgreSQL store), so each change is one upsert (``INSERT … ON CONFLICT (key) DO UPDATE SET n = n +
+    …``, atomic under the row's lock: no count is lost and no insert collides with another's), made in the order
+    of the cells' keys, so that two writers lock shared cells in the same order and never deadlock."""
     table = schema.judgement_rollups
-    keyed = {cell_digest(cell): (cell, change) for cell, change in deltas.items() if change}
+    keyed = sorted((cell_digest(cell), cell, change) for cell, change in deltas.items() if change)
     if not keyed:
         return
-    keys = list(keyed)
-    existing: set[str] = set()
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        existing.update(conn.execute(select(table.c.key).where(table.c.key.in_(chunk))).scalars())
-    changes = [{"k": key, "d": change} for key, (_, change) in keyed.items() if key in existing]
-    if changes:
-        conn.execute(
-            update(table).where(table.c.key == bindparam("k")).values(n=table.c.n + bindparam("d")),
-            changes,
+    upsert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    rows = [_cell_row(key, cell, change) for key, cell, change in keyed]
+    for start in range(0, len(rows), BATCH):
+        statement = upsert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key], set_={"n": table.c.n + statement.excluded.n}
         )
-    insert_many(
-        conn,
-        table,
-        [_cell_row(key, cell, change) for key, (cell, change) in keyed.items() if key not in existing],
-    )
-    if any(change < 0 for _, change in keyed.values()):
-        gone = [key for key, (_, change) in keyed.items() if change < 0]
-        for start in range(0, len(gone), BATCH):
-            conn.execute(delete(table).where(table.c.key.in_(gone[start : start + BATCH]), table.c.n <= 0))
+        conn.execute(statement, rows[start : start + BATCH])
+    gone = [key for key, _, change in keyed if change < 0]
+    for start in range(0, len(gone), BATCH):
+        conn.execute(delete(table).where(table.c.key.in_(gone[start : start + BATCH]), table.c.n <= 0))
 
 
 def _cell_row(key: str, cell: CellKey, n: int) -> dict[str, Any]:

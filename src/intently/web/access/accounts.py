@@ -97,6 +97,15 @@ def _refuse_last_admin(conn: Connection, name: str, what: str) -> None:
         raise LastAdmin(f"{name!r} is the last admin: make another account an admin first, then {what}")
 
 
+def _an_admin_is_left(conn: Connection, name: str, what: str) -> None:
+    """After the change, in its transaction: refuse it (rolled back) when no admin is left. The check before the
+    change locks the admins' rows on PostgreSQL; on SQLite a read before the transaction's first write is not
+    isolated from another writer, so two admins demoting each other at once could both pass it. The write holds
+    SQLite's lock, so this read sees every change committed before it."""
+    if not _admins(conn):
+        raise LastAdmin(f"{name!r} is the last admin: make another account an admin first, then {what}")
+
+
 def account(store: Store, name: str) -> Account | None:
     table = schema.web_accounts
     with store.engine.connect() as conn:
@@ -113,9 +122,12 @@ def remove_account(store: Store, name: str, *, keep_an_admin: bool = False) -> i
     with store.engine.begin() as conn:
         if keep_an_admin:
             _refuse_last_admin(conn, name, "remove this one")
+        was_admin = keep_an_admin and name in _admins(conn)
         done = conn.execute(delete(schema.web_accounts).where(schema.web_accounts.c.name == name))
         if not done.rowcount:
             return None
+        if was_admin:
+            _an_admin_is_left(conn, name, "remove this one")
         conn.execute(delete(schema.web_sessions).where(schema.web_sessions.c.account == name))
         revoked = conn.execute(delete(schema.api_tokens).where(schema.api_tokens.c.user_name == name))
     return int(revoked.rowcount)
@@ -135,6 +147,8 @@ def set_role(store: Store, name: str, role: str) -> str | None:
         if before is None:
             return None
         conn.execute(update(table).where(table.c.name == name).values(role=role))
+        if before == "admin" and role != "admin":
+            _an_admin_is_left(conn, name, "make this one a viewer")
     return str(before)
 
 
