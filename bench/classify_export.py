@@ -26,6 +26,7 @@ under 1 GiB).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -184,6 +185,9 @@ def main() -> None:
 
     classify = [sys.executable, "-m", "intently", "classify", str(export), "--format", "jsonl"]
     commands = {"parse": [sys.executable, "-c", PARSE_ONLY, str(export)]}
+    if not args.no_duckdb and importlib.util.find_spec("duckdb") is None:
+        print("DuckDB is not installed, so its baseline is skipped: pip install -e '.[bench]' to compare with it")
+        args.no_duckdb = True
     if not args.no_duckdb:
         commands["duckdb"] = [sys.executable, "-c", DUCKDB, str(export), DUCKDB_QUERY]
     commands["jobs 1"] = [*classify, "--jobs", "1"]
