@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from intently.guide.advice import check_reply
+from intently.guide.advice import Paths, check_reply, headline
 from intently.policy import Policy, load_policy
 from intently.policy.handbook.scenarios import Scenario, scenario_from_data
 from intently.policy.loader import policy_from_mapping
@@ -55,6 +55,9 @@ def test_the_headline_names_the_rule_of_an_intentional_reply_and_the_assignees_o
     assert note["headline"] == "An internal note now would be intentional collaboration (internal note)."
     own = _check(_scenario(), "ana", TUESDAY_MORNING)
     assert own["headline"] == "A public reply now would be your own work as the assignee."
+    assert headline(True, "ownership_change", "Taking the ticket", Paths(), "Ana Lee") == (
+        "A public reply now would be taking the ticket."  # the rule's title is not said twice
+    )
 
 
 def test_coverage_shows_the_assignees_local_time_and_shift() -> None:

@@ -193,8 +193,9 @@ def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str
     """The panel's first line, for a reply not yet written: what it would be and, for a drive-by, the first thing
     to do instead ("A public reply now would be a drive-by: ask Jordan first.")."""
     text = f"{'A public reply' if public else 'An internal note'} now would be {WOULD_BE.get(verdict, verdict)}"
-    if verdict in HELPING_VERDICTS and title:
-        text += f" ({title[:1].lower() + title[1:]})"
+    named = title[:1].lower() + title[1:]
+    if verdict in HELPING_VERDICTS and title and named != WOULD_BE.get(verdict):
+        text += f" ({named})"
     elif verdict == "drive_by":
         open_now = {step.action for step in paths.steps}
         ways = []  # a way to reply to the customer first, then the note, which leaves the reply to the assignee
