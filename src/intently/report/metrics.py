@@ -653,9 +653,7 @@ def build_metrics(
             pod_tickets[pod_outside].add(j.ticket_id)
         if j.verdict == "drive_by":
             drive_bys_per_ticket[j.ticket_id] += 1
-            current = latest_drive_by.get(j.ticket_id)
-            if current is None or _example_key(j) > _example_key(current):
-                latest_drive_by[j.ticket_id] = j
+            _keep_latest(latest_drive_by, j)
 
     return counter.metrics(
         users,
@@ -731,9 +729,7 @@ def stored_metrics(
         counts: dict[Id, int] = {}
         if counter.by_verdict.get("drive_by"):
             for row in queries.latest_drive_bys(conn, scope, MAX_EXAMPLES):
-                current = latest.get(row.ticket_id)
-                if current is None or _example_key(row) > _example_key(current):
-                    latest[row.ticket_id] = row
+                _keep_latest(latest, row)
             counts = queries.drive_bys_on(conn, scope, latest)
     return counter.metrics(
         users,
@@ -749,6 +745,13 @@ def stored_metrics(
         drive_by_tickets=tickets.drive_by_tickets,
         pod_tickets=pod_tickets,
     )
+
+
+def _keep_latest(latest: dict[Id, Any], j: Any) -> None:
+    """Keep ``j`` as its ticket's example drive-by when it is the ticket's latest so far."""
+    current = latest.get(j.ticket_id)
+    if current is None or _example_key(j) > _example_key(current):
+        latest[j.ticket_id] = j
 
 
 def _example_key(j: Any) -> tuple[datetime, tuple[int, int | str]]:

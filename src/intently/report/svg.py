@@ -211,6 +211,31 @@ def stacked_columns(
     return _svg(width, height, label, body)
 
 
+def _share_frame(
+    values: Sequence[float | None], across: float | None, years: Sequence[str] | None, width: float, height: float
+) -> tuple[float, float, float, float, float, list[str]]:
+    """The plot of a chart of shares (0 to 1): its left and right margins, the share at its top, its height, the
+    baseline's y and the grid; room above for the legend of a dashed line across (``across``)."""
+    left, right, bottom = 48, 8, 40 if years is None else 54
+    top_pad = 34 if across is not None else 14
+    plot_h = height - top_pad - bottom
+    highest = max([v for v in values if v is not None] + [across or 0.0], default=0.0)
+    top = nice_share_ceiling(highest) if highest > 0 else 0.1
+    return left, right, top, plot_h, top_pad + plot_h, _grid(top, True, left, width - right, top_pad, plot_h)
+
+
+def _dashed_across(note: str, y: float, left: float, right: float, css_class: str = "") -> list[str]:
+    """A dashed line across the plot at ``y`` (a reference share) and its legend above the plot."""
+    attribute = f'class="{css_class}" ' if css_class else ""
+    return [
+        f'<line {attribute}x1="{left}" x2="{_n(right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{TEXT}" '
+        f'stroke-width="1.2" stroke-dasharray="5 4">{_title(note)}</line>',
+        f'<line x1="{left}" x2="{left + 24}" y1="10" y2="10" stroke="{TEXT}" stroke-width="1.2" '
+        f'stroke-dasharray="5 4"/>',
+        f'<text x="{left + 30}" y="14" font-size="12.5" fill="{TEXT}">{_e(note)}</text>',
+    ]
+
+
 def share_columns(
     categories: Sequence[str],
     values: Sequence[float | None],
@@ -228,14 +253,8 @@ def share_columns(
 
     ``reference`` draws a dashed line across the chart (e.g. the share over the whole period).
     """
-    left, right, bottom = 48, 8, 40 if years is None else 54
-    top_pad = 34 if reference is not None else 14
-    plot_w, plot_h = width - left - right, height - top_pad - bottom
-    highest = max([v for v in values if v is not None] + [reference or 0.0], default=0.0)
-    top = nice_share_ceiling(highest) if highest > 0 else 0.1
-    body: list[str] = _grid(top, True, left, width - right, top_pad, plot_h)
-    bar, centres = _columns(len(categories), left, plot_w)
-    base = top_pad + plot_h
+    left, right, top, plot_h, base, body = _share_frame(values, reference, years, width, height)
+    bar, centres = _columns(len(categories), left, width - left - right)
     for index, centre in enumerate(centres):
         x = centre - bar / 2
         value = values[index]
@@ -251,17 +270,11 @@ def share_columns(
             f"{_title(tooltips[index])}</rect>"
         )
     if reference is not None:
-        y = base - reference / top * plot_h
-        note = f"{reference_label}: {reference * 100:.1f}%"
-        body.append(
-            f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{TEXT}" '
-            f'stroke-width="1.2" stroke-dasharray="5 4">{_title(note)}</line>'
+        body.extend(
+            _dashed_across(
+                f"{reference_label}: {reference * 100:.1f}%", base - reference / top * plot_h, left, width - right
+            )
         )
-        body.append(
-            f'<line x1="{left}" x2="{left + 24}" y1="10" y2="10" stroke="{TEXT}" stroke-width="1.2" '
-            f'stroke-dasharray="5 4"/>'
-        )
-        body.append(f'<text x="{left + 30}" y="14" font-size="12.5" fill="{TEXT}">{_e(note)}</text>')
     body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
     body.extend(_x_labels(categories, years, centres, base + 16))
     return _svg(width, height, label, body)
@@ -283,14 +296,8 @@ def share_line(
 ) -> Markup:
     """A line of shares (0 to 1) per category (a week), a dot on each with its tooltip (a link with ``hrefs``);
     ``None`` (nothing to divide) breaks the line. ``average`` draws a dashed line across (the period's own share)."""
-    left, right, bottom = 48, 8, 40 if years is None else 54
-    top_pad = 34 if average is not None else 14
-    plot_w, plot_h = width - left - right, height - top_pad - bottom
-    highest = max([v for v in values if v is not None] + [average or 0.0], default=0.0)
-    top = nice_share_ceiling(highest) if highest > 0 else 0.1
-    body: list[str] = _grid(top, True, left, width - right, top_pad, plot_h)
-    _, centres = _columns(len(categories), left, plot_w)
-    base = top_pad + plot_h
+    left, right, top, plot_h, base, body = _share_frame(values, average, years, width, height)
+    _, centres = _columns(len(categories), left, width - left - right)
     runs: list[list[tuple[float, float]]] = [[]]
     for centre, value in zip(centres, values, strict=True):
         if value is None:
@@ -315,16 +322,7 @@ def share_line(
         body.append(_linked(hrefs[index] if hrefs is not None else None, dot))
     if average is not None:
         y = base - average / top * plot_h
-        note = f"{average_label}: {average * 100:.1f}%"
-        body.append(
-            f'<line class="average" x1="{left}" x2="{_n(width - right)}" y1="{_n(y)}" y2="{_n(y)}" stroke="{TEXT}" '
-            f'stroke-width="1.2" stroke-dasharray="5 4">{_title(note)}</line>'
-        )
-        body.append(
-            f'<line x1="{left}" x2="{left + 24}" y1="10" y2="10" stroke="{TEXT}" stroke-width="1.2" '
-            f'stroke-dasharray="5 4"/>'
-        )
-        body.append(f'<text x="{left + 30}" y="14" font-size="12.5" fill="{TEXT}">{_e(note)}</text>')
+        body.extend(_dashed_across(f"{average_label}: {average * 100:.1f}%", y, left, width - right, "average"))
     body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
     body.extend(_x_labels(categories, years, centres, base + 16))
     return _svg(width, height, label, body)
