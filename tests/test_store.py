@@ -259,18 +259,26 @@ def test_the_data_version_changes_with_people_tickets_and_judgements_only(store_
 
 
 def test_a_write_back_claim_left_by_a_stopped_replica_is_taken_over_once_after_the_lease(store_url: str) -> None:
-    """A replica killed between claiming a note and posting it leaves a claim; after the lease another replica
-    takes it over (once), so the note is written after all; a fresh claim is left to its owner."""
+    """A replica killed between claiming a note and posting it leaves a claim; after its lease another replica
+    takes it over (once), so the note is written after all. A claim its replica renews, and a note written, are
+    never taken over however old."""
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import update
-
     store = Store.open(store_url)
+    now = datetime.now(UTC)
     lease = timedelta(seconds=60)
-    assert store.claim_write_back(7, 70, lease)
-    assert not store.claim_write_back(7, 70, lease)  # someone is writing it right now
-    with store.engine.begin() as conn:
-        conn.execute(update(tables.write_backs).values(written_at=datetime.now(UTC) - timedelta(minutes=2)))
-    assert store.claim_write_back(7, 70, lease)  # stale: taken over
-    assert not store.claim_write_back(7, 70, lease)  # and only once
-    assert store.claim_write_back(7, 71, lease)  # another comment's note is its own claim
+    assert store.claim_write_back(7, 70, "a", now + lease) == "new"
+    assert store.claim_write_back(7, 70, "b", now + lease) is None  # a is writing it right now
+    store.renew_claims("a", now + 2 * lease)
+    assert store.claim_write_back(7, 70, "b", now + lease) is None  # still a's
+    store.renew_claims("a", now - timedelta(seconds=1))  # as if a's lease ran out (a was killed)
+    assert store.claim_write_back(7, 70, "b", now + lease) == "taken"
+    assert store.claim_write_back(7, 70, "c", now + lease) is None  # and only once
+    store.finish_write_back(7, 70, "a")  # a's late finish changes nothing: the claim is b's
+    store.renew_claims("b", now - timedelta(seconds=1))
+    store.finish_write_back(7, 70, "b")  # written: never claimed again, whatever the clock says
+    assert store.claim_write_back(7, 70, "c", now + lease) is None
+    assert store.record_write_back(7, 70) is False
+    assert store.claim_write_back(7, 71, "c", now + lease) == "new"  # another comment's note is its own claim
+    store.forget_write_back(7, 71)  # Zendesk refused it: claimable again
+    assert store.claim_write_back(7, 71, "a", now + lease) == "new"

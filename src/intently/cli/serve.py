@@ -151,8 +151,7 @@ def serve(
         policy_source=policy_source,
         policy_from_file=from_file,
     )
-    app.state.intently.worker.lease = lease
-    app.state.intently.services.claim_lease = lease
+    app.state.intently.services.claim_lease = lease  # the worker's and the notes' claims
     who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
     out.print(  # names come from Zendesk and the store: shown as text (no markup, no control characters)
         clean_text(

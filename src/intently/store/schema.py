@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0007"
+SCHEMA_VERSION = "0008"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -213,6 +213,10 @@ write_backs = Table(
     Column("ticket_id", String(64), primary_key=True),
     Column("comment_id", String(64), primary_key=True),
     Column("written_at", DateTime(timezone=True), nullable=False),
+    # While a note is being posted: the replica posting it and until when its claim holds (renewed with its
+    # delivery claims). NULL once the note is written: then the row is the record that it was.
+    Column("claimed_by", String(128)),
+    Column("lease_until", DateTime(timezone=True)),
 )
 
 # --- the dashboard: local accounts and their sessions -----------------------------------------------

@@ -542,14 +542,16 @@ class Store:
         return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
 
     def renew_claims(self, replica: str, until: datetime) -> int:
-        """Extend every live claim of ``replica`` (deliveries it still works) to ``until``; how many."""
-        table = schema.webhook_deliveries
+        """Extend every live claim of ``replica`` (deliveries it still works, notes it is writing) to ``until``;
+        how many deliveries."""
+        table, notes = schema.webhook_deliveries, schema.write_backs
         with self.engine.begin() as conn:
             renewed = conn.execute(
                 update(table)
                 .where(table.c.claimed_by == replica, table.c.status == "pending")
                 .values(lease_until=_utc(until))
             )
+            conn.execute(update(notes).where(notes.c.claimed_by == replica).values(lease_until=_utc(until)))
         return int(renewed.rowcount)
 
     def release_claims(self, replica: str) -> int:
@@ -643,27 +645,51 @@ class Store:
                 return False
         return True
 
-    def claim_write_back(self, ticket_id: Id, comment_id: Id, stale_after: timedelta) -> bool:
-        """Claim the writing of this comment's note: True when nobody claimed it, or when a claim older than
-        ``stale_after`` was left by a replica that did not finish (killed between its claim and the note; the
-        caller has checked the ticket's history for the note first, so a note that was posted is never posted
-        again). Compare-and-set: of two replicas taking over the same stale claim, one wins."""
-        if self.record_write_back(ticket_id, comment_id):
-            return True
+    def claim_write_back(self, ticket_id: Id, comment_id: Id, replica: str, until: datetime) -> str | None:
+        """Claim the writing of this comment's note for ``replica`` until ``until`` (renewed with its delivery
+        claims by :meth:`renew_claims`): ``"new"`` when nobody claimed it; ``"taken"`` when a claim whose lease ran
+        out was left by a replica that did not finish (killed between its claim and :meth:`finish_write_back`;
+        the caller then looks in Zendesk for the note before posting it); None when the note is written or
+        another live replica is writing it. Compare-and-set: of two replicas taking over the same claim, one wins."""
         table = schema.write_backs
         keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            claimed = conn.execute(select(table.c.written_at).filter_by(**keys)).scalar_one_or_none()
-            if claimed is None or _utc(claimed) > now - stale_after:
-                return False
+            found = conn.execute(select(table.c.claimed_by, table.c.lease_until).filter_by(**keys)).first()
+            if found is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(table).values(**keys, written_at=now, claimed_by=replica, lease_until=_utc(until))
+                        )
+                except IntegrityError:
+                    return None
+                return "new"
+            holder, lease_until = found
+            if holder is None or lease_until is None or _utc(lease_until) >= now:
+                return None  # written, or being written by a replica that is alive
             taken = conn.execute(
-                update(table).filter_by(**keys).where(table.c.written_at == claimed).values(written_at=now)
+                update(table)
+                .filter_by(**keys)
+                .where(table.c.claimed_by == holder, table.c.lease_until == lease_until)
+                .values(claimed_by=replica, lease_until=_utc(until), written_at=now)
             )
-            return bool(taken.rowcount)
+            return "taken" if taken.rowcount else None
+
+    def finish_write_back(self, ticket_id: Id, comment_id: Id, replica: str) -> None:
+        """The note claimed by ``replica`` is posted: the claim becomes the record that it was written."""
+        table = schema.write_backs
+        keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(table)
+                .filter_by(**keys)
+                .where(table.c.claimed_by == replica)
+                .values(claimed_by=None, lease_until=None, written_at=datetime.now(UTC))
+            )
 
     def forget_write_back(self, ticket_id: Id, comment_id: Id) -> None:
-        """Release a claim made by :meth:`record_write_back` when the note could not be written after all."""
+        """Release a claim made by :meth:`claim_write_back` when the note could not be written after all."""
         table = schema.write_backs
         keys = {"ticket_id": encode_id(ticket_id), "comment_id": encode_id(comment_id)}
         with self.engine.begin() as conn:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -93,6 +96,15 @@ class Settings:
     (:mod:`intently.web.server`)."""
 
 
+def replica_name() -> str:
+    """This process's name in the queue's claims: host, process id and a random part (a restart is new)."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+LEASE = 60.0
+"""Seconds a claim holds without being renewed (``intently serve --lease``)."""
+
+
 class Services:
     """Shared by the request handlers and the worker threads; every method is thread-safe."""
 
@@ -121,7 +133,9 @@ class Services:
         self._refreshing = False
         self.service_user: Id | None = None
         self._write_back_since: datetime | None = None
-        self.claim_lease: float = 60.0
+        self.replica = replica_name()
+        """This process's name in the queue's claims (deliveries it works, notes it posts)."""
+        self.claim_lease: float = LEASE
         """Seconds after which a claim left by a replica that stopped (a delivery, a note to write) is taken over
         (``intently serve --lease``)."""
 

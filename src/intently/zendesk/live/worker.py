@@ -20,10 +20,7 @@ killed mid-job leaves its claims to the others once the lease runs out; one that
 from __future__ import annotations
 
 import logging
-import os
 import random
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -40,13 +37,6 @@ BATCH = 200
 """Deliveries claimed at once on SQLite (one server takes all that is due)."""
 SHARED_BATCH = 50
 """Deliveries claimed at once on PostgreSQL, so that a burst is spread over the replicas."""
-LEASE = 60.0
-"""Seconds a claim holds without being renewed (``intently serve --lease``)."""
-
-
-def replica_name() -> str:
-    """This process's name in the queue's claims: host, process id and a random part (a restart is new)."""
-    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Worker:
@@ -61,8 +51,20 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._random = random.Random()
-        self.replica = replica_name()
-        self.lease = LEASE
+
+    @property
+    def replica(self) -> str:
+        """This replica's name in the queue's claims."""
+        return self.services.replica
+
+    @property
+    def lease(self) -> float:
+        """Seconds a claim holds unless renewed (one value for deliveries and notes: ``intently serve --lease``)."""
+        return self.services.claim_lease
+
+    @lease.setter
+    def lease(self, seconds: float) -> None:
+        self.services.claim_lease = seconds
 
     @property
     def running(self) -> bool:

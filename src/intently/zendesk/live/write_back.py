@@ -6,8 +6,9 @@ Each drive-by is written back at most once and only when its judgement is final:
   take the ticket, and the comment becomes an ownership change); a re-check is queued for that moment;
 - new: the comment was made after write-back was first enabled on this store (history imported earlier
   is never annotated), carries no note yet (the note ends with a reference line that names the comment),
-  and :meth:`Store.record_write_back` claims it (the claim is released if Zendesk refuses the update, so a
-  retry writes it);
+  and :meth:`Store.claim_write_back` claims it for this replica (the claim is released if Zendesk refuses the
+  update, so a retry writes it; one left by a replica killed mid-note is taken over after the lease, and the
+  ticket read again for the note before it is posted);
 - safe: the update carries ``safe_update`` with the ticket's ``updated_at``; on 409 (someone changed the
   ticket meanwhile) the ticket is read again and the update retried a few times, so a concurrent edit is
   never overwritten. The note is written by the API user, which is registered as a service user: its
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intently.engine import Judgement
@@ -50,6 +51,18 @@ def noted_comments(history: TicketHistory) -> set[str]:
         if isinstance(event, Comment) and not event.public and "intently-ref:" in event.body:
             noted.update(_REFERENCE.findall(event.body))
     return noted
+
+
+def _note_posted(client: ZendeskApi, ticket_id: Id, comment_id: Id) -> bool:
+    """Whether the ticket in Zendesk carries the note for this comment now (read again, not from the history in
+    hand: a replica killed after posting it and before recording it left the claim behind)."""
+    reference = REFERENCE.format(comment_id=comment_id)
+    for page in client.ticket_audit_pages(ticket_id):
+        for audit in page.get("audits") or []:
+            for event in audit.get("events") or []:
+                if event.get("type") == "Comment" and reference in str(event.get("body") or ""):
+                    return True
+    return False
 
 
 def final_at(judgement: Judgement, policy: Policy) -> datetime:
@@ -87,21 +100,25 @@ def write_backs(
             with services.writing():
                 store.record_write_back(judgement.ticket_id, judgement.comment_id)
             continue
-        # A claim left by a replica killed before its note is taken over: the killed replica's delivery passes to
-        # another after the lease, by when the note's claim (made just after) is older than half the lease, which
-        # a live replica never takes to post one note.
-        stale = timedelta(seconds=services.claim_lease / 2)
+        # The note's claim is held by this replica and renewed with its deliveries; one left by a replica killed
+        # before it finished is taken over after the lease, and the ticket looked at again for the note first.
+        until = datetime.now(UTC) + timedelta(seconds=services.claim_lease)
         with services.writing():
-            claimed = store.claim_write_back(judgement.ticket_id, judgement.comment_id, stale)
-        if not claimed:
+            claim = store.claim_write_back(judgement.ticket_id, judgement.comment_id, services.replica, until)
+        if claim is None:
             continue
         try:
-            record = _write_note(services, client, history, record, judgement)
+            if claim == "taken" and _note_posted(client, judgement.ticket_id, judgement.comment_id):
+                emit("write_back.found", ticket_id=judgement.ticket_id, comment_id=judgement.comment_id)
+            else:
+                record = _write_note(services, client, history, record, judgement)
+                written += 1
         except BaseException:
             with services.writing():
                 store.forget_write_back(judgement.ticket_id, judgement.comment_id)
             raise
-        written += 1
+        with services.writing():
+            store.finish_write_back(judgement.ticket_id, judgement.comment_id, services.replica)
     return WriteBackOutcome(written=written, waiting=waiting)
 
 
