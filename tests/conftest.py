@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,20 @@ import pytest
 # As `intently.cli.main` does for a run: the tests build and read many stores of small, acyclic objects, which
 # reference counting frees; CPython's default thresholds rescan the survivors over and over.
 gc.set_threshold(100_000, 50, 100)
+
+
+def _cheap_password_hashes() -> None:
+    """Accounts made and checked in the test process hash with argon2id at its lowest cost (the same algorithm and
+    code path; a login no longer costs a fifth of a CPU-second in each of hundreds of tests). What users get, the
+    product's parameters, is checked on a real ``intently user add`` (tests/test_accounts.py)."""
+    from argon2 import PasswordHasher
+
+    from intently.web.access import accounts
+
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+_cheap_password_hashes()
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -59,14 +75,14 @@ def _postgres_admin():  # type: ignore[no-untyped-def]
     return postgres_admin_at(url), url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A fresh, empty store: a SQLite file, or a throwaway database on the local PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "store.db")
+@contextmanager
+def _fresh_store_url(kind: str, folder: Path, label: str) -> Iterator[str]:
+    """A SQLite file in ``folder``, or a throwaway database (named after ``label``) on the local PostgreSQL server."""
+    if kind == "sqlite":
+        yield str(folder / "store.db")
         return
     admin, url = _postgres_admin()
-    name = f"intently_test_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    name = f"intently_test_{os.getpid()}_{abs(hash(label)) % 10**8}"
     admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.run(f'CREATE DATABASE "{name}"')
     try:
@@ -74,6 +90,21 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[n
     finally:
         admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store: a SQLite file, or a throwaway database on the local PostgreSQL server."""
+    with _fresh_store_url(request.param, tmp_path, request.node.nodeid) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """As ``store_url``, one per test module: for a module whose tests only read the store they share."""
+    folder = tmp_path_factory.mktemp("module-store")
+    with _fresh_store_url(request.param, folder, f"{request.node.nodeid}:{request.param}") as url:
+        yield url
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

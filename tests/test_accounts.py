@@ -54,6 +54,22 @@ def _cookie_header(response: httpx.Response, name: str) -> str:
 # --- the user commands ----------------------------------------------------------------------------
 
 
+def test_the_installed_command_hashes_with_argon2id_at_rfc_9106_cost(tmp_path: Path) -> None:
+    """What a user's account gets (the tests in this process hash at a lower cost: tests/conftest.py): argon2id with
+    64 MiB, 3 passes and 4 lanes (RFC 9106's second recommended option), and the password works."""
+    from tests.cli_runner import intently_process
+
+    db = str(tmp_path / "s.db")
+    added = intently_process("user", "add", "mia", "--password-stdin", "--db", db, input="s3cret-pass\n")
+    assert added.returncode == 0, added.stderr
+    with Store.open(db) as store, store.engine.connect() as conn:
+        stored = conn.execute(select(tables.web_accounts.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    from argon2 import PasswordHasher
+
+    assert PasswordHasher().verify(stored, "s3cret-pass")
+
+
 def test_user_add_list_remove_keeps_only_an_argon2_hash(tmp_path: Path) -> None:
     db = str(tmp_path / "s.db")
     added = intently("user", "add", "mia", "--role", "admin", "--password-stdin", "--db", db, stdin="s3cret-pass\n")

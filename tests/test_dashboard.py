@@ -29,7 +29,11 @@ ANA, BEN, MARIA, CUSTOMER = 101, 102, 103, 5001
 SCRIPT = "<script>alert(1)</script>"
 
 
-@pytest.fixture
+# The account, its store and a logged-in client are shared by the tests of a module (they only read them); a test
+# that writes takes ``own_store``.
+
+
+@pytest.fixture(scope="module")
 def account() -> dict[str, int]:
     """A generated account plus tickets of our own: a drive-by (with a contributor's internal note), one with
     script in its text, and one where the assignee asked Ben for help."""
@@ -53,15 +57,28 @@ def _keep(zd: FakeZendesk) -> int:
     return len(_KEPT) - 1
 
 
-@pytest.fixture
-def store(store_url: str, account: dict[str, int], tmp_path: Path) -> Iterator[Store]:
-    store = loaded_store(store_url, _KEPT[account["zd_ref"]], tmp_path, load_policy())
+def _loaded(url: str, account: dict[str, int], folder: Path) -> Store:
+    store = loaded_store(url, _KEPT[account["zd_ref"]], folder, load_policy())
     ensure_account(store, "val", "viewer")
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(module_store_url: str, account: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = _loaded(module_store_url, account, tmp_path_factory.mktemp("account"))
     yield store
     store.close()
 
 
 @pytest.fixture
+def own_store(store_url: str, account: dict[str, int], tmp_path: Path) -> Iterator[Store]:
+    """The account's store, for one test that changes it."""
+    store = _loaded(store_url, account, tmp_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
 def client(store: Store) -> Iterator[httpx.Client]:
     with dashboard(store) as client:
         assert login(client, "val").status_code == 303

@@ -24,7 +24,6 @@ the same rules, and fails its test if it cannot be run. The rules:
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -33,10 +32,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,10 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin_at
+
+# One test process runs the documented commands while the others run the rest of the suite (--dist loadgroup):
+# spread over all of them, each would stop to run its share of the pages, and wait for the slowest.
+pytestmark = pytest.mark.xdist_group("docs")
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -483,21 +487,76 @@ def _weight(path: Path) -> int:
     return sum(1 + 5 * bool(slow.search(command.text)) for command in page_commands(path))
 
 
-def run_pages(pages: list[Path], base: Path) -> dict[str, Outcome]:
-    """Every command of ``pages``: the pages side by side (the slowest first), each page's commands in order."""
+PAGE_THREADS = 2
+"""Pages one test process runs side by side (each page's commands wait on servers and subprocesses)."""
+PAGE_WAIT = 900.0
+"""Seconds to wait for a page another test process took before counting its commands as failed."""
+
+
+def run_pages(pages: list[Path], base: Path, board: Path) -> dict[str, Outcome]:
+    """Every command of ``pages``: each page's commands in order, the pages shared among the test processes that get
+    here (pytest-xdist workers). ``board`` is a folder they all see: a process takes a page nobody has taken (the
+    slowest first), runs it and leaves its outcomes there; then it waits for the pages the others took. So no
+    process waits while a page is still untaken, and a process that never gets here runs none."""
+    ordered = sorted(pages, key=_weight, reverse=True)
+    with ExitStack() as stack:
+        lock = threading.Lock()
+        state: dict[str, Shared] = {}
+
+        def shared() -> Shared:  # the demo and the Zendesk stand-in: only once this process takes a page
+            with lock:
+                if "shared" not in state:
+                    state["shared"] = stack.enter_context(prepared(base))
+                return state["shared"]
+
+        def take() -> Path | None:
+            with lock:
+                for path in ordered:
+                    try:
+                        os.close(os.open(board / f"{path.stem}.taken", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                    except FileExistsError:
+                        continue
+                    return path
+            return None
+
+        def work() -> None:
+            while (path := take()) is not None:
+                try:
+                    run = PageRun(path, shared(), base / path.stem.lower())
+                    found = {str(command): outcome for command, outcome in run.run().items()}
+                except Exception as exc:  # the page's commands say what went wrong
+                    found = {
+                        str(command): Outcome("failed", f"{path.name}: {type(exc).__name__}: {exc}")
+                        for command in page_commands(path)
+                    }
+                done = board / f"{path.stem}.json"
+                done.with_suffix(".part").write_text(
+                    json.dumps({key: [o.status, o.message] for key, o in found.items()}), encoding="utf-8"
+                )
+                done.with_suffix(".part").replace(done)
+
+        with ThreadPoolExecutor(max_workers=PAGE_THREADS) as pool:
+            for job in [pool.submit(work) for _ in range(PAGE_THREADS)]:
+                job.result()
     results: dict[str, Outcome] = {}
-    with prepared(base) as shared, ThreadPoolExecutor(max_workers=3) as pool:
-        ordered = sorted(pages, key=_weight, reverse=True)
-        runs = [PageRun(path, shared, base / path.stem.lower()) for path in ordered]
-        for found in pool.map(PageRun.run, runs):
-            results.update({str(command): outcome for command, outcome in found.items()})
+    deadline = time.monotonic() + PAGE_WAIT
+    for path in ordered:
+        done = board / f"{path.stem}.json"
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not done.exists():
+            message = f"{path.name}: its commands did not finish within {PAGE_WAIT:.0f} s in another test process"
+            results.update({str(command): Outcome("failed", message) for command in page_commands(path)})
+            continue
+        saved = json.loads(done.read_text(encoding="utf-8"))
+        results.update({key: Outcome(*value) for key, value in saved.items()})
     return results
 
 
 @pytest.fixture(scope="session")
 def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    """The outcome of every selected command, computed once per test run: with pytest-xdist, the first worker to
-    get here runs the pages and leaves the outcomes in a file that the other workers read."""
+    """The outcome of every selected command, computed once per test run and shared among its test processes (see
+    :func:`run_pages`)."""
     wanted = {
         item.callspec.params["command"].page
         for item in request.session.items
@@ -505,16 +564,11 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     }
     pages = [path for path in PAGES if _relative(path) in wanted]
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        return run_pages(pages, tmp_path_factory.mktemp("docs"))
-    shared_dir = tmp_path_factory.getbasetemp().parent
-    saved = shared_dir / f"docs-outcomes-{run_id}.json"
-    with (shared_dir / f"docs-outcomes-{run_id}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not saved.exists():
-            found = run_pages(pages, tmp_path_factory.mktemp("docs"))
-            saved.write_text(json.dumps({key: [o.status, o.message] for key, o in found.items()}), encoding="utf-8")
-        return {key: Outcome(*value) for key, value in json.loads(saved.read_text(encoding="utf-8")).items()}
+    base = tmp_path_factory.mktemp("docs")
+    # without pytest-xdist this process is alone; with it, the workers share a folder beside their own
+    board = base / "board" if run_id is None else tmp_path_factory.getbasetemp().parent / f"docs-board-{run_id}"
+    board.mkdir(exist_ok=True)
+    return run_pages(pages, base, board)
 
 
 # --- the tests --------------------------------------------------------------------------------------------------

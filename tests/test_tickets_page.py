@@ -193,7 +193,7 @@ def served(store: Store) -> Iterator[str]:  # noqa: F811
         yield server.url
 
 
-@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("module_store_url", ["sqlite"], indirect=True)
 def test_a_manager_pages_sorts_and_searches_in_chromium(
     browser: Any,  # noqa: F811
     served: str,

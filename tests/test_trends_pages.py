@@ -13,7 +13,7 @@ import httpx
 from intently.engine.judgement import Judgement
 from intently.store import Store
 from tests.dashboard_client import tables
-from tests.test_dashboard import account, client, store  # noqa: F401 - fixtures
+from tests.test_dashboard import account, client, own_store, store  # noqa: F401 - fixtures
 
 
 def _ok(client: httpx.Client, url: str) -> str:  # noqa: F811
@@ -164,16 +164,16 @@ def test_agents_of_unknown_region_are_listed_with_how_to_set_it(client: httpx.Cl
     assert "support_region" in page
 
 
-def test_an_agent_without_a_region_is_listed(store: Store) -> None:  # noqa: F811
+def test_an_agent_without_a_region_is_listed(own_store: Store) -> None:  # noqa: F811
     """An agent with neither the user field nor a time zone the policy maps: listed, with what to set."""
     from intently.model import User
     from intently.policy import load_policy
     from tests.dashboard_client import dashboard, login
 
-    with store.batch() as batch:
+    with own_store.batch() as batch:
         batch.put_users([User(id=990001, name="Nova <Unplaced>", role="agent", time_zone="Etc/UTC")])
-    assert load_policy().region_of_user(store.directory().users[990001]) is None
-    with dashboard(store) as fresh:
+    assert load_policy().region_of_user(own_store.directory().users[990001]) is None
+    with dashboard(own_store) as fresh:
         assert login(fresh, "val").status_code == 303
         page = _ok(fresh, "/regions")
     rows = {row["Agent"]: row for row in _rows(page, "unknown_agents")}

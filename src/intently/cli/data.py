@@ -233,7 +233,7 @@ def explain(
 ) -> None:
     """A ticket's timeline with each judgement and its reason."""
     from intently.engine.explain import timeline
-    from intently.report.digest.summary import ticket_link
+    from intently.report.formatting import ticket_link
 
     wanted = parse_id(ticket_id)
     store: Store | None = None
@@ -308,6 +308,7 @@ def report(
     users, policy, origin = data.users, data.policy, data.origin
     bring_up_to_date(origin, policy, data.what_if, out)
     title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
+    base = _zendesk_base(path, origin)  # each ticket id a link to Zendesk (the account's address from the data)
     if isinstance(origin, Store) and data.what_if is None:  # the store's own, up to date: from its rollups
         from intently.report.html import write_stored_report
 
@@ -316,19 +317,18 @@ def report(
         collector = FactsCollector(data.groups)
         judgements = collector.judgements(data.histories, users, policy)
         metrics = write_report(judgements, users, policy, None, title=title)
-        if html is not None:  # with each ticket id a link to Zendesk (the account's address from the data)
+        if html is not None:
             from datetime import UTC
 
             from intently.report.html import render_html
             from intently.report.outcomes import outcomes_by_class
 
-            base = _zendesk_base(path, origin)
             outcomes = outcomes_by_class(collector.facts())
             html.write_text(
                 render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=base),
                 encoding="utf-8",
             )
-    print_report(metrics, out)
+    print_report(metrics, out, zendesk_base=base)
     if html is not None:
         out.print(f"\nHTML report written to {html}")
     warn(getattr(origin, "warnings", []))

@@ -19,6 +19,7 @@ from intently.model import (
     TicketHistory,
     User,
     WatchersChange,
+    user_name,
 )
 from intently.policy import Policy
 
@@ -46,12 +47,10 @@ class TimelineEntry:
 
 
 def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
-    if user_id is None:
-        return "nobody"
     if user_id == -1:
         return "system"
-    user = users.get(user_id)
-    return user.name if user else f"user {user_id} (unknown)"
+    known = user_id is None or user_id in users
+    return user_name(users, user_id) + ("" if known else " (unknown)")
 
 
 def _names(users: Mapping[Id, User], ids: tuple[Id, ...]) -> str:

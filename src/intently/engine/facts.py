@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from intently.engine.judgement import Evidence
-from intently.model import AssigneeChange, Comment, Event, Id, TicketHistory, User
+from intently.model import AssigneeChange, Comment, Event, Id, TicketHistory, User, user_name
 from intently.policy.conditions import AllOf, AnyOf, Condition, Fact, Not, format_duration
 from intently.policy.schema import Policy
 
@@ -44,10 +44,7 @@ class Context:
     events: Sequence[Event]
 
     def name(self, user_id: Id | None) -> str:
-        if user_id is None:
-            return "nobody"
-        user = self.users.get(user_id)
-        return user.name if user else f"user {user_id}"
+        return user_name(self.users, user_id)
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ from intently.model import (
     TicketHistory,
     User,
     WatchersChange,
+    user_name,
 )
 from intently.policy import Policy
 from intently.policy.conditions import AnyOf, Condition, Fact, Not, format_duration
@@ -169,7 +170,7 @@ def check_reply(
         "verdict": judged.verdict,
         "rule": judged.rule,
         "title": rule.title if rule is not None else "",
-        "headline": headline(public, judged.verdict, rule.title if rule else "", paths, _name(users, assignee)),
+        "headline": headline(public, judged.verdict, rule.title if rule else "", paths, user_name(users, assignee)),
         "reason": judged.reason,
         "intentional_path": [step.to_dict() for step in paths.steps],
         "not_open": [closed.to_dict() for closed in paths.closed],
@@ -301,7 +302,7 @@ def actions(
             for tag in policy.solicitation[0][:1]
             if tag not in current
         ]
-    name = _name(users, assignee)
+    name = user_name(users, assignee)
     return [
         {
             "kind": "internal_note",
@@ -431,7 +432,7 @@ class _Advisor:
         return self.assignee if self.assignee is not None and self.assignee != self.agent_id else None
 
     def name(self, user_id: Id | None) -> str:
-        return _name(self.users, user_id)
+        return user_name(self.users, user_id)
 
     # --- one rule -------------------------------------------------------------------------------------------
 
@@ -806,10 +807,3 @@ def invitations(
         }
         for item in found
     ]
-
-
-def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
-    if user_id is None:
-        return "nobody"
-    user = users.get(user_id)
-    return user.name if user else f"user {user_id}"

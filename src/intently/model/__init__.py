@@ -238,7 +238,12 @@ class Directory:
         return text
 
     def name_of(self, user_id: Id | None) -> str:
-        if user_id is None:
-            return "nobody"
-        user = self.users.get(user_id)
-        return user.name if user else f"user {user_id}"
+        return user_name(self.users, user_id)
+
+
+def user_name(users: Mapping[Id, User], user_id: Id | None) -> str:
+    """A user as a label: their name; ``nobody`` for no one; ``user 123`` when unknown or without a name."""
+    if user_id is None:
+        return "nobody"
+    user = users.get(user_id)
+    return user.name if user is not None and user.name else f"user {user_id}"

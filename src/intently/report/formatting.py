@@ -1,10 +1,13 @@
-"""Numbers, shares and dates the way the report writes them (shared by the terminal and HTML output)."""
+"""Numbers, shares, dates and links to Zendesk the way the report writes them (shared by the terminal and HTML
+output, the digest and the dashboard)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from urllib.parse import quote
 
+from intently.model import Id
 from intently.report.metrics import Share
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -41,6 +44,21 @@ def clean_text(value: object) -> str:
     returns, bells, bidirectional overrides) and line breaks become one space each run. Names, subjects and tags
     come from outside; none of them may move the cursor, recolour the screen or plant a link."""
     return _CONTROL.sub(" ", str(value))
+
+
+_NOT_IN_BASE = frozenset("<>|\"'`\\ ")
+
+
+def ticket_link(base: str | None, ticket_id: Id) -> str | None:
+    """The ticket in Zendesk's agent interface (``https://acme.zendesk.com/agent/tickets/123``) when the base URL of
+    the account is known (``https://acme.zendesk.com``); else None (the ticket is named by its id alone). A base
+    with quotes, spaces or control characters gives None: the link goes into HTML, Slack and terminal escapes."""
+    if not base:
+        return None
+    base = base.strip().rstrip("/")
+    if not base.startswith(("https://", "http://")) or _CONTROL.search(base) or not _NOT_IN_BASE.isdisjoint(base):
+        return None
+    return f"{base}/agent/tickets/{quote(str(ticket_id), safe='')}"
 
 
 VOICE_LABELS: dict[str, str] = {

@@ -20,7 +20,6 @@ from markupsafe import Markup
 
 from intently.engine.judgement import VERDICT_LABELS
 from intently.report import svg
-from intently.report.digest.summary import ticket_link
 from intently.report.formatting import (
     MUTED_COLOUR,
     OTHER_COLOUR,
@@ -30,6 +29,7 @@ from intently.report.formatting import (
     fmt_period,
     fmt_share,
     fmt_short_date,
+    ticket_link,
 )
 from intently.report.metrics import Metrics
 from intently.report.outcome_charts import CLASS_COLOURS, FIGURES, figure_text, hours, outcome_charts

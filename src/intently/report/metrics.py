@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from intently.engine.judgement import VERDICT_LABELS as VERDICT_LABELS  # re-exported: the one vocabulary
 from intently.engine.judgement import Judgement
-from intently.model import Id, User, id_sort_key, iso
+from intently.model import Id, User, id_sort_key, iso, user_name
 from intently.policy.schema import RULE_IDS, VERDICTS, Policy
 
 if TYPE_CHECKING:
@@ -449,13 +449,6 @@ def _relation(out_of_region: bool | None) -> str:
     return "unknown" if out_of_region is None else ("outside" if out_of_region else "inside")
 
 
-def _name(users: Mapping[Id, User], user_id: Id | None) -> str:
-    if user_id is None:
-        return "nobody"
-    user = users.get(user_id)
-    return user.name if user is not None else f"user {user_id}"
-
-
 def _user_region(user: User | None) -> str | None:
     if user is None:
         return None
@@ -816,7 +809,7 @@ def _engineers(accs: Mapping[Id, _EngineerAcc], users: Mapping[Id, User], help_r
     rows = [
         Engineer(
             id=author_id,
-            name=_name(users, author_id),
+            name=user_name(users, author_id),
             region=acc.region or _user_region(users.get(author_id)),
             public_replies=acc.public_replies,
             own_public_replies=acc.own_public_replies,
@@ -860,9 +853,9 @@ def _examples(latest: Mapping[Id, Any], counts: Mapping[Id, int], users: Mapping
             ticket_id=j.ticket_id,
             comment_id=j.comment_id,
             author_id=j.author_id,
-            author_name=_name(users, j.author_id),
+            author_name=user_name(users, j.author_id),
             assignee_id=j.assignee_id,
-            assignee_name=None if j.assignee_id is None else _name(users, j.assignee_id),
+            assignee_name=None if j.assignee_id is None else user_name(users, j.assignee_id),
             created_at=_utc(j.created_at),
             rule=j.rule,
             drive_bys_on_ticket=counts[j.ticket_id],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from intently.engine.judgement import VERDICT_LABELS
+from intently.model import Id
 from intently.report.formatting import (
     RICH_VERDICT_STYLES,
     VOICE_LABELS,
@@ -18,6 +20,7 @@ from intently.report.formatting import (
     fmt_period,
     fmt_share,
     sparkline,
+    ticket_link,
 )
 from intently.report.metrics import Metrics, worked_tickets
 
@@ -44,9 +47,10 @@ def _headline(console: Console, label: str, value: str) -> None:
     console.print(line)
 
 
-def print_report(metrics: Metrics, console: Console, *, details: bool = True) -> None:
+def print_report(metrics: Metrics, console: Console, *, details: bool = True, zendesk_base: str | None = None) -> None:
     """Print the report: headline lines, then (with ``details``) the weekly trend, engineers, pods, regions
-    and examples."""
+    and examples. With ``zendesk_base`` each example's ticket id links to the ticket in Zendesk (a terminal
+    hyperlink, written only to a terminal)."""
     m = metrics
     console.print(Text(clean_text(m.title), style="bold"))
     console.print(
@@ -93,7 +97,7 @@ def print_report(metrics: Metrics, console: Console, *, details: bool = True) ->
     _print_engineers(m, console)
     _print_pods(m, console)
     _print_regions(m, console)
-    _print_examples(m, console)
+    _print_examples(m, console, zendesk_base)
 
 
 def _verdict_header(verdict: str) -> Text:
@@ -247,7 +251,7 @@ def _print_regions(m: Metrics, console: Console) -> None:
     _show(console, table, caption)
 
 
-def _print_examples(m: Metrics, console: Console) -> None:
+def _print_examples(m: Metrics, console: Console, zendesk_base: str | None) -> None:
     if not m.drive_by_examples:
         return
     rows = m.drive_by_examples[:MAX_EXAMPLES]
@@ -264,9 +268,16 @@ def _print_examples(m: Metrics, console: Console) -> None:
     for x in rows:
         table.add_row(
             fmt_datetime(x.created_at).removesuffix(" UTC"),
-            Text(clean_text(f"#{x.ticket_id}")),
+            _ticket_cell(x.ticket_id, zendesk_base),
             Text(clean_text(x.author_name)),
             Text(clean_text(x.assignee_name) if x.assignee_name is not None else "unassigned"),
             fmt_int(x.drive_bys_on_ticket),
         )
     _show(console, table, caption)
+
+
+def _ticket_cell(ticket_id: Id, zendesk_base: str | None) -> Text:
+    """``#123``, a link to the ticket in Zendesk when the base is known (the link spans the id, not the padding)."""
+    cell = Text()
+    cell.append(clean_text(f"#{ticket_id}"), style=Style(link=ticket_link(zendesk_base, ticket_id)))
+    return cell

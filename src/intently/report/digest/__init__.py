@@ -14,8 +14,8 @@ from intently.report.digest.summary import (
     Period,
     build_digest,
     last_complete,
-    ticket_link,
 )
+from intently.report.formatting import ticket_link
 
 __all__ = [
     "DEFAULT_TOP",

@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
-from urllib.parse import quote
 
 from intently.engine.judgement import Judgement
-from intently.model import Id, User, id_sort_key
+from intently.model import Id, User, id_sort_key, user_name
 from intently.policy import Policy
-from intently.report.formatting import clean_text, fmt_int, fmt_pct, fmt_share
+from intently.report.formatting import clean_text, fmt_int, fmt_pct, fmt_share, ticket_link
 from intently.report.metrics import Metrics, Share, build_metrics
 
 PERIODS = ("day", "week", "month")
@@ -89,23 +88,6 @@ def last_complete(kind: str, before: date) -> Period:
 
 def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-# --- links to Zendesk -------------------------------------------------------------------------------------------
-
-
-_NOT_IN_BASE = frozenset("<>|\"'`\\ ")
-
-
-def ticket_link(base: str | None, ticket_id: Id) -> str | None:
-    """The ticket in Zendesk's agent interface (``https://acme.zendesk.com/agent/tickets/123``) when the base URL of
-    the account is known (``https://acme.zendesk.com``); else None (the ticket is named by its id alone)."""
-    if not base:
-        return None
-    base = base.strip().rstrip("/")
-    if not base.startswith(("https://", "http://")) or any(ch in _NOT_IN_BASE or ord(ch) < 33 for ch in base):
-        return None
-    return f"{base}/agent/tickets/{quote(str(ticket_id), safe='')}"
 
 
 # --- figures ----------------------------------------------------------------------------------------------------
@@ -239,8 +221,7 @@ class _TicketAcc:
 
 
 def _name(users: Mapping[Id, User], user_id: Id) -> str:
-    user = users.get(user_id)
-    return clean_text(user.name) if user is not None and user.name else f"user {user_id}"
+    return clean_text(user_name(users, user_id))
 
 
 def _top(

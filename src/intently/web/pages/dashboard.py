@@ -21,8 +21,15 @@ from intently.guide.advice import invitations
 from intently.model import Id
 from intently.policy import Policy, fingerprint
 from intently.report import svg
-from intently.report.digest.summary import Figure, ticket_link
-from intently.report.formatting import MUTED_COLOUR, OTHER_COLOUR, VERDICT_COLOURS, VOICE_LABELS, fmt_pct
+from intently.report.digest.summary import Figure
+from intently.report.formatting import (
+    MUTED_COLOUR,
+    OTHER_COLOUR,
+    VERDICT_COLOURS,
+    VOICE_LABELS,
+    fmt_pct,
+    ticket_link,
+)
 from intently.report.metrics import Engineer, Metrics, PodStats, Share, stored_metrics
 from intently.store.queries import id_encodings
 from intently.web.access.accounts import Session

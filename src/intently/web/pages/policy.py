@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intently.engine.compare import Change, Comparison, changed_judgements, compare_policies
 from intently.errors import PolicyError
-from intently.model import Id, User
+from intently.model import Id, User, user_name
 from intently.policy import Policy
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_suite
@@ -135,12 +135,11 @@ def _changes(store: Store, current: Policy, proposed: Policy) -> Table:
 
 
 def _change_row(change: Change, users: Mapping[Id, User]) -> list[Cell]:
-    author = users.get(change.author_id)
     at = change.created_at if change.created_at.tzinfo is None else change.created_at.astimezone(UTC)
     return [
         Cell(id_text(change.ticket_id)),
         Cell(id_text(change.comment_id)),
-        Cell(author.name if author else f"user {change.author_id}"),
+        Cell(user_name(users, change.author_id)),
         Cell(at.strftime("%Y-%m-%d %H:%M:%S")),
         *(Cell(text) for text in (*change.current, *change.proposed)),
     ]

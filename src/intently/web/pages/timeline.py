@@ -9,7 +9,7 @@ from datetime import datetime
 
 from intently.engine.explain import describe, timeline
 from intently.engine.judgement import Judgement
-from intently.model import AssigneeChange, Comment, Directory, Id, TicketHistory, User, WatchersChange
+from intently.model import AssigneeChange, Comment, Directory, Id, TicketHistory, User, WatchersChange, user_name
 from intently.policy import Policy
 from intently.report.formatting import shortened
 from intently.store import Store
@@ -66,10 +66,7 @@ class TicketView:
         return next(lane for lane in self.lanes if lane.key == key)
 
     def name(self, user_id: Id | None) -> str:
-        if user_id is None:
-            return "nobody"
-        user = self.users.get(user_id)
-        return user.name if user else f"user {user_id}"
+        return user_name(self.users, user_id)
 
 
 def _lane_key(user_id: Id | None) -> str:
@@ -166,7 +163,7 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id, directory: Director
         return None if user_id is None else policy.region_of_user(users.get(user_id))
 
     lanes = [
-        Lane(key, "system" if key == SYSTEM else _name(users, people[key]), role(key), region(key))
+        Lane(key, "system" if key == SYSTEM else user_name(users, people[key]), role(key), region(key))
         for key in sorted(order, key=rank)
     ]
     return TicketView(
@@ -177,8 +174,3 @@ def ticket_view(store: Store, policy: Policy, ticket_id: Id, directory: Director
         sorted(stored.values(), key=lambda j: j.created_at),
         policy.rule_titles(),
     )
-
-
-def _name(users: dict[Id, User], user_id: Id | None) -> str:
-    user = users.get(user_id) if user_id is not None else None
-    return user.name if user else f"user {user_id}"

@@ -25,11 +25,10 @@ from starlette.responses import Response
 
 from intently.engine.judgement import VERDICT_LABELS, Judgement
 from intently.engine.outcomes import CLASS_LABELS, CLASSES
-from intently.model import Directory, Group, Id, User
+from intently.model import Directory, Group, Id, User, user_name
 from intently.policy import Policy, fingerprint
-from intently.report.digest.summary import ticket_link
 from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_facts
-from intently.report.formatting import csv_text
+from intently.report.formatting import csv_text, ticket_link
 from intently.report.metrics import Metrics, stored_metrics, week_of
 from intently.store import Store, encode_id
 from intently.store.queries import (
@@ -371,10 +370,7 @@ class Data:
         )
 
     def name(self, user_id: Id | None) -> str:
-        if user_id is None:
-            return "nobody"
-        user = self.users.get(user_id)
-        return user.name if user else f"user {user_id}"
+        return user_name(self.users, user_id)
 
 
 def _members(pod: str, policy: Policy, users: Mapping[Id, User]) -> frozenset[str]:

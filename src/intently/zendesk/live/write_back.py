@@ -25,7 +25,7 @@ from typing import Any
 
 from intently.engine import Judgement
 from intently.guide.advice import PathStep, history_before, intentional_path
-from intently.model import Comment, Id, TicketHistory, User, iso
+from intently.model import Comment, Id, TicketHistory, User, iso, user_name
 from intently.policy import Policy
 from intently.web.logs import emit
 from intently.web.services import Services, ZendeskApi
@@ -159,8 +159,7 @@ def _is_conflict(exc: BaseException) -> bool:
 
 def note_text(history: TicketHistory, users: Mapping[Id, User], policy: Policy, judgement: Judgement) -> str:
     """The internal note: the rule, the reason, the intentional path that was open, and a reference line."""
-    author = users.get(judgement.author_id)
-    name = author.name if author else f"user {judgement.author_id}"
+    name = user_name(users, judgement.author_id)
     rule = policy.rule(judgement.rule)
     steps: list[PathStep] = []
     before = history_before(history, judgement.comment_id)
