@@ -19,17 +19,23 @@ from tests.dashboard_client import PASSWORD, ensure_account
 from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
 from tests.test_webhooks import Served
 
+# Its quarter of tickets is generated and served once, by one test process.
+pytestmark = pytest.mark.xdist_group("dashboard_browser")
 
-@pytest.fixture
-def dashboard_url(tmp_path: Path) -> Iterator[str]:
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The dashboard over a generated quarter, served once for this module's tests (they only read it): its address
+    and the folder holding its export and store."""
     from intently.web import create_app
 
+    folder = tmp_path_factory.mktemp("site")
     # a quarter ending today, as `intently demo` makes it, so "last month" has data
     today = datetime.now(UTC).date()
-    generate_export(tmp_path / "export", tickets=400, seed=5, start=today - timedelta(days=91), days=91)
-    policy = load_policy(tmp_path / "export" / "intently.yaml")
-    store = Store.open(tmp_path / "store.db")
-    import_path(tmp_path / "export", store, policy)
+    generate_export(folder / "export", tickets=400, seed=5, start=today - timedelta(days=91), days=91)
+    policy = load_policy(folder / "export" / "intently.yaml")
+    store = Store.open(folder / "store.db")
+    import_path(folder / "export", store, policy)
     ensure_account(store, "maya", "admin")
 
     def no_zendesk() -> Any:
@@ -37,16 +43,26 @@ def dashboard_url(tmp_path: Path) -> Iterator[str]:
 
     app = create_app(store, policy, no_zendesk, write_back=False, webhook_secret=None, run_worker=False)
     with Served(app) as served:
-        yield served.url
+        yield served.url, folder
     store.close()
+
+
+@pytest.fixture
+def dashboard_url(site: tuple[str, Path]) -> str:
+    return site[0]
+
+
+@pytest.fixture
+def site_folder(site: tuple[str, Path]) -> Path:
+    return site[1]
 
 
 def test_a_manager_finds_last_months_drive_bys_and_the_tickets_behind_them(
     browser: Any,  # noqa: F811
     dashboard_url: str,
-    tmp_path: Path,
+    site_folder: Path,
 ) -> None:
-    store_path = tmp_path / "store.db"
+    store_path = site_folder / "store.db"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -104,10 +120,10 @@ def _artifact(name: str) -> Path:
 def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
     browser: Any,  # noqa: F811
     dashboard_url: str,
-    tmp_path: Path,
+    site_folder: Path,
 ) -> None:
     """Pick, from the stored judgements, a ticket where someone drove by; ask the panel as that agent now."""
-    store = Store.open(tmp_path / "store.db")
+    store = Store.open(site_folder / "store.db")
     drive_by = next(j for j in reversed(list(store.judgements())) if j.rule == "unsolicited_reply")
     page = browser.new_page(viewport={"width": 900, "height": 900})
     page.goto(f"{dashboard_url}/sidebar?ticket_id={drive_by.ticket_id}&agent_id={drive_by.author_id}")
@@ -125,7 +141,7 @@ def test_the_standalone_sidebar_warns_an_agent_about_to_drive_by(
 
     history = store.history(drive_by.ticket_id)
     assert history is not None
-    policy = load_policy(tmp_path / "export" / "intently.yaml")
+    policy = load_policy(site_folder / "export" / "intently.yaml")
     users = store.directory().users
     for shown, public_reply in ((public, True), (internal, False)):
         expected = check_reply(history, users, policy, drive_by.author_id, public_reply, datetime.now(UTC))

@@ -16,6 +16,8 @@ from tests.dashboard_client import dashboard, ensure_account, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
 
+pytestmark = pytest.mark.xdist_group("huge_comment")  # its 100 MB ticket is loaded once, by one test process
+
 ANA, MARIA, CUSTOMER = 101, 103, 5001
 SIZE = 100 * 1024 * 1024
 HEAD, TAIL = "start-of-log ", " end-of-log"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.dashboard_client import PASSWORD
-from tests.test_dashboard_browser import dashboard_url  # noqa: F401 - the demo dashboard fixture
+from tests.test_dashboard_browser import dashboard_url, site  # noqa: F401 - the demo dashboard fixtures
 from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
 
 NARROW = {"width": 360, "height": 780}
