@@ -251,6 +251,7 @@ def test_a_killed_replicas_claims_go_to_another_after_the_lease(pg_url: str) -> 
         thread.join()
     everyone = [i for ids in claims.values() for i in ids]
     assert len(everyone) == len(set(everyone)) == 40  # no delivery claimed twice
+    assert max(len(ids) for ids in claims.values()) <= 15  # none took more than its limit
     dead = claims["r0"]
     assert store.claim_deliveries("r9", now + timedelta(seconds=10), 30) == []  # the leases hold
     assert not store.finish_delivery(dead[0], claimed_by="r9")  # only the claimer finishes

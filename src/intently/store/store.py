@@ -520,7 +520,9 @@ class Store:
     def claim_deliveries(self, replica: str, now: datetime, lease: float, limit: int = 50) -> list[Delivery]:
         """Claim up to ``limit`` due deliveries for ``replica`` until ``lease`` seconds from ``now``, in one
         statement: no claim by another replica is live on any of them. On PostgreSQL the candidates are locked
-        with ``FOR UPDATE SKIP LOCKED``, so replicas claiming at the same time take different deliveries."""
+        with ``FOR UPDATE SKIP LOCKED``, so replicas claiming at the same time take different deliveries; they are
+        picked once, in a materialized CTE (as a subquery of the UPDATE, PostgreSQL may scan them again, and each scan
+        skips other rows: a claim of more than ``limit``)."""
         table = schema.webhook_deliveries
         at = _utc(now)
         claimable = (
@@ -531,9 +533,10 @@ class Store:
         candidates = select(table.c.id).where(*claimable).order_by(table.c.next_attempt_at, table.c.id).limit(limit)
         if self.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
+        picked = candidates.cte("candidates").prefix_with("MATERIALIZED", dialect="postgresql")
         claim = (
             update(table)
-            .where(table.c.id.in_(candidates.scalar_subquery()), *claimable)
+            .where(table.c.id.in_(select(picked.c.id)), *claimable)
             .values(claimed_by=replica, lease_until=at + timedelta(seconds=lease))
             .returning(*table.c)
         )
