@@ -625,7 +625,7 @@ def selected_tickets(
         TicketRow(
             line.ticket_id,
             line.subject,
-            data.name(line.assignee_id) if line.assignee_id is not None else "nobody",
+            data.name(line.assignee_id),
             line.matched,
             line.drive_bys,
             line.last_at,

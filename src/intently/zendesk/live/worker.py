@@ -62,10 +62,6 @@ class Worker:
         """Seconds a claim holds unless renewed (one value for deliveries and notes: ``intently serve --lease``)."""
         return self.services.claim_lease
 
-    @lease.setter
-    def lease(self, seconds: float) -> None:
-        self.services.claim_lease = seconds
-
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
