@@ -20,6 +20,7 @@ import pytest
 from intently.demo import generate_export
 from intently.sources import open_source
 from intently.zendesk import export as export_module
+from intently.zendesk.export import ZendeskExport
 from tests.zendesk_builder import ExportBuilder, change, comment, create
 
 FORMATS = ("jsonl", "csv", "json", "table")
@@ -149,3 +150,75 @@ def test_decoding_straight_into_records_reads_as_the_generic_decoding(
         assert fast == slow
         assert typed.warnings == generic.warnings
         assert typed.directory == generic.directory
+
+
+def _unusual_export(root: Path, value: str, kind: str = "Change") -> Path:
+    """The messy export with one audit's event holding ``value`` (JSON text) where a plain value is expected: as
+    a custom field's value (a Change), or as whether a comment is public (a Comment)."""
+    _messy_export(root)
+    pages = sorted(root.glob("ticket_audits*.json"))
+    page = json.loads(pages[2].read_text())
+    if kind == "Change":
+        event = {"id": 777, "type": "Change", "field_name": "360001", "value": "MARK"}
+    else:
+        event = {"id": 777, "type": "Comment", "author_id": 11, "body": "Hm.", "public": "MARK"}
+    page["audits"][3]["events"].append(event)
+    pages[2].write_text(json.dumps(page).replace('"MARK"', value))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "error"),
+    [
+        ('{"nested": [1, 2]}', "Change", None),
+        ("123456789012345678901234567890", "Change", None),
+        ('"yes"', "Comment", b"public must be true or false"),
+    ],
+)
+def test_an_unusual_value_reads_the_same_whichever_process_owns_its_ticket(
+    tmp_path: Path, value: str, kind: str, error: bytes | None
+) -> None:
+    """A process decodes only its own tickets' events; an unusual value (an object where a plain value is expected,
+    an integer beyond 64 bits, a comment neither public nor not) reads, or fails, as on one process."""
+    root = _unusual_export(tmp_path / "unusual", value, kind)
+    one = classify(root, "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == (0 if error is None else 1), one.stderr.decode()
+    if error is not None:
+        assert error in one.stderr
+    for jobs in ("2", "3"):
+        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_each_share_reads_its_tickets_as_one_process_does(demo_export: Path, tmp_path: Path) -> None:
+    """The histories a share builds (decoding only its own tickets' events) equal those of one process."""
+    for root in (demo_export, _unusual_export(tmp_path / "unusual", '{"nested": true}')):
+        whole = {history.ticket.id: history for history in ZendeskExport(root).histories()}
+        for jobs in (2, 3):
+            seen: dict[object, object] = {}
+            for job in range(jobs):
+                for closed in ZendeskExport(root).share(job, jobs):
+                    seen[closed.history.ticket.id] = closed.history
+            assert seen == whole
+
+
+def test_times_are_written_in_utc_whatever_offset_the_export_gives(tmp_path: Path) -> None:
+    """JSON Lines write each time as UTC with a Z (orjson writes UTC times itself; others are converted first)."""
+    b = ExportBuilder()
+    b.user(1, "Casey Customer", role="end-user")
+    b.user(10, "Ana Agent")
+    b.user(11, "Bo Agent")
+    b.ticket(1, "2026-03-02T11:00:00+02:00", requester=1, assignee_id=10)
+    b.audit(1, "2026-03-02T11:00:00+02:00", 1, comment("Help."), create("assignee_id", "10"))
+    b.audit(1, "2026-03-02T12:30:00.250000+02:00", 10, comment("On it."))
+    b.audit(1, "2026-03-02T11:00:00Z", 11, comment("Me too.", public=False))
+    b.audit(1, "2026-03-02T09:15:00-05:00", 11, comment("Still here."))
+    root = b.write(tmp_path / "offsets")
+    result = classify(root, "--format", "jsonl", "--jobs", "1")
+    assert result.returncode == 0, result.stderr.decode()
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    times = [line["created_at"] for line in lines]
+    assert times == ["2026-03-02T10:30:00.250000Z", "2026-03-02T11:00:00Z", "2026-03-02T14:15:00Z"]
+    evidence = [item["at"] for line in lines for item in line["evidence"]]
+    assert evidence and all(at.endswith("Z") and "+" not in at for at in evidence)
+    assert "2026-03-02T09:00:00Z" in evidence  # the assignment, written at 11:00+02:00

@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "intently.sources",
             "intently.zendesk.records",
             "intently.zendesk.export",
+            "intently.zendesk.forked",
             "intently.zendesk.client",
             "intently.zendesk.app",
             "intently.demo",

@@ -23,11 +23,11 @@ from intently.model import (
     Event,
     FieldChange,
     Id,
+    StatusChange,
     TagsChange,
     TicketHistory,
     User,
     WatchersChange,
-    ordered,
 )
 from intently.policy.schema import ALL_REGIONS, Policy, Rule
 
@@ -68,7 +68,7 @@ def _groups(events: Sequence[Event]) -> list[tuple[int, int]]:
 def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> tuple[Context, _State, Comment | None]:
     """What a replay of the history starts from: its events in order, the state before the first update, and
     the ticket's first comment (its description, never judged)."""
-    events = ordered(history.events)
+    events = history.events  # in order: a history is made so
     ctx = Context(history=history, users=users, policy=policy, events=events)
     return ctx, _initial_state(history, events, policy), opening_comment(events)
 
@@ -151,8 +151,31 @@ def _initial_state(history: TicketHistory, events: Sequence[Event], policy: Poli
 
 def _apply(state: _State, group: Sequence[Event], ctx: Context, first_comment: Comment | None) -> None:
     owner = state.assignee  # the assignee at the update's comments
-    for event in group:
-        if isinstance(event, AssigneeChange):
+    for event in group:  # the commonest kinds first (a status change changes nothing here)
+        if isinstance(event, Comment):
+            if event.public:
+                if _is_agent_reply(ctx, event, first_comment):
+                    state.last_agent_reply = event
+                    state.waiting_since = None
+                    if event.author is not None:
+                        state.voices.add(event.author)
+                        if event.author != owner:
+                            state.contributor_voices.add(event.author)
+                elif _is_customer(ctx, event) and state.waiting_since is None:
+                    state.waiting_since = event
+            elif _is_agent_reply(ctx, event, first_comment):
+                state.notes.append(event)
+        elif isinstance(event, StatusChange):
+            continue
+        elif isinstance(event, FieldChange):
+            name = event.field.lower()
+            if name == "priority":
+                state.priority = event.value
+            elif name == "group_id":
+                state.group = event.value  # type: ignore[assignment]
+            elif name in ctx.policy.preferred_region_fields:
+                state.preferred = event.value
+        elif isinstance(event, AssigneeChange):
             state.assignee = event.assignee
             state.assigned_by = event
         elif isinstance(event, TagsChange):
@@ -166,26 +189,6 @@ def _apply(state: _State, group: Sequence[Event], ctx: Context, first_comment: C
                 watchers.pop(user_id, None)
             for user_id in event.added:
                 watchers.setdefault(user_id, event)
-        elif isinstance(event, FieldChange):
-            name = event.field.lower()
-            if name == "priority":
-                state.priority = event.value
-            elif name == "group_id":
-                state.group = event.value  # type: ignore[assignment]
-            elif name in ctx.policy.preferred_region_fields:
-                state.preferred = event.value
-        elif isinstance(event, Comment) and event.public:
-            if _is_agent_reply(ctx, event, first_comment):
-                state.last_agent_reply = event
-                state.waiting_since = None
-                if event.author is not None:
-                    state.voices.add(event.author)
-                    if event.author != owner:
-                        state.contributor_voices.add(event.author)
-            elif _is_customer(ctx, event) and state.waiting_since is None:
-                state.waiting_since = event
-        elif isinstance(event, Comment) and _is_agent_reply(ctx, event, first_comment):
-            state.notes.append(event)
 
 
 def _is_agent_reply(ctx: Context, comment: Comment, first: Comment | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,8 +52,9 @@ class Evidence:
     by: Id | None
     detail: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "what": self.what, "at": iso(self.at), "by": self.by, "detail": self.detail}
+    def to_dict(self, time: Callable[[datetime], Any] = iso) -> dict[str, Any]:
+        """As JSON; ``time`` writes the time (see :meth:`Judgement.to_export`)."""
+        return {"event_id": self.event_id, "what": self.what, "at": time(self.at), "by": self.by, "detail": self.detail}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
@@ -90,19 +92,21 @@ class Judgement:
     """The author's pod when the ticket carried that pod's topic tags at the comment."""
     assignee_in_pod: bool | None = None
 
-    def to_export(self) -> dict[str, Any]:
-        """The judgement as one ``classify --format jsonl`` object: exactly :data:`EXPORT_FIELDS`."""
+    def to_export(self, time: Callable[[datetime], Any] = iso) -> dict[str, Any]:
+        """The judgement as one ``classify --format jsonl`` object: exactly :data:`EXPORT_FIELDS`. ``time`` writes
+        each time (:func:`~intently.model.iso`; :func:`~intently.model.utc` leaves a UTC time for orjson, which
+        writes it the same way, faster)."""
         return {
             "ticket_id": self.ticket_id,
             "comment_id": self.comment_id,
             "author_id": self.author_id,
-            "created_at": iso(self.created_at),
+            "created_at": time(self.created_at),
             "public": self.public,
             "assignee_id": self.assignee_id,
             "verdict": self.verdict,
             "rule": self.rule,
             "reason": self.reason,
-            "evidence": [item.to_dict() for item in self.evidence],
+            "evidence": [item.to_dict(time) for item in self.evidence],
             "out_of_region": self.out_of_region,
             "acknowledged": self.acknowledged,
         }

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from msgspec import structs
+
 from intently.engine import Judgement, judge_ticket, solicitations
 from intently.engine.facts import Moment, availability, explain, holds, reply_clock, when
 from intently.engine.judge import moment_of
@@ -631,10 +633,10 @@ class _Advisor:
         times = [fact for fact, _ in _signed_facts(rule.when) if fact.name in TIME_FACTS]
         failure = ""
         for moment in self.turning_points(times, m):
-            later = replace(m, comment=replace(m.comment, at=moment))
+            later = replace(m, comment=structs.replace(m.comment, at=moment))
             if not holds(rule.when, later):  # the engine's own test, without judging the whole ticket again
                 continue
-            shifted = tuple(replace(event, at=moment) for event in same)
+            shifted = tuple(structs.replace(event, at=moment) for event in same)
             judged = judge_reply(self.history, self.users, self.policy, self.agent_id, public, moment, before, shifted)
             if judged is not None and judged.rule == rule.id:
                 return moment, self._opening(rule, plan, later)

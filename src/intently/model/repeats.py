@@ -11,11 +11,13 @@ where its copies were.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from intently.model import Event, Id
 
 V = TypeVar("V")
+_ID = attrgetter("id")
 
 
 class Repeats(Generic[V]):
@@ -54,8 +56,8 @@ def differing_copies(what: str, places: Sequence[str]) -> str:
 def unique_events(events: Sequence[Event]) -> tuple[list[Event], list[Id]]:
     """A ticket's events with each event id once (the last copy of a repeated id), and the ids whose copies
     differ. Cheap when nothing repeats, which is almost always."""
-    if len({event.id for event in events}) == len(events):
-        return list(events), []
+    if len(set(map(_ID, events))) == len(events):
+        return events if isinstance(events, list) else list(events), []
     last: dict[Hashable, Event] = {}
     differing: dict[Id, None] = {}
     for event in events:

@@ -25,8 +25,9 @@ class Source(Protocol):
     def histories(self) -> Iterator[TicketHistory]: ...
 
 
-def open_source(path: str | Path) -> Source:
-    """A Zendesk export directory or a neutral ``.jsonl`` file."""
+def open_source(path: str | Path, jobs: int = 1) -> Source:
+    """A Zendesk export directory or a neutral ``.jsonl`` file (``jobs`` > 1: a Zendesk export may read its first
+    pass in another process; see :class:`~intently.zendesk.export.ZendeskExport`)."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
@@ -36,7 +37,7 @@ def open_source(path: str | Path) -> Source:
                 "this folder holds no tickets*.json or ticket_audits*.json files: is it a Zendesk export directory?",
                 file=str(path),
             )
-        return ZendeskExport(path)
+        return ZendeskExport(path, jobs)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return NeutralReader(path)
     raise InputError("expected a Zendesk export directory or a neutral .jsonl file", file=str(path))

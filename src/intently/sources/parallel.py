@@ -16,6 +16,7 @@ that is ahead is not held up by one that is behind, within that slack).
 
 from __future__ import annotations
 
+import gc
 import heapq
 import multiprocessing
 import os
@@ -157,6 +158,9 @@ def _shared(source: ZendeskExport, work: Callable[[TicketHistory], T], jobs: int
     processes = []
     ends: list[dict[Id, tuple[tuple[int, int, int], str]]] = []
     streams = []
+    # What the processes share (the people, the ticket records) lives to the end: out of the garbage collector's
+    # sight in them, a collection neither walks it nor copies its memory pages by touching it.
+    gc.freeze()
     try:
         for job in range(jobs):
             receive, send = context.Pipe(duplex=False)
@@ -167,6 +171,7 @@ def _shared(source: ZendeskExport, work: Callable[[TicketHistory], T], jobs: int
             queue: Queue[bytes | None] = Queue(maxsize=_AHEAD)
             threading.Thread(target=_drain, args=(receive, queue), daemon=True).start()
             streams.append(_stream(queue, ends))
+        gc.unfreeze()
         for _key, failed, result, warnings in heapq.merge(*streams, key=lambda item: item[0]):
             if failed:
                 raise result
@@ -180,6 +185,7 @@ def _shared(source: ZendeskExport, work: Callable[[TicketHistory], T], jobs: int
         for user, (_, reference) in sorted(first.items(), key=lambda item: item[1][0]):
             source.warnings.append(missing_user(user, reference))
     finally:
+        gc.unfreeze()
         for process in processes:
             if process.is_alive():
                 process.kill()

@@ -30,22 +30,26 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import msgspec
 import orjson
 
 from intently.errors import InputError
-from intently.model import Directory, Group, Id, Ticket, TicketHistory, User
+from intently.model import MAX_ID, MIN_ID, Directory, Group, Id, Ticket, TicketHistory, User
 from intently.model.repeats import Repeats
+from intently.zendesk.forked import Forked
 from intently.zendesk.records import (
     AUDIT_PAGE,
+    HEAD_PAGE,
     TICKET_PAGE,
     UNSET,
+    AuditHead,
     AuditRecord,
     HistoryBuilder,
     TicketAudits,
     TicketRecord,
+    audit_from_head,
     audit_record,
     field_titles,
     group_from_record,
@@ -120,18 +124,32 @@ def _tickets(path: Path) -> list[TicketRecord]:
     return [ticket_record(record) for record in _load(path, "tickets")]
 
 
-def _audits(path: Path) -> list[AuditRecord]:
-    """The audits of one page: decoded straight into records, or (anything unusual) generically as before."""
+def _audits(path: Path, own: set[Id] | None = None) -> list[AuditRecord] | list[AuditRecord | AuditHead]:
+    """The audits of one page: decoded straight into records, or (anything unusual) generically as before. With
+    ``own``, only the events of the audits of those tickets are decoded; the others are :class:`AuditHead` records."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
     try:
         data.decode()  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
-        return AUDIT_PAGE.decode(data).audits
+        if own is None:
+            return AUDIT_PAGE.decode(data).audits
+        return [audit_from_head(head) if _ticket_of(head) in own else head for head in HEAD_PAGE.decode(data).audits]
     except (UnicodeDecodeError, msgspec.MsgspecError):
         pass
     return [audit_record(audit) for audit in _load(path, "audits")]
+
+
+def _ticket_of(head: AuditHead) -> Id | None:
+    """The ticket of an audit read as a head; None where it names none (the caller then says what is wrong)."""
+    raw = head.ticket_id
+    if type(raw) is int:
+        return raw
+    try:
+        return zendesk_id(raw)
+    except ValueError:
+        return None
 
 
 def _hashed(ticket_id: Id, jobs: int) -> int:
@@ -153,7 +171,9 @@ class Closed(NamedTuple):
 class ZendeskExport:
     """Reads a Zendesk export directory: the directory of people first, then ticket histories."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, jobs: int = 1) -> None:
+        """``jobs`` > 1: the first pass over the audit pages runs in another process while this one reads the
+        people and the ticket records (where processes can be forked)."""
         self.root = Path(root)
         if not self.root.is_dir():
             raise InputError("not a directory", file=str(self.root))
@@ -166,14 +186,19 @@ class ZendeskExport:
         self.warnings: list[str] = []
         self.directory = Directory()
         self.field_titles: dict[str, str] = {}
-        self._read_users()
-        self._read_groups()
-        self._read_fields()
-        self._builder = HistoryBuilder(self.directory, self.field_titles)
-        self.tickets: dict[Id, Ticket] = {}
-        self.deleted: set[Id] = set()
-        self._read_tickets()
-        self._last_page = self._scan_audits()
+        scanning = Forked(self._scan_audits) if jobs > 1 and Forked.possible() else None
+        try:
+            self._read_users()
+            self._read_groups()
+            self._read_fields()
+            self._builder = HistoryBuilder(self.directory, self.field_titles)
+            self.tickets: dict[Id, Ticket] = {}
+            self.deleted: set[Id] = set()
+            self._read_tickets()
+            self._last_page = scanning.result() if scanning is not None else self._scan_audits()
+        finally:
+            if scanning is not None:
+                scanning.close()
         self.position: tuple[int, int] = (-1, -1)
         """The audit page and the audit on it being read (see :meth:`share`)."""
         self.missing_at: dict[Id, tuple[int, int, int]] = {}
@@ -300,14 +325,18 @@ class ZendeskExport:
         for page, path in enumerate(pages):
             name = path.name
             self.position = (page, -1)
-            for index, audit in enumerate(_audits(path)):
+            for index, audit in enumerate(_audits(path, own if jobs > 1 else None)):
                 try:
                     raw = audit.ticket_id
-                    if raw is UNSET:
+                    if type(raw) is int and MIN_ID <= raw <= MAX_ID:
+                        of: Id = raw
+                    elif raw is UNSET:
                         raise KeyError("ticket_id")
-                    of = zendesk_id(raw)
-                    if of is None:
-                        raise ValueError("empty ticket_id")
+                    else:
+                        found = zendesk_id(raw)
+                        if found is None:
+                            raise ValueError("empty ticket_id")
+                        of = found
                     if last_page.get(of, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
                     if jobs > 1 and of not in own:
@@ -316,7 +345,7 @@ class ZendeskExport:
                     if audits is None:
                         audits = reading[of] = TicketAudits(builder, of, None if of in tickets else {})
                     known = len(missing)
-                    audits.add(audit, name)
+                    audits.add(cast(AuditRecord, audit), name)  # an own ticket's audit: decoded whole
                     if len(missing) != known:
                         for user_id in list(missing)[known:]:
                             self.missing_at[user_id] = (page, index, len(self.missing_at))

@@ -92,9 +92,13 @@ class AuditRecord(msgspec.Struct, gc=False):
 
     def where(self, index: int) -> str:
         """The audit named for an error message (its position when it has no id or ticket)."""
-        if self.id is not UNSET and self.ticket_id is not UNSET:
-            return f"audit {self.id} (ticket {self.ticket_id})"
-        return f"audits[{index}]"
+        return _audit_where(self.id, self.ticket_id, index)
+
+
+def _audit_where(audit_id: Any, ticket_id: Any, index: int) -> str:
+    if audit_id is not UNSET and ticket_id is not UNSET:
+        return f"audit {audit_id} (ticket {ticket_id})"
+    return f"audits[{index}]"
 
 
 class AuditPage(msgspec.Struct):
@@ -104,6 +108,45 @@ class AuditPage(msgspec.Struct):
 AUDIT_PAGE = msgspec.json.Decoder(AuditPage)
 """Decodes a ``ticket_audits`` page of plain content straight into records; raises ``msgspec.MsgspecError`` for
 anything else (the caller then decodes the page generically and converts it with :func:`audit_record`)."""
+
+
+class AuditHead(msgspec.Struct, gc=False):
+    """An audit with its events left undecoded (``events``: their JSON text, checked to be JSON): what a process
+    that works only some of the tickets reads of the others' audits (see :func:`audit_from_head`)."""
+
+    id: _Scalar | UnsetType = UNSET
+    ticket_id: _Scalar | UnsetType = UNSET
+    created_at: _Scalar | UnsetType = UNSET
+    author_id: _Scalar = None
+    via: ViaRecord | None = None
+    events: msgspec.Raw = msgspec.Raw(b"null")
+
+    def where(self, index: int) -> str:
+        """As :meth:`AuditRecord.where`."""
+        return _audit_where(self.id, self.ticket_id, index)
+
+
+class HeadPage(msgspec.Struct):
+    audits: list[AuditHead]
+
+
+HEAD_PAGE = msgspec.json.Decoder(HeadPage)
+"""Decodes a ``ticket_audits`` page of plain content into :class:`AuditHead` records (as :data:`AUDIT_PAGE`)."""
+
+_EVENTS = msgspec.json.Decoder(list[EventRecord] | None)
+
+
+def audit_from_head(head: AuditHead) -> AuditRecord:
+    """The whole record of an audit read as a head: what :data:`AUDIT_PAGE` would have decoded. Raises
+    ``msgspec.MsgspecError`` where its events hold anything unusual (the page is then decoded as a whole)."""
+    return AuditRecord(
+        id=head.id,
+        ticket_id=head.ticket_id,
+        created_at=head.created_at,
+        author_id=head.author_id,
+        via=head.via,
+        events=_EVENTS.decode(head.events),
+    )
 
 
 class FieldValueRecord(msgspec.Struct, gc=False):
@@ -611,7 +654,7 @@ class TicketAudits:
     Kept only while the ticket is being read, so memory stays bounded by the tickets open at once.
     """
 
-    __slots__ = ("_audits", "_before", "_builder", "_differing", "seen", "tags", "ticket_id", "warnings")
+    __slots__ = ("_audits", "_before", "_builder", "_differing", "_flat", "seen", "tags", "ticket_id", "warnings")
 
     def __init__(self, builder: HistoryBuilder, ticket_id: Id, seen: dict[str, Any] | None = None) -> None:
         self._builder = builder
@@ -625,6 +668,9 @@ class TicketAudits:
         self._audits: dict[Id, tuple[list[Event], frozenset[str], str]] = {}
         """Audit id → (its events, the tags before it, where it was read)."""
         self._differing: dict[Id, list[str]] = {}
+        self._flat: list[Event] | None = []
+        """Every audit's events in the order read, while no audit has been replaced by a differing copy (the
+        common case: :meth:`events` then needs no second pass over the audits)."""
         self.warnings: list[str] = []
         """Filled by :meth:`events`."""
 
@@ -646,6 +692,8 @@ class TicketAudits:
                 before = self._before = frozenset(self.tags)
             self._builder.audit_events(audit, events, self.tags, self.ticket_id, self.seen)
             self._audits[audit_id] = (events, before, where)
+            if self._flat is not None:
+                self._flat += events
             return
         kept, before, kept_where = earlier
         self._builder.audit_events(audit, events, set(before), self.ticket_id, self.seen)
@@ -655,10 +703,13 @@ class TicketAudits:
         if where not in places:
             places.append(where)
         self._audits[audit_id] = (events, before, where)
+        self._flat = None
 
     def events(self) -> list[Event]:
         """Every event of the ticket's audits, each event id once; sets :attr:`warnings`."""
-        everything = [event for events, _, _ in self._audits.values() for event in events]
+        everything = self._flat
+        if everything is None:
+            everything = [event for events, _, _ in self._audits.values() for event in events]
         unique, differing = unique_events(everything)
         ticket = f"of ticket {self.ticket_id}"
         self.warnings = [differing_copies(f"audit {key} {ticket}", places) for key, places in self._differing.items()]
