@@ -246,6 +246,7 @@ class ZendeskExport:
         """The latest version of each ticket (the incremental export repeats a ticket as it changes)."""
         versions = Repeats[Ticket | None]("ticket")
         for path in self.files["tickets"]:
+            name = path.name  # one text for the page's every record
             for index, record in enumerate(_tickets(path)):
                 where = f"tickets[{index}]"
                 field = "id"
@@ -259,7 +260,7 @@ class ZendeskExport:
                     deleted = record.status == "deleted"
                     ticket = None if deleted else self._builder.ticket(ticket_id, record)
                     version = str(record.updated_at or ""), int(record.generated_timestamp or 0)
-                    if not versions.keep(ticket_id, ticket, path.name, version):
+                    if not versions.keep(ticket_id, ticket, name, version):
                         continue
                     if ticket is None:
                         self.deleted.add(ticket_id)

@@ -12,6 +12,7 @@ model (:meth:`HistoryBuilder.audit_events`) reads only these records, so every s
 from __future__ import annotations
 
 import reprlib
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -369,6 +370,15 @@ def field_titles(records: Iterable[dict[str, Any]]) -> dict[str, str]:
     return {str(r["id"]): str(r["title"]) for r in records if r.get("id") is not None and r.get("title")}
 
 
+def _shared(value: Any) -> Any:
+    """One copy of a short text that many tickets hold (a status, a tag, a field's value), kept for the whole read;
+    anything else as it is."""
+    return sys.intern(value) if type(value) is str and len(value) <= _SHARED_LENGTH else value
+
+
+_SHARED_LENGTH = 64
+
+
 def _field_error(field: str, message: str) -> ValueError:
     error = ValueError(message)
     error.field = field  # type: ignore[attr-defined]
@@ -396,7 +406,7 @@ class HistoryBuilder:
         fields: dict[str, object] = {}
         for item in record.custom_fields or record.fields or []:
             if isinstance(item, FieldValueRecord) and item.id is not UNSET:
-                fields[self.field_name(item.id)] = item.value
+                fields[_shared(self.field_name(item.id))] = _shared(item.value)
         try:
             created_at = parse_time(record.created_at)
         except ValueError as exc:
@@ -409,9 +419,9 @@ class HistoryBuilder:
             created_at=created_at,
             requester_id=zendesk_id(record.requester_id),
             subject=str(record.subject or record.raw_subject or ""),
-            status=status,
-            priority=priority,
-            tags=tuple(parse_tags(record.tags)),
+            status=_shared(status),
+            priority=_shared(priority),
+            tags=tuple(map(_shared, parse_tags(record.tags))),
             assignee_id=zendesk_id(record.assignee_id),
             group_id=zendesk_id(record.group_id),
             fields=fields,
