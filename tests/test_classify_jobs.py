@@ -222,3 +222,28 @@ def test_times_are_written_in_utc_whatever_offset_the_export_gives(tmp_path: Pat
     evidence = [item["at"] for line in lines for item in line["evidence"]]
     assert evidence and all(at.endswith("Z") and "+" not in at for at in evidence)
     assert "2026-03-02T09:00:00Z" in evidence  # the assignment, written at 11:00+02:00
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"ticket_id": None}, b"empty ticket_id"),
+        ({"ticket_id": " 99"}, b"already complete"),  # a ticket the first pass did not see: nobody's share
+        ({"created_at": "soon"}, b"expected an ISO 8601 time"),
+    ],
+)
+def test_an_audit_error_stops_every_number_of_jobs_at_the_same_place(
+    tmp_path: Path, change: dict[str, object], error: bytes
+) -> None:
+    root = _messy_export(tmp_path / "bad")
+    pages = sorted(root.glob("ticket_audits*.json"))
+    page = json.loads(pages[-2].read_text())
+    page["audits"][2].update(change)
+    pages[-2].write_text(json.dumps(page))
+    one = classify(root, "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 1
+    assert error in one.stderr, one.stderr.decode()
+    assert one.stdout  # the tickets complete before that page
+    for jobs in ("2", "3"):
+        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -124,9 +124,13 @@ def _tickets(path: Path) -> list[TicketRecord]:
     return [ticket_record(record) for record in _load(path, "tickets")]
 
 
-def _audits(path: Path, own: set[Id] | None = None) -> list[AuditRecord] | list[AuditRecord | AuditHead]:
-    """The audits of one page: decoded straight into records, or (anything unusual) generically as before. With
-    ``own``, only the events of the audits of those tickets are decoded; the others are :class:`AuditHead` records."""
+def _audits(
+    path: Path, own: set[Id] | None = None, known: dict[Id, int] | None = None
+) -> Iterable[tuple[int, AuditRecord | AuditHead]]:
+    """The audits of one page with their places on it: decoded straight into records, or (anything unusual)
+    generically as before. With ``own``, only the audits of those tickets (decoded whole) and of tickets not
+    ``known`` to the first pass or of none (as :class:`AuditHead` records, for the caller to say what is wrong):
+    the process that works the other tickets reads their audits, and says what is wrong with them."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -134,11 +138,19 @@ def _audits(path: Path, own: set[Id] | None = None) -> list[AuditRecord] | list[
     try:
         data.decode()  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
         if own is None:
-            return AUDIT_PAGE.decode(data).audits
-        return [audit_from_head(head) if _ticket_of(head) in own else head for head in HEAD_PAGE.decode(data).audits]
+            return enumerate(AUDIT_PAGE.decode(data).audits)
+        picked: list[tuple[int, AuditRecord | AuditHead]] = []
+        for index, head in enumerate(HEAD_PAGE.decode(data).audits):
+            raw = head.ticket_id
+            of = raw if type(raw) is int else _ticket_of(head)
+            if of in own:
+                picked.append((index, audit_from_head(head)))
+            elif of is None or known is None or of not in known:
+                picked.append((index, head))
+        return picked
     except (UnicodeDecodeError, msgspec.MsgspecError):
         pass
-    return [audit_record(audit) for audit in _load(path, "audits")]
+    return enumerate([audit_record(audit) for audit in _load(path, "audits")])
 
 
 def _ticket_of(head: AuditHead) -> Id | None:
@@ -310,8 +322,9 @@ class ZendeskExport:
         :meth:`histories`, each with its place in that order (``key``: ``(page, 1, str(ticket id))`` for a ticket
         complete after that audit page, ``(pages + 1, 1, n)`` for the n-th ticket without audits). While reading,
         :attr:`position` is the page and audit read, and :attr:`missing_at` where each unknown user was first met.
-        Every share reads every audit page whole: an error in the export stops each share that meets it, at the same
-        place."""
+        Every share reads every audit page: an error in a page as a whole (not JSON, not readable) stops every share
+        at the same place; an error in one audit stops the share of its ticket (every share where the audit names
+        none, or one the first pass did not see), and so the merged output at the same place."""
         own = self._shares(job, jobs) if jobs > 1 else set()
         closing: dict[int, list[Id]] = defaultdict(list)
         for ticket_id, page in self._last_page.items():
@@ -326,7 +339,7 @@ class ZendeskExport:
         for page, path in enumerate(pages):
             name = path.name
             self.position = (page, -1)
-            for index, audit in enumerate(_audits(path, own if jobs > 1 else None)):
+            for index, audit in _audits(path, own, last_page) if jobs > 1 else _audits(path):
                 try:
                     raw = audit.ticket_id
                     if type(raw) is int and MIN_ID <= raw <= MAX_ID:
@@ -338,10 +351,10 @@ class ZendeskExport:
                         if found is None:
                             raise ValueError("empty ticket_id")
                         of = found
+                    if jobs > 1 and of not in own and of in last_page:
+                        continue  # another process's ticket (only where the page was decoded generically: see _audits)
                     if last_page.get(of, -1) < page:
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
-                    if jobs > 1 and of not in own:
-                        continue
                     audits = reading.get(of)
                     if audits is None:
                         audits = reading[of] = TicketAudits(builder, of, None if of in tickets else {})
