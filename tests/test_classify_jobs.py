@@ -21,6 +21,7 @@ from intently.demo import generate_export
 from intently.sources import open_source
 from intently.zendesk import export as export_module
 from intently.zendesk.export import ZendeskExport
+from tests.cli_runner import intently
 from tests.zendesk_builder import ExportBuilder, change, comment, create
 
 FORMATS = ("jsonl", "csv", "json", "table")
@@ -172,21 +173,21 @@ def _unusual_export(root: Path, value: str, kind: str = "Change") -> Path:
     [
         ('{"nested": [1, 2]}', "Change", None),
         ("123456789012345678901234567890", "Change", None),
-        ('"yes"', "Comment", b"public must be true or false"),
+        ('"yes"', "Comment", "public must be true or false"),
     ],
 )
 def test_an_unusual_value_reads_the_same_whichever_process_owns_its_ticket(
-    tmp_path: Path, value: str, kind: str, error: bytes | None
+    tmp_path: Path, value: str, kind: str, error: str | None
 ) -> None:
     """A process decodes only its own tickets' events; an unusual value (an object where a plain value is expected,
     an integer beyond 64 bits, a comment neither public nor not) reads, or fails, as on one process."""
     root = _unusual_export(tmp_path / "unusual", value, kind)
-    one = classify(root, "--format", "jsonl", "--jobs", "1")
-    assert one.returncode == (0 if error is None else 1), one.stderr.decode()
+    one = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == (0 if error is None else 1), one.stderr
     if error is not None:
         assert error in one.stderr
     for jobs in ("2", "3"):
-        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        many = intently("classify", str(root), "--format", "jsonl", "--jobs", jobs)
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
 
 
@@ -214,8 +215,8 @@ def test_times_are_written_in_utc_whatever_offset_the_export_gives(tmp_path: Pat
     b.audit(1, "2026-03-02T11:00:00Z", 11, comment("Me too.", public=False))
     b.audit(1, "2026-03-02T09:15:00-05:00", 11, comment("Still here."))
     root = b.write(tmp_path / "offsets")
-    result = classify(root, "--format", "jsonl", "--jobs", "1")
-    assert result.returncode == 0, result.stderr.decode()
+    result = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     times = [line["created_at"] for line in lines]
     assert times == ["2026-03-02T10:30:00.250000Z", "2026-03-02T11:00:00Z", "2026-03-02T14:15:00Z"]
@@ -227,9 +228,9 @@ def test_times_are_written_in_utc_whatever_offset_the_export_gives(tmp_path: Pat
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"ticket_id": None}, b"empty ticket_id"),
-        ({"ticket_id": " 99"}, b"already complete"),  # a ticket the first pass did not see: nobody's share
-        ({"created_at": "soon"}, b"expected an ISO 8601 time"),
+        ({"ticket_id": None}, "empty ticket_id"),
+        ({"ticket_id": " 99"}, "already complete"),  # a ticket the first pass did not see: nobody's share
+        ({"created_at": "soon"}, "expected an ISO 8601 time"),
     ],
 )
 def test_an_audit_error_stops_every_number_of_jobs_at_the_same_place(
@@ -240,10 +241,10 @@ def test_an_audit_error_stops_every_number_of_jobs_at_the_same_place(
     page = json.loads(pages[-2].read_text())
     page["audits"][2].update(change)
     pages[-2].write_text(json.dumps(page))
-    one = classify(root, "--format", "jsonl", "--jobs", "1")
+    one = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
     assert one.returncode == 1
-    assert error in one.stderr, one.stderr.decode()
+    assert error in one.stderr, one.stderr
     assert one.stdout  # the tickets complete before that page
     for jobs in ("2", "3"):
-        many = classify(root, "--format", "jsonl", "--jobs", jobs)
+        many = intently("classify", str(root), "--format", "jsonl", "--jobs", jobs)
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
