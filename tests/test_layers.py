@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "intently.zendesk.records",
             "intently.zendesk.export",
             "intently.zendesk.forked",
+            "intently.zendesk.ticket_table",
             "intently.zendesk.client",
             "intently.zendesk.app",
             "intently.demo",

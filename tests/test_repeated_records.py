@@ -159,6 +159,24 @@ def test_users_groups_and_tickets_repeated(tmp_path: Path) -> None:
     ]
 
 
+def test_copies_of_a_ticket_equal_in_what_intently_reads_are_one_copy(tmp_path: Path) -> None:
+    """The reader keeps its tickets pickled and tells copies apart by a digest of each: copies whose digests differ
+    but whose tickets are equal (a field's value 1 in one, 1.0 in the other) are still the same copy, no warning;
+    a ticket deleted, then back in a later page, reads as it was last given."""
+    b = _export()
+    audits = sorted(b.audits, key=lambda a: (a["created_at"], a["id"]))
+    one = dict(b.tickets[0], custom_fields=[{"id": 360001, "value": 1}])
+    same = dict(b.tickets[0], custom_fields=[{"id": 360001, "value": 1.0}])
+    gone = dict(b.tickets[1], status="deleted", updated_at="2026-03-03T00:00:00Z")
+    back = dict(b.tickets[1], subject="Back again", updated_at="2026-03-04T00:00:00Z")
+    root = _write(tmp_path / "export", b, audits, per_page=20, tickets=[[one, b.tickets[1]], [same, gone], [back]])
+    source = open_source(root)
+    histories = {h.ticket.id: h for h in source.histories()}
+    assert source.warnings == []
+    assert list(histories[7].ticket.fields.values()) == [1]
+    assert histories[8].ticket.subject == "Back again"
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     repeats=st.lists(st.integers(0, 9), max_size=8),

@@ -44,6 +44,11 @@ class Repeats(Generic[V]):
         self._kept[key] = (version, value, where)
         return True
 
+    def kept(self, key: Id) -> V | None:
+        """The value of the copy in force (None when there is none yet)."""
+        kept = self._kept.get(key)
+        return None if kept is None else kept[1]
+
     def warnings(self) -> list[str]:
         return [differing_copies(f"{self.kind} {key}", places) for key, places in self._differing.items()]
 

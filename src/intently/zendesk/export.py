@@ -25,6 +25,7 @@ tickets, and tags each history with its place in the order of :meth:`ZendeskExpo
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections import defaultdict
@@ -58,6 +59,7 @@ from intently.zendesk.records import (
     user_from_record,
     zendesk_id,
 )
+from intently.zendesk.ticket_table import TicketTable, pickled
 
 KINDS = ("tickets", "ticket_audits", "users", "groups", "group_memberships", "ticket_fields")
 _TICKET_ID = re.compile(rb'"ticket_id"\s*:\s*"?(\d+)')
@@ -204,7 +206,7 @@ class ZendeskExport:
             self._read_groups()
             self._read_fields()
             self._builder = HistoryBuilder(self.directory, self.field_titles)
-            self.tickets: dict[Id, Ticket] = {}
+            self.tickets = TicketTable()
             self.deleted: set[Id] = set()
             self._read_tickets()
             self._last_page = scanning.result() if scanning is not None else self._scan_audits()
@@ -255,8 +257,9 @@ class ZendeskExport:
     # --- tickets --------------------------------------------------------------------------------
 
     def _read_tickets(self) -> None:
-        """The latest version of each ticket (the incremental export repeats a ticket as it changes)."""
-        versions = Repeats[Ticket | None]("ticket")
+        """The latest version of each ticket (the incremental export repeats a ticket as it changes). The copies are
+        told apart by a digest of each: two that differ in it are compared whole (equal tickets can pickle apart)."""
+        versions = Repeats[bytes | None]("ticket")
         for path in self.files["tickets"]:
             name = path.name  # one text for the page's every record
             for index, record in enumerate(_tickets(path)):
@@ -272,14 +275,24 @@ class ZendeskExport:
                     deleted = record.status == "deleted"
                     ticket = None if deleted else self._builder.ticket(ticket_id, record)
                     version = str(record.updated_at or ""), int(record.generated_timestamp or 0)
-                    if not versions.keep(ticket_id, ticket, name, version):
+                    data = None if ticket is None else pickled(ticket)
+                    digest = None if data is None else hashlib.blake2b(data, digest_size=16).digest()
+                    kept = versions.kept(ticket_id)
+                    if (
+                        kept is not None
+                        and digest is not None
+                        and kept != digest
+                        and ticket == self.tickets.get(ticket_id)
+                    ):
+                        digest = kept  # the same ticket, pickled apart (1 and 1.0, say)
+                    if not versions.keep(ticket_id, digest, name, version):
                         continue
-                    if ticket is None:
+                    if data is None:
                         self.deleted.add(ticket_id)
-                        self.tickets.pop(ticket_id, None)
+                        self.tickets.pop(ticket_id)
                         continue
                     self.deleted.discard(ticket_id)
-                    self.tickets[ticket_id] = ticket
+                    self.tickets.put(ticket_id, data)
                 except (KeyError, ValueError, TypeError) as exc:
                     field = getattr(exc, "field", field)
                     raise InputError(str(exc), file=str(path), record=where, field=field) from None
@@ -386,8 +399,10 @@ class ZendeskExport:
                     ticket = self._ticket_from_audits(ticket_id, audits.seen or {})
                 yield Closed((page, 1, str(ticket_id)), TicketHistory.of(ticket, events), warnings)
         tail = len(pages) + 1
-        for position, (ticket_id, ticket) in enumerate(tickets.items()):
+        for position, ticket_id in enumerate(tickets.ids()):
             if ticket_id not in done and (jobs == 1 or ticket_id in own):
+                ticket = tickets.get(ticket_id)
+                assert ticket is not None
                 yield Closed((tail, 1, position), TicketHistory.of(ticket, ()), [])
 
     def missing_first(self) -> dict[Id, tuple[tuple[int, int, int], str]]:
