@@ -3,13 +3,14 @@
 :func:`in_order` calls a function on every ticket history of a source and yields the results in the order of
 ``source.histories()``. With a Zendesk export directory and more than one job, the tickets are shared among
 forked processes by ticket id (:meth:`intently.zendesk.export.ZendeskExport.share`): each reads every audit page
-(decoding a page costs little next to turning audits into histories and judging them) but builds and works only
-its own tickets; this process merges their results by each ticket's place in the
-order of one process. The source's warnings, an error in the data and where it
+but decodes the events of, builds and works only its own tickets; this process merges their results by each
+ticket's place in the order of one process. The source's warnings, an error in the data and where it
 stops the output are those of one process too: whatever the number of jobs, the output is the same, byte for byte.
 
 The people, the ticket records and the first pass over the audit pages are read once, before the processes are
-forked; they share that memory. Memory stays bounded: each process holds only its open tickets, and this one at
+forked (the first pass in a process of its own, beside the rest); they share that memory, the ticket records kept
+in one buffer that reading does not copy (:mod:`intently.zendesk.ticket_table`), the rest out of the garbage
+collector's sight. Memory stays bounded: each process holds only its open tickets, and this one at
 most :data:`_AHEAD` batches of results from each (a thread per process takes them off its pipe, so a process
 that is ahead is not held up by one that is behind, within that slack).
 """
