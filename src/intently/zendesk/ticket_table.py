@@ -8,16 +8,39 @@ reading an object writes its reference count and copies its memory page into the
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from array import array
 from collections.abc import Iterator, KeysView
+from datetime import datetime, timezone
+from operator import attrgetter
 
 from intently.model import Id, Ticket
 
+_FIELDS = tuple(field.name for field in dataclasses.fields(Ticket))
+_VALUES = attrgetter(*_FIELDS)
+_CREATED = _FIELDS.index("created_at")
+
 
 def pickled(ticket: Ticket) -> bytes:
-    """A ticket as :class:`TicketTable` keeps it."""
-    return pickle.dumps(ticket, protocol=pickle.HIGHEST_PROTOCOL)
+    """A ticket as :class:`TicketTable` keeps it: the tuple of its fields' values, pickled, with its creation time
+    as ISO 8601 text where its time zone is a fixed offset (exact, and several times faster to write and to read
+    than pickling the dataclass, or a time with its time zone, which both go through Python code)."""
+    values = _VALUES(ticket)
+    created = ticket.created_at
+    if type(created.tzinfo) is timezone:
+        values = (*values[:_CREATED], created.isoformat(), *values[_CREATED + 1 :])
+    return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled(data: bytes | bytearray) -> Ticket:
+    values = pickle.loads(data)
+    ticket = object.__new__(Ticket)
+    for name, value in zip(_FIELDS, values, strict=True):
+        object.__setattr__(ticket, name, value)  # as the dataclass's own (frozen) __init__ and unpickling do
+    if type(ticket.created_at) is str:
+        object.__setattr__(ticket, "created_at", datetime.fromisoformat(ticket.created_at))
+    return ticket
 
 
 class TicketTable:
@@ -47,8 +70,7 @@ class TicketTable:
         slot = self._slots.get(ticket_id)
         if slot is None:
             return None
-        ticket: Ticket = pickle.loads(self._data[self._starts[slot] : self._ends[slot]])
-        return ticket
+        return _unpickled(self._data[self._starts[slot] : self._ends[slot]])
 
     def pop(self, ticket_id: Id) -> None:
         self._slots.pop(ticket_id, None)
