@@ -18,7 +18,7 @@ def test_a_ticket_comes_back_equal_with_its_time_zone(zone: tzinfo) -> None:
         created_at=datetime(2026, 3, 2, 9, 30, 1, 250, tzinfo=zone),
         requester_id=1,
         subject="Invoice wrong ✓",
-        status=3,  # type: ignore[arg-type]  # as a record may have it
+        status=3,  # as a record may have it
         priority=None,
         tags=("billing", "vip"),
         assignee_id="agent-x",
