@@ -135,9 +135,15 @@ def _initial_state(history: TicketHistory, events: Sequence[Event], policy: Poli
     """Start empty; where the history never sets a value, fall back on the ticket's current one."""
     state = _State()
     ticket = history.ticket
-    if not any(isinstance(e, AssigneeChange) for e in events):
+    assigned = False
+    fields_set = set()
+    for event in events:  # one pass
+        if isinstance(event, FieldChange):
+            fields_set.add(event.field.lower())
+        elif not assigned and isinstance(event, AssigneeChange):
+            assigned = True
+    if not assigned:
         state.assignee = ticket.assignee_id
-    fields_set = {e.field.lower() for e in events if isinstance(e, FieldChange)}
     if "priority" not in fields_set:
         state.priority = ticket.priority
     if "group_id" not in fields_set:

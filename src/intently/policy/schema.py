@@ -460,10 +460,24 @@ class Policy(_Strict):
             return None
         return self._region_lookup.get(str(value).strip().lower())
 
+    @cached_property
+    def _user_regions(self) -> dict[Id, tuple[User, str | None]]:
+        """Each user's region as last worked out, with the user it was worked out for (the engine asks for every
+        comment it judges)."""
+        return {}
+
     def region_of_user(self, user: User | None) -> str | None:
         """An agent's region: the user field (``support_region``), else from their IANA time zone."""
         if user is None:
             return None
+        known = self._user_regions.get(user.id)
+        if known is not None and known[0] is user:
+            return known[1]
+        region = self._region_of(user)
+        self._user_regions[user.id] = (user, region)
+        return region
+
+    def _region_of(self, user: User) -> str | None:
         setting = self.organisation.agent_region
         raw = user.fields.get(setting.user_field) if user.fields else None
         region = self.region_of_value(raw)
