@@ -9,10 +9,12 @@ included, is written by intently's own code), cached in ``--out`` by its paramet
 
 - starts ``intently serve`` on the store (a fresh process: nothing read yet) and times each dashboard page over
   real HTTP: the first request (the first read of the store) and the median of ``--repeat`` more;
-- times ``intently report`` and ``intently report --html`` in fresh processes (each a first read).
+- times ``intently report`` and ``intently report --html``, twice each, each run a fresh process: the first may
+  compute the figures and keep them in the store for its data version (an import keeps them already), the second
+  reads them.
 
 Not a test: the figures drift between machines. Target (issue 12): every page and the report under 1 s after the
-first read.
+first read. ``--store`` takes a store of an older schema too: opening it upgrades it in place first (timed).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ PAGES = [
     "/tickets?verdict=drive_by",
     "/tickets?verdict=drive_by&sort=drive_bys",
     "/tickets?q=refund",
+    "/tickets?q=sync",
+    "/tickets?q=sync&page=3",
     "/tickets?worked=drive_by&outcome=reopened",
     "/?region=emea",
     "/?from={last30}&to={last}",
@@ -141,19 +145,23 @@ def bench_pages(store: Path, policy: Path, repeat: int, last: date) -> list[tupl
     return results
 
 
-def bench_report(store: Path, policy: Path) -> list[tuple[str, float]]:
+def bench_report(store: Path, policy: Path) -> list[tuple[str, float, float]]:
+    """Each report twice, each run a fresh process: the first may compute the figures (and keep them in the store
+    for its data version), the second reads them."""
     found = []
     with tempfile.TemporaryDirectory() as scratch:
         for name, extra in (("intently report", []), ("intently report --html", ["--html", f"{scratch}/r.html"])):
-            began = time.perf_counter()
-            subprocess.run(
-                [*intently_command(), "report", "--db", str(store), "--config", str(policy), *extra],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            took = time.perf_counter() - began
-            found.append((name, took))
-            print(f"{name:55} {took:7.2f} s (a fresh process)")
+            took = []
+            for _ in range(2):
+                began = time.perf_counter()
+                subprocess.run(
+                    [*intently_command(), "report", "--db", str(store), "--config", str(policy), *extra],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+                took.append(time.perf_counter() - began)
+            found.append((name, took[0], took[1]))
+            print(f"{name:55} first {took[0]:7.2f} s   again {took[1]:6.2f} s (each a fresh process)")
     return found
 
 
@@ -173,8 +181,13 @@ def main() -> None:
         store, policy = args.store, args.config
     else:
         store, policy = build_store(args.out, args.tickets, args.days, start)
-    size = sum(p.stat().st_size for p in store.parent.glob("store.db*"))
+    size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*"))
     print(f"store: {store} ({size / 2**30:.2f} GiB)")
+    from intently.store import Store
+
+    began = time.perf_counter()
+    Store.open(store).close()  # a store of an older schema is upgraded here, not in the server's first request
+    print(f"opened (upgraded in place if older) in {time.perf_counter() - began:.1f} s")
     bench_pages(store, policy, args.repeat, start + timedelta(days=args.days - 1))
     bench_report(store, policy)
 

@@ -37,6 +37,14 @@ def snapshot(url: str) -> Snapshot:
     return {name: sorted(repr(sorted(row.items())) for row in table) for name, table in rows(url).items()}
 
 
+def data_snapshot(url: str) -> Snapshot:
+    """:func:`snapshot` without the figures kept for the data version (``kept_figures``): not data, but what a
+    reader of the store's own, current judgements may keep so that the next reader need not compute them again."""
+    found = snapshot(url)
+    del found[schema.kept_figures.name]
+    return found
+
+
 def restore(url: str, saved: Rows) -> None:
     """Make the store at ``url`` (with the same tables) hold exactly ``saved`` again, in one transaction."""
     engine = create_engine(database_url(url))

@@ -24,7 +24,7 @@ from intently.policy import fingerprint, load_policy
 from intently.store import Store, database_url
 from intently.store.pipeline import classify_store, import_path
 from tests.cli_runner import intently
-from tests.store_snapshot import Rows, copy_store, drop_store, restore, rows, sibling, snapshot
+from tests.store_snapshot import Rows, copy_store, data_snapshot, drop_store, restore, rows, sibling, snapshot
 from tests.test_zendesk_export import _small_export
 
 KILLS = 12
@@ -47,7 +47,7 @@ def test_a_killed_reimport_leaves_the_store_as_before_or_as_after(tmp_path: Path
     generate_export(new, tickets=100, seed=4)  # the same ticket ids with other histories, and some more
     with Store.open(store_url) as store:
         import_path(old, store, load_policy())
-    before, pristine = snapshot(store_url), rows(store_url)
+    before, pristine = data_snapshot(store_url), rows(store_url)
 
     scratch = sibling(store_url, "scratch")  # each run starts from a copy of "before"
     copy_store(store_url, scratch)
@@ -56,7 +56,7 @@ def test_a_killed_reimport_leaves_the_store_as_before_or_as_after(tmp_path: Path
         done = _import(new, scratch, tmp_path)
         assert done.wait(60) == 0, done.stderr.read() if done.stderr else ""
         took = time.monotonic() - started
-        after = snapshot(scratch)
+        after = data_snapshot(scratch)  # the import keeps its figures after committing (their own transaction)
         assert after != before
         seed = int(os.environ.get("INTENTLY_KILL_SEED", time.time_ns()))
         chance = random.Random(seed)
@@ -67,10 +67,12 @@ def test_a_killed_reimport_leaves_the_store_as_before_or_as_after(tmp_path: Path
             time.sleep(delay)
             process.send_signal(signal.SIGKILL)
             process.wait(60)
-            got = snapshot(scratch)
+            got = data_snapshot(scratch)
             assert got in (before, after), f"killed after {delay:.2f}s of {took:.2f}s (seed {seed}): neither"
-            with Store.open(scratch) as store:  # still a working store
+            with Store.open(scratch) as store:  # still a working store, any figure kept is of its data
                 assert store.ticket_count() in (80, 100)
+                kept = {row["data_version"] for row in rows(scratch)["kept_figures"]}
+                assert kept <= {store.data_version()}
     finally:
         drop_store(scratch)
 

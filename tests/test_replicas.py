@@ -205,7 +205,12 @@ def test_three_replicas_share_the_queue_through_a_sigkill(pg_url: str, tmp_path:
     assert len(rows) == total + len(drive_bys)
     assert {(row.status, row.attempts, row.claimed_by) for row in rows} == {("done", 1, None)}  # finished once each
     finished = _finished_keys(replicas)
-    assert set(finished) == {row.delivery_key for row in rows} and set(finished.values()) == {1}
+    assert set(finished.values()) == {1}  # no replica finished a delivery twice, nor two replicas one
+    # Every delivery finished is in a replica's log, except those the killed replica committed as finished in the
+    # instant before SIGKILL took it, with no time left to log them: at most the one ticket it was finishing.
+    unlogged = {row.ticket_id for row in rows if row.delivery_key not in finished}
+    assert len(unlogged) <= 1, unlogged
+    assert set(finished) <= {row.delivery_key for row in rows}
     by_replica = [sum(1 for line in r.lines() if line.get("event") == "delivery.done") for r in replicas]
     assert sum(1 for n in by_replica if n) >= 2, by_replica  # the burst was spread over the replicas
     users, policy = store.directory().users, load_policy()

@@ -19,7 +19,7 @@ from intently.policy import Policy, load_policy
 from intently.policy.loader import policy_from_mapping
 from intently.report.facts import stored_facts
 from intently.report.metrics import build_metrics, stored_metrics
-from intently.store import Store, encode_id, rollups, schema
+from intently.store import Store, encode_id, rollups, schema, search
 from intently.store.queries import Scope, id_encodings
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
@@ -140,6 +140,10 @@ def test_figures_from_rollups_are_those_of_the_judgements_under_every_filter(sto
 def test_an_upgraded_store_gets_its_rollups(store: Store, store_url: str) -> None:
     expected = _rollups(store)
     with store.engine.begin() as conn:  # back to schema 0006, as a store written before rollups
+        search.drop(conn)  # and before the search index and kept figures (0009)
+        conn.execute(text("DROP TABLE kept_figures"))
+        conn.execute(text("DROP INDEX ix_tickets_now"))
+        conn.execute(text("DROP INDEX ix_tickets_assignee"))
         conn.execute(text("DROP TABLE judgement_rollups"))
         conn.execute(text("DROP TABLE ticket_rollups"))
         for index in ("ix_judgements_verdict_created", "ix_judgements_rule_created", "ix_judgements_pod"):

@@ -17,8 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from intently.engine.judgement import verdict_label
 from intently.model import Group, Id, TicketHistory, User
@@ -183,13 +184,22 @@ def store_if_any(db: str | None) -> Store | None:
     return None
 
 
+class CountColumn(ProgressColumn):
+    """How far a task is, as Rich's ``MofNCompleteColumn`` shows it but with thousands separators: ``1,234/3,000``
+    (``1,234/?`` while the total is not known)."""
+
+    def render(self, task: Task) -> Text:
+        total = "?" if task.total is None else f"{int(task.total):,}"
+        return Text(f"{int(task.completed):,}/{total}", style="progress.download")
+
+
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     columns = [
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        CountColumn(),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
@@ -208,7 +218,7 @@ def warn(warnings: list[str], limit: int = 10) -> None:
     for warning in warnings[:limit]:
         err.print(f"[yellow]warning:[/] {shown(warning)}")
     if len(warnings) > limit:
-        err.print(f"[yellow]warning:[/] … and {len(warnings) - limit} more")
+        err.print(f"[yellow]warning:[/] … and {len(warnings) - limit:,} more")
 
 
 @dataclass
@@ -225,12 +235,13 @@ class Dataset:
     groups: dict[Id, Group] = field(default_factory=dict)
 
 
-def dataset(path: Path | None, db: str | None, config: Path | None) -> Dataset:
-    """From files when PATH is given (under the effective policy), else from the store (see :func:`judging`)."""
+def dataset(path: Path | None, db: str | None, config: Path | None, jobs: int = 1) -> Dataset:
+    """From files when PATH is given (under the effective policy; ``jobs``: the processes it may read with), else
+    from the store (see :func:`judging`)."""
     if path is not None:
         from intently.sources import open_source
 
-        source = open_source(path)
+        source = open_source(path, jobs)
         directory = source.directory
         return Dataset(source.histories(), directory.users, effective_policy(config), source, None, directory.groups)
     store = open_store(db)

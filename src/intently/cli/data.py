@@ -39,7 +39,7 @@ from intently.cli.common import (
     write_report,
 )
 from intently.errors import IntentlyError
-from intently.model import Id, TicketHistory, User
+from intently.model import Id, TicketHistory, User, utc
 from intently.report.formatting import csv_text
 from intently.store import Store
 
@@ -70,7 +70,10 @@ def import_(
         store.discard_if_new()  # a failed first import leaves no empty store file behind
         raise
     from intently.policy.people import unknown_people
+    from intently.report.kept import keep_figures
 
+    with progress("Computing the report's figures", None):  # kept: the first report and dashboard page read them
+        keep_figures(store, policy)
     warn(outcome.warnings + unknown_people(policy, store.directory().users))
     out.print(
         f"Imported {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people and "
@@ -98,12 +101,13 @@ def classify(
 
     if format not in ("table", "jsonl", "json", "csv"):
         raise typer.BadParameter(f"unknown format {format!r}; use table, jsonl, json or csv", param_hint="--format")
-    data = dataset(path, db, config)
+    jobs = jobs or default_jobs()
+    data = dataset(path, db, config, jobs)
     users, origin = data.users, data.origin
     bring_up_to_date(origin, data.policy, data.what_if, err if format != "table" else out)
     work = partial(_classified, users=users, policy=data.policy, format=format)
     if path is not None:  # one ticket after another on every core, in the same order as on one
-        results: Iterable[_Classified] = in_order(origin, work, jobs or default_jobs())
+        results: Iterable[_Classified] = in_order(origin, work, jobs)
     else:
         results = map(work, data.histories)
     tally = Tally()
@@ -114,6 +118,7 @@ def classify(
     for payload, verdicts, rules, skipped in results:
         tally.tickets += 1
         tally.judged += len(verdicts)
+        tally.worked += bool(verdicts)
         tally.verdicts.update(verdicts)
         tally.rules.update(rules)
         tally.skipped_authors.update(skipped)
@@ -143,7 +148,7 @@ def _classified(history: TicketHistory, users: dict[Id, User], policy: Any, form
     judgements = result.judgements
     payload: Any
     if format == "jsonl":
-        payload = b"".join([_json(j.to_export()) + b"\n" for j in judgements])
+        payload = b"".join([_json(j.to_export(utc), orjson.OPT_UTC_Z) + b"\n" for j in judgements])
     elif format == "csv":
         rows = []
         for judgement in judgements:

@@ -98,7 +98,7 @@ def policy_test(
         if team:
             passed = sum(r.passed for r in team)
             out.print(
-                f"Team scenarios in {shown(folder)}/: {passed} passed, {len(team) - passed} failed", soft_wrap=True
+                f"Team scenarios in {shown(folder)}/: {passed:,} passed, {len(team) - passed:,} failed", soft_wrap=True
             )
         else:
             out.print(
@@ -109,14 +109,14 @@ def policy_test(
             for mismatch in result.mismatches:
                 out.print(
                     f"[bold red]FAIL[/] {shown(_file(result.scenario))}: scenario {shown(result.scenario.id)}, "
-                    f"step {mismatch.step}: {shown(mismatch.key)} expected {shown(repr(mismatch.expected))}, "
-                    f"got {shown(repr(mismatch.actual))}",
+                    f"step {mismatch.step}: {shown(mismatch.key)} expected {shown(_said(mismatch.expected))}, "
+                    f"got {shown(_said(mismatch.actual))}",
                     soft_wrap=True,
                 )
     differing = [r for r in results if r.judged_differently]
     if differing:
         out.print(
-            f"[yellow]{len(differing)} built-in scenario(s) judged differently from the default definition[/]: they "
+            f"[yellow]{len(differing):,} built-in scenario(s) judged differently from the default definition[/]: they "
             "document the default's rules, which this policy replaces with its own, so they are reported, not failed.",
             soft_wrap=True,
         )
@@ -124,16 +124,26 @@ def policy_test(
             for mismatch in result.mismatches:
                 out.print(
                     f"  [yellow]differs[/] {shown(result.scenario.id)}, step {mismatch.step}: {shown(mismatch.key)} "
-                    f"{shown(repr(mismatch.actual))} (the default definition: {shown(repr(mismatch.expected))})",
+                    f"{shown(_said(mismatch.actual))} (the default definition: {shown(_said(mismatch.expected))})",
                     soft_wrap=True,
                 )
     failed = sum(r.failed for r in results)
-    summary = f"{sum(r.passed for r in results)} passed, {failed} failed"
+    summary = f"{sum(r.passed for r in results):,} passed, {failed:,} failed"
     if differing:
-        summary += f", {len(differing)} judged differently from the default definition"
+        summary += f", {len(differing):,} judged differently from the default definition"
     out.print(summary)
     if failed:
         raise typer.Exit(1)
+
+
+def _said(value: object) -> str:
+    """A value a scenario expects or got, in the words of its YAML file: ``null``, ``true``, ``false``, or the
+    value as Python writes it (``'drive_by'``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 def _file(scenario: Scenario) -> str:

@@ -152,7 +152,10 @@ def serve(
         policy_from_file=from_file,
     )
     app.state.intently.services.claim_lease = lease  # the worker's and the notes' claims
-    who = f" as {me.get('name') or me.get('email')} (user {me.get('id')})" if me.get("id") is not None else ""
+    who = ""  # the API user: "as NAME (user ID)", "as user ID" when Zendesk gives neither name nor e-mail
+    if me.get("id") is not None:
+        named = me.get("name") or me.get("email")
+        who = f" as {named} (user {me['id']})" if named else f" as user {me['id']}"
     out.print(  # names come from Zendesk and the store: shown as text (no markup, no control characters)
         clean_text(
             f"intently serve on http://{_hostport(host, port)}: the dashboard (log in: intently user add), "

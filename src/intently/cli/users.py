@@ -67,7 +67,7 @@ def user_remove(name: Annotated[str, typer.Argument(help="The login name")], db:
     revoked = remove_account(open_store(db), name)
     if revoked is None:
         raise IntentlyError(f"no user named {name!r} (see intently user list)")
-    tokens = f"; {revoked} API token{'' if revoked == 1 else 's'} revoked" if revoked else ""
+    tokens = f"; {revoked:,} API token{'' if revoked == 1 else 's'} revoked" if revoked else ""
     err.print(f"User {name!r} removed{tokens}.", markup=False)
 
 
@@ -106,5 +106,5 @@ def user_passwd(
     ended = set_password(store, name, password)
     if ended is None:
         raise IntentlyError(f"no user named {name!r} (see intently user list)")
-    sessions = f"; {ended} session{'' if ended == 1 else 's'} ended" if ended else ""
+    sessions = f"; {ended:,} session{'' if ended == 1 else 's'} ended" if ended else ""
     err.print(f"Password of {name!r} changed{sessions}.", markup=False)

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 from intently.model import Id
 from intently.report.metrics import Share
 
@@ -92,6 +94,33 @@ RICH_VERDICT_STYLES: dict[str, str] = {
 def fmt_int(value: int) -> str:
     """``1,234``."""
     return f"{value:,}"
+
+
+SHORT_TEXT_ID = 12
+"""Characters kept of a long id that is text (a hash, a key): its start, as git shows a hash. A policy fingerprint
+has exactly this many, so it is shown whole everywhere."""
+SHORT_NUMBER_ID = 8
+"""Digits kept of a long id that is a number (a Zendesk comment id has 14): its end, which tells neighbours apart
+(ids count up, so ids made close together share their start)."""
+
+
+def short_id(value: object) -> str:
+    """A long identifier where it is only a label (not something a user types or looks up: ticket ids and user ids
+    stay whole), in a short form: a number by its last digits (``…27814272``), text by its first characters
+    (``3bf24e49ee63…``); a short id as it is. Show the whole value beside it (:func:`short_id_html` puts it in a
+    ``title``); machine output (JSON, CSV, the API) keeps it whole."""
+    text = clean_text(value)
+    if text.isascii() and text.isdigit():
+        return text if len(text) <= SHORT_NUMBER_ID + 1 else "…" + text[-SHORT_NUMBER_ID:]
+    return text if len(text) <= SHORT_TEXT_ID + 1 else text[:SHORT_TEXT_ID] + "…"
+
+
+def short_id_html(value: object) -> Markup:
+    """:func:`short_id` for a page: the short form, with the whole id in its ``title`` when it was shortened."""
+    text, short = clean_text(value), short_id(value)
+    if short == text:
+        return Markup("{}").format(text)
+    return Markup('<span class="id" title="{}">{}</span>').format(text, short)
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:

@@ -32,13 +32,12 @@ from intently.report.formatting import (
     ticket_link,
 )
 from intently.report.metrics import Metrics
-from intently.report.outcome_charts import CLASS_COLOURS, FIGURES, figure_text, hours, outcome_charts
-from intently.report.outcomes import MIN_TICKETS, OutcomeReport
 from intently.report.templating import template_environment
 
 if TYPE_CHECKING:
     from intently.model import Id, User
     from intently.policy import Policy
+    from intently.report.outcomes import OutcomeReport
     from intently.store import Store
 
 TEMPLATE = "report.html.j2"
@@ -201,6 +200,10 @@ def render_html(
     """The whole report as one HTML document (a string); ``generated_at`` overrides ``metrics.generated_at``;
     ``outcomes`` adds the section "Does it matter?" (outcomes by collaboration class); ``zendesk_base`` (the
     account's address, ``https://acme.zendesk.com``) makes each ticket id a link to the ticket in Zendesk."""
+    # the outcome statistics (numpy) are imported only to render: `intently report` without --html never needs them
+    from intently.report.outcome_charts import CLASS_COLOURS, FIGURES, figure_text, hours, outcome_charts
+    from intently.report.outcomes import MIN_TICKETS
+
     when = generated_at if generated_at is not None else metrics.generated_at
     template = _environment().get_template(TEMPLATE)
     return template.render(
@@ -228,17 +231,18 @@ def write_stored_report(
 ) -> Metrics:
     """The report of the store's own, up-to-date judgements (returned), counted from its rollups; with ``path`` the
     HTML report is written there, with the outcomes of its worked tickets (the ticket rollups): no judgement is
-    read one by one, and nothing twice."""
-    from intently.report.facts import stored_facts
-    from intently.report.metrics import stored_metrics
-    from intently.report.outcomes import outcomes_by_class
+    read one by one, and nothing twice. Both are kept in the store for its data version
+    (:mod:`intently.report.kept`): the next run reads them. The people named are the store's (``users``, read again
+    after the data version, so that what is kept names the people of that version)."""
+    from intently.report.kept import kept_metrics, kept_outcomes
 
-    metrics = stored_metrics(
-        store, users, policy_name=policy.name, policy_version=policy.version, title=title, policy=policy
-    )
-    metrics = dataclasses.replace(metrics, imported_tickets=store.ticket_count())
+    version = store.data_version()
+    if version is not None:
+        users = store.directory().users
+    metrics = kept_metrics(store, users, policy, version)
+    metrics = dataclasses.replace(metrics, title=title, imported_tickets=store.ticket_count())
     if path is not None:
-        outcomes = outcomes_by_class(stored_facts(store))
+        outcomes = kept_outcomes(store, policy, users, version)
         html = render_html(
             metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=store.zendesk_base()
         )

@@ -65,6 +65,21 @@ UNKNOWN_REGION = "unknown"
 MAX_EXAMPLES = 20
 
 
+RECENT_DAYS = 30
+"""Without dates chosen, the dashboard's trends compare the data's last 30 days with the 30 days before."""
+
+
+def recent_period(last: date, days: int = RECENT_DAYS) -> tuple[date, date]:
+    """The ``days`` days up to ``last`` (inclusive): the data's last days."""
+    return last - timedelta(days=days - 1), last
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length just before ``start``..``end`` (inclusive)."""
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
 def share(part: int, whole: int) -> float | None:
     """``part / whole``, or ``None`` when there is nothing to divide (shown as "n/a", never as 0%)."""
     return part / whole if whole else None

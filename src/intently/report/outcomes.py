@@ -351,7 +351,7 @@ def comparison_sentence(measure: Measure, c: Comparison) -> str:
     """The comparison in plain words (see the module's definitions)."""
     if c.n_a < MIN_TICKETS or c.n_b < MIN_TICKETS or c.crude is None:
         return (
-            f"Too few tickets to tell: {c.n_a} with a drive-by and {c.n_b} others were {measure.counted} "
+            f"Too few tickets to tell: {c.n_a:,} with a drive-by and {c.n_b:,} others were {measure.counted} "
             f"(at least {MIN_TICKETS} each are needed)."
         )
     than = "as" if _shown(c.crude, measure.kind) == 0 else "than"
@@ -384,7 +384,7 @@ def comparison_sentence(measure: Measure, c: Comparison) -> str:
         text += "."
         if c.adjusted_tickets < total:
             text += (
-                f" The adjustment uses {c.adjusted_tickets} of the {total} tickets: those in a priority and group "
+                f" The adjustment uses {c.adjusted_tickets:,} of the {total:,} tickets: those in a priority and group "
                 "with tickets both with and without a drive-by."
             )
     return text + " This shows an association, not a cause."

@@ -162,7 +162,7 @@ def _number(value: float, kind: str) -> str:
 def did_sentence(title: str, kind: str, counted: str, label: str, did: DiffInDiff) -> str:
     """A difference in differences in plain words."""
     if any(cell.n < MIN_TICKETS for cell in did.cells):
-        counts = ", ".join(f"{cell.n} {CELL_WORDS[name]}" for name, cell in zip(CELLS, did.cells, strict=True))
+        counts = ", ".join(f"{cell.n:,} {CELL_WORDS[name]}" for name, cell in zip(CELLS, did.cells, strict=True))
         return f"{title}: too few tickets to tell ({counted}: {counts}; at least {MIN_TICKETS} in each are needed)."
     pb, pa, ob, oa = did.cells
     text = (

@@ -108,9 +108,9 @@ def _print_weeks(m: Metrics, console: Console) -> None:
     weeks = m.weeks[-MAX_WEEKS:]
     hidden = len(m.weeks) - len(weeks)
     trend = sparkline([w.drive_by_share.value for w in m.weeks])
-    caption = f"Weeks start on Monday (UTC). Drive-by share trend, all {len(m.weeks)} weeks: {trend}"
+    caption = f"Weeks start on Monday (UTC). Drive-by share trend, all {fmt_int(len(m.weeks))} weeks: {trend}"
     if hidden:
-        caption += f"\n{hidden} earlier week{'' if hidden == 1 else 's'} not shown."
+        caption += f"\n{fmt_int(hidden)} earlier week{'' if hidden == 1 else 's'} not shown."
     table = _table("Per week")
     table.add_column("Week of")
     table.add_column("Comments", justify="right")
@@ -123,7 +123,7 @@ def _print_weeks(m: Metrics, console: Console) -> None:
             week.start.isoformat(),
             fmt_int(week.judged),
             *(fmt_int(week.by_verdict.get(v, 0)) for v in m.by_verdict),
-            f"{fmt_pct(share.value)} ({share.part} of {share.whole})" if share.whole else "n/a",
+            fmt_share(share) if share.whole else "n/a",
         )
     _show(console, table, caption)
 
@@ -166,8 +166,8 @@ def _print_engineers(m: Metrics, console: Console) -> None:
         "internal notes, covering. Notes acknowledged: the assignee later named them or added them as a follower."
     )
     if hidden:
-        caption += f"\n{hidden} more engineer{'' if hidden == 1 else 's'} not shown."
-    title = f"Engineers: top {len(rows)} of {len(m.engineers)}" if hidden else "Engineers"
+        caption += f"\n{fmt_int(hidden)} more engineer{'' if hidden == 1 else 's'} not shown."
+    title = f"Engineers: top {len(rows)} of {fmt_int(len(m.engineers))}" if hidden else "Engineers"
     table = _table(f"{title}, by public replies")
     table.add_column("Engineer", min_width=18)
     table.add_column("Region")
@@ -183,7 +183,7 @@ def _print_engineers(m: Metrics, console: Console) -> None:
             fmt_int(e.internal_notes),
             fmt_int(e.intentional_help),
             Text(fmt_int(e.drive_bys), style="dark_orange" if e.drive_bys else ""),
-            f"{e.notes_acknowledged} of {e.contributor_notes}" if e.contributor_notes else "—",
+            f"{fmt_int(e.notes_acknowledged)} of {fmt_int(e.contributor_notes)}" if e.contributor_notes else "—",
         )
     _show(console, table, caption)
 

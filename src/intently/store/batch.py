@@ -43,6 +43,7 @@ from intently.store.rows import (
     outcome_row,
     read_directory,
     read_histories,
+    refresh_statistics,
     replace_rows,
     set_meta,
     ticket_row,
@@ -241,6 +242,7 @@ class Batch:
         if outcomes:
             insert_many(self.conn, schema.outcomes, outcomes)
         counted.finish()
+        refresh_statistics(self.conn)  # every judgement is new: the planner's sample of them too
         self._note("judged all", policy, str(count))
         self._current = True
         self._unjudged.clear()

@@ -7,7 +7,7 @@ time). No rule is applied here; these are counts of what the engine judged.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -19,7 +19,10 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    TableClause,
+    and_,
     case,
+    column,
     false,
     func,
     literal,
@@ -28,17 +31,37 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from intently.model import Id
 from intently.store import schema
 from intently.store.rollups import CELL_COLUMNS, JUDGEMENT_COLUMNS, UNKNOWN, CellKey, cell_of
 from intently.store.rows import decode_id, utc
+from intently.store.search import subject_matches
 
 J = schema.judgements
 R = schema.judgement_rollups
 T = schema.ticket_rollups
 TK = schema.tickets
 OC = schema.outcomes
+
+
+class _TicketsNow(TableClause):
+    """``tickets`` as it is now (id, assignee, group, priority): on SQLite read through the index
+    ``ix_tickets_now``, which holds these columns. SQLite would otherwise look each ticket up by its primary key
+    and read its row, which holds the whole history (it cannot tell how large a row is)."""
+
+    inherit_cache = True
+
+
+@compiles(_TicketsNow, "sqlite")
+def _indexed(element: _TicketsNow, compiler: Any, **kw: Any) -> str:
+    name = str(compiler.visit_table(element, **kw))
+    return name + " INDEXED BY ix_tickets_now" if kw.get("asfrom") else name
+
+
+TKN = _TicketsNow("tickets", *(column(name, TK.c[name].type) for name in ("id", "assignee_id", "group_id", "priority")))
+"""``tickets`` where a query reads only the ticket as it is now (:class:`_TicketsNow`)."""
 
 
 def id_encodings(text: str) -> list[str]:
@@ -510,6 +533,23 @@ class Search:
     agents: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TicketOrder:
+    """Every ticket behind a figure, in the list's order (ids as stored), and their matched judgements in all: what
+    a page of the list is cut from (the dashboard keeps it per list while the store stays the same)."""
+
+    keys: list[str]
+    comments: int
+
+    @property
+    def tickets(self) -> int:
+        return len(self.keys)
+
+
+Within = Callable[[Any], ColumnElement[bool]]
+"""A condition on a ticket id column (as stored): the tickets a list is restricted to."""
+
+
 def ticket_page(
     conn: Connection,
     scope: Scope,
@@ -522,58 +562,42 @@ def ticket_page(
     limit: int | None = 50,
 ) -> TicketPage:
     """One page of the tickets behind a figure, sorted by a column of :data:`SORTS` (then newest first), with how
-    many tickets and matched comments there are in all."""
-    if isinstance(pick, TicketFacet):
-        grouped = _facet_lines(pick)
-        whole = True
-    elif pick.anything and scope.everything:
-        grouped = select(
-            T.c.ticket_id.label("ticket_id"),
-            T.c.judged.label("matched"),
-            T.c.drive_bys.label("drive_bys"),
-            T.c.last_at.label("last_at"),
-            literal(0).label("mine"),
-        )
-        whole = True
-    else:
-        mine = (
-            func.sum(case((J.c.author_id.in_(search.agents), 1), else_=0)) if search and search.agents else literal(0)
-        )
-        grouped = (
-            select(
-                J.c.ticket_id.label("ticket_id"),
-                func.count().label("matched"),
-                func.sum(case((J.c.verdict == "drive_by", 1), else_=0)).label("drive_bys"),
-                func.max(J.c.created_at).label("last_at"),
-                mine.label("mine"),
-            )
-            .where(*judgement_where(scope), *pick.where(conn, scope))
-            .group_by(J.c.ticket_id)
-        )
-        whole = False
+    many tickets and matched comments there are in all: :func:`ticket_order`, then :func:`ticket_lines` for the
+    page."""
+    order = ticket_order(conn, scope, pick, search=search, sort=sort, descending=descending)
+    keys = order.keys[offset:] if limit is None else order.keys[offset : offset + limit]
+    return TicketPage(ticket_lines(conn, scope, pick, keys), order.tickets, order.comments)
+
+
+def ticket_order(
+    conn: Connection,
+    scope: Scope,
+    pick: Pick | TicketFacet,
+    *,
+    search: Search | None = None,
+    sort: str = "last",
+    descending: bool = True,
+) -> TicketOrder:
+    """Every ticket behind a figure (with a ``search``: those it finds), in the order of a column of :data:`SORTS`
+    (then newest first, then by id), in one query. A search restricts the tickets read to those it can find before
+    grouping (through the indexes: ids, the subject index of :mod:`intently.store.search`, assignees, authors)."""
+    within: Within | None = None
+    if search is not None:
+
+        def within(key: Any) -> ColumnElement[bool]:
+            return _found(conn, key, search, authored=True)
+
+    grouped, whole = _lines(conn, scope, pick, within, agents=search.agents if search is not None else ())
     lines = grouped.subquery("lines")
-    joined = lines.outerjoin(TK, TK.c.id == lines.c.ticket_id)
     where: list[ColumnElement[bool]] = []
     if search is not None:
-        found: list[ColumnElement[bool]] = []
-        if search.ids:
-            found.append(lines.c.ticket_id.in_(search.ids))
-        if search.text:
-            found.append(TK.c.subject.icontains(search.text, autoescape=True))
-        if search.agents:
-            found.append(TK.c.assignee_id.in_(search.agents))
-            if whole:
-                found.append(
-                    lines.c.ticket_id.in_(select(J.c.ticket_id).where(J.c.author_id.in_(search.agents)).distinct())
-                )
-            else:
-                found.append(lines.c.mine > 0)
-        where.append(or_(*found) if found else false())
-    total, comments = conn.execute(
-        select(func.count(), func.coalesce(func.sum(lines.c.matched), 0)).select_from(joined).where(*where)
-    ).one()
+        where.append(_found(conn, lines.c.ticket_id, search, authored=whole, mine=None if whole else lines.c.mine))
     users = schema.users
-    named = joined.outerjoin(users, users.c.id == TK.c.assignee_id)
+    named: Any = lines  # the ticket and its assignee's name only where the order reads them
+    if sort in ("subject", "assignee"):
+        named = named.outerjoin(TK, TK.c.id == lines.c.ticket_id)
+    if sort == "assignee":
+        named = named.outerjoin(users, users.c.id == TK.c.assignee_id)
     is_text = lines.c.ticket_id.like('"%')
     by_id = [is_text, func.length(lines.c.ticket_id), lines.c.ticket_id]
     orders: dict[str, list[Any]] = {
@@ -586,37 +610,124 @@ def ticket_page(
     }
     order = [o.desc() if descending else o.asc() for o in orders[sort if sort in SORTS else "last"]]
     order += [lines.c.last_at.desc(), *(o.desc() for o in by_id)]
-    query = (
-        select(lines.c.ticket_id, TK.c.subject, TK.c.assignee_id, lines.c.matched, lines.c.drive_bys, lines.c.last_at)
-        .select_from(named)
-        .where(*where)
-        .order_by(*order)
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = conn.execute(query).all()
+    query = select(lines.c.ticket_id, lines.c.matched).select_from(named).where(*where).order_by(*order)
+    keys: list[str] = []
+    comments = 0
+    for key, matched in conn.execute(query):
+        keys.append(key)
+        comments += matched
+    return TicketOrder(keys, int(comments))
+
+
+LINES_AT_ONCE = 1000
+"""Tickets whose lines one query reads (:func:`ticket_lines`)."""
+
+
+def ticket_lines(conn: Connection, scope: Scope, pick: Pick | TicketFacet, keys: Sequence[str]) -> list[TicketLine]:
+    """The lines of the tickets ``keys`` (ids as stored) in that order: subject, assignee, matched judgements,
+    drive-bys, the last matched comment and who drove by, as :func:`ticket_order` grouped them."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), LINES_AT_ONCE):
+        wanted = list(keys[start : start + LINES_AT_ONCE])
+
+        def among(key: Any, wanted: list[str] = wanted) -> ColumnElement[bool]:
+            return key.in_(wanted)
+
+        grouped, _ = _lines(conn, scope, pick, among)
+        lines = grouped.subquery("lines")
+        query = select(
+            lines.c.ticket_id, TK.c.subject, TK.c.assignee_id, lines.c.matched, lines.c.drive_bys, lines.c.last_at
+        ).select_from(lines.outerjoin(TK, TK.c.id == lines.c.ticket_id))
+        for row in conn.execute(query):
+            found[row.ticket_id] = row
+    rows = [found[key] for key in keys if key in found]
     drove = _drove_by(conn, scope, pick, [row.ticket_id for row in rows if row.drive_bys])
-    return TicketPage(
-        [
-            TicketLine(
-                decode_id(row.ticket_id),  # type: ignore[arg-type]
-                row.subject or "",
-                decode_id(row.assignee_id),
-                int(row.matched),
-                int(row.drive_bys or 0),
-                utc(row.last_at),
-                drove.get(row.ticket_id, {}),
-            )
-            for row in rows
-        ],
-        int(total),
-        int(comments or 0),
+    return [
+        TicketLine(
+            decode_id(row.ticket_id),  # type: ignore[arg-type]
+            row.subject or "",
+            decode_id(row.assignee_id),
+            int(row.matched),
+            int(row.drive_bys or 0),
+            utc(row.last_at),
+            drove.get(row.ticket_id, {}),
+        )
+        for row in rows
+    ]
+
+
+def _lines(
+    conn: Connection, scope: Scope, pick: Pick | TicketFacet, within: Within | None, agents: Sequence[str] = ()
+) -> tuple[Select[Any], bool]:
+    """The tickets behind a figure, one row each (``ticket_id``, ``matched``, ``drive_bys``, ``last_at``, ``mine``:
+    matched judgements by ``agents``), restricted to the tickets ``within`` keeps; and whether a line is the whole
+    ticket (its rollup) rather than the judgements the pick matches."""
+    if isinstance(pick, TicketFacet):
+        return _facet_lines(pick, within), True
+    if pick.anything and scope.everything:
+        whole = select(
+            T.c.ticket_id.label("ticket_id"),
+            T.c.judged.label("matched"),
+            T.c.drive_bys.label("drive_bys"),
+            T.c.last_at.label("last_at"),
+            literal(0).label("mine"),
+        )
+        return (whole if within is None else whole.where(within(T.c.ticket_id))), True
+    mine = func.sum(case((J.c.author_id.in_(agents), 1), else_=0)) if agents else literal(0)
+    grouped = (
+        select(
+            J.c.ticket_id.label("ticket_id"),
+            func.count().label("matched"),
+            func.sum(case((J.c.verdict == "drive_by", 1), else_=0)).label("drive_bys"),
+            func.max(J.c.created_at).label("last_at"),
+            mine.label("mine"),
+        )
+        .where(*judgement_where(scope), *pick.where(conn, scope))
+        .group_by(J.c.ticket_id)
+    )
+    return (grouped if within is None else grouped.where(within(J.c.ticket_id))), False
+
+
+def _found(conn: Connection, key: Any, search: Search, *, authored: bool, mine: Any = None) -> ColumnElement[bool]:
+    """The tickets a search finds, as a condition on the ticket id column ``key``: by id, by subject (through the
+    subject index), by assignee now, and by an agent's judgements: among the matched ones (``mine``: their count on
+    the line), or (``authored``) any."""
+    found: list[ColumnElement[bool]] = []
+    if search.ids:
+        found.append(key.in_(search.ids))
+    if search.text:
+        found.append(key.in_(subject_matches(conn, search.text)))
+    if search.agents:
+        found.append(key.in_(select(TK.c.id).where(TK.c.assignee_id.in_(search.agents))))
+        if mine is not None:
+            found.append(mine > 0)
+        elif authored:
+            found.append(key.in_(select(J.c.ticket_id).where(J.c.author_id.in_(search.agents)).distinct()))
+    return or_(*found) if found else false()
+
+
+def _facet_lines(facet: TicketFacet, within: Within | None = None) -> Select[Any]:
+    where: list[ColumnElement[bool]] = [T.c.klass.is_not(None)]
+    if within is not None:
+        where.append(within(T.c.ticket_id))
+    where += facet_where(facet)
+    return (
+        select(
+            T.c.ticket_id.label("ticket_id"),
+            T.c.judged.label("matched"),
+            T.c.drive_bys.label("drive_bys"),
+            T.c.last_at.label("last_at"),
+            literal(0).label("mine"),
+        )
+        .select_from(T.join(OC, OC.c.ticket_id == T.c.ticket_id).outerjoin(TKN, TKN.c.id == T.c.ticket_id))
+        .where(*where)
     )
 
 
-def _facet_lines(facet: TicketFacet) -> Select[Any]:
-    where: list[ColumnElement[bool]] = [T.c.klass.is_not(None)]
+def facet_where(facet: TicketFacet) -> list[ColumnElement[bool]]:
+    """A :class:`TicketFacet`'s conditions on ``ticket_rollups`` joined with ``outcomes`` and (outer) ``tickets``
+    (a worked ticket: ``klass`` set, is the caller's)."""
+    where: list[ColumnElement[bool]] = []
     if facet.klass is not None:
         where.append(T.c.klass == facet.klass)
     if facet.outcome is not None:
@@ -628,23 +739,18 @@ def _facet_lines(facet: TicketFacet) -> Select[Any]:
     if facet.region is not None:
         where.append(_label_is(T.c.preferred_region, facet.region))
     if facet.priority is not None:
-        where.append(func.coalesce(TK.c.priority, T.c.priority) == facet.priority)
+        where.append(func.coalesce(TKN.c.priority, T.c.priority) == facet.priority)
     if facet.groups is not None:
-        where.append(TK.c.group_id.in_(sorted(facet.groups)))
+        where.append(TKN.c.group_id.in_(sorted(facet.groups)))
     if facet.assignees is not None:
-        assignee = case((TK.c.id.is_not(None), TK.c.assignee_id), else_=T.c.assignee_id)
-        where.append(assignee.in_(sorted(facet.assignees)))
-    return (
-        select(
-            T.c.ticket_id.label("ticket_id"),
-            T.c.judged.label("matched"),
-            T.c.drive_bys.label("drive_bys"),
-            T.c.last_at.label("last_at"),
-            literal(0).label("mine"),
-        )
-        .select_from(T.join(OC, OC.c.ticket_id == T.c.ticket_id).outerjoin(TK, TK.c.id == T.c.ticket_id))
-        .where(*where)
-    )
+        where.append(_assignee_now().in_(sorted(facet.assignees)))
+    return where
+
+
+def _assignee_now() -> Any:
+    """A worked ticket's assignee now (its stored ticket's), or at its last judged comment when the ticket is not
+    stored: the assignee :class:`intently.report.facts.TicketFacts` names."""
+    return case((TKN.c.id.is_not(None), TKN.c.assignee_id), else_=T.c.assignee_id)
 
 
 def _drove_by(conn: Connection, scope: Scope, pick: Pick | TicketFacet, keys: list[str]) -> dict[str, dict[Id, int]]:
@@ -657,6 +763,75 @@ def _drove_by(conn: Connection, scope: Scope, pick: Pick | TicketFacet, keys: li
     found: dict[str, dict[Id, int]] = {}
     for ticket, author, n in conn.execute(query):
         found.setdefault(ticket, {})[decode_id(author)] = int(n)  # type: ignore[index]
+    return found
+
+
+# --- from the customer's side: worked tickets per preferred region ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegionTickets:
+    """The worked tickets preferring one region (a :class:`TicketFacet`'s): how many, how many have an assignee
+    whose region is known (at the last judged comment), how many of those are of this region, and how many have an
+    assignee whose region is unknown."""
+
+    tickets: int = 0
+    assigned: int = 0
+    inside: int = 0
+    assignee_unknown: int = 0
+
+
+def region_tickets(conn: Connection, facet: TicketFacet) -> dict[str | None, RegionTickets]:
+    """:class:`RegionTickets` per preferred region (as stored: ``None`` for none) of the worked tickets the facet
+    keeps, counted in SQL."""
+    assignee = _assignee_now()
+    named = and_(T.c.assignee_region.is_not(None), T.c.assignee_region != "")
+    assigned = and_(assignee.is_not(None), named)
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            T.c.preferred_region,
+            func.count(),
+            count(assigned),
+            count(and_(assigned, T.c.assignee_region == T.c.preferred_region)),
+            count(and_(assignee.is_not(None), not_(named))),
+        )
+        .select_from(T.join(OC, OC.c.ticket_id == T.c.ticket_id).outerjoin(TKN, TKN.c.id == T.c.ticket_id))
+        .where(T.c.klass.is_not(None), *facet_where(facet))
+        .group_by(T.c.preferred_region)
+    )
+    return {region: RegionTickets(*(int(n) for n in counts)) for region, *counts in conn.execute(query)}
+
+
+def public_replies_by_region(conn: Connection, scope: Scope) -> dict[str, Counter[str]]:
+    """Public replies under ``scope``, per preferred region at the comment (as stored; ``''`` for none) and region
+    relation (``inside``, ``outside``, ``unknown``): what :func:`intently.report.metrics.stored_metrics` counts as
+    ``regions.public_replies`` under ``scope`` with each region, in one query."""
+    found: dict[str, Counter[str]] = {}
+    if scope.groups is None:
+        query = (
+            select(R.c.preferred_region, R.c.relation, func.sum(R.c.n))
+            .where(R.c.public.is_(True), *_cell_where(scope))
+            .group_by(R.c.preferred_region, R.c.relation)
+        )
+        for region, relation, n in conn.execute(query):
+            found.setdefault(region or "", Counter())[relation] += int(n)
+        return found
+    relation = case(
+        (J.c.out_of_region.is_(None), literal(UNKNOWN)),
+        (J.c.out_of_region.is_(True), literal("outside")),
+        else_=literal("inside"),
+    )
+    query = (
+        select(J.c.preferred_region, relation, func.count())
+        .where(J.c.public.is_(True), *judgement_where(scope))
+        .group_by(J.c.preferred_region, relation)
+    )
+    for region, kind, n in conn.execute(query):
+        found.setdefault(region or "", Counter())[kind] += int(n)
     return found
 
 
@@ -687,10 +862,10 @@ def facet_rows(conn: Connection, *, times_as_text: bool = False) -> list[Any]:
         T.c.assignee_region,
         T.c.priority.label("last_priority"),
         T.c.assignee_id.label("last_assignee_id"),
-        TK.c.id.label("stored_ticket"),
-        TK.c.priority,
-        TK.c.assignee_id,
-        TK.c.group_id,
+        TKN.c.id.label("stored_ticket"),
+        TKN.c.priority,
+        TKN.c.assignee_id,
+        TKN.c.group_id,
         time_column(OC.c.created_at, "created_at"),
         time_column(OC.c.solved_at, "solved_at"),
         OC.c.reopens,
@@ -698,5 +873,5 @@ def facet_rows(conn: Connection, *, times_as_text: bool = False) -> list[Any]:
         time_column(OC.c.first_reply_at, "first_reply_at"),
         OC.c.customer_replies,
         OC.c.agent_replies,
-    ).select_from(T.join(OC, OC.c.ticket_id == T.c.ticket_id).outerjoin(TK, TK.c.id == T.c.ticket_id))
+    ).select_from(T.join(OC, OC.c.ticket_id == T.c.ticket_id).outerjoin(TKN, TKN.c.id == T.c.ticket_id))
     return list(conn.execute(query.where(T.c.klass.is_not(None))))

@@ -54,6 +54,20 @@ def utc(at: datetime) -> datetime:
 # --- SQL helpers ------------------------------------------------------------------------------------------------
 
 
+ANALYSIS_LIMIT = 400
+"""Rows SQLite's ``ANALYZE`` samples per index (``PRAGMA analysis_limit``): enough for the planner to know that a
+ticket id picks a few judgements where a verdict picks a quarter of them; about half a second at 500,000 tickets."""
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """On SQLite, sample the tables' indexes for the query planner (``ANALYZE``, in the caller's transaction), after
+    a write that filled or replaced them: without statistics SQLite may read every drive-by through the verdict's
+    index to find the few of 50 tickets. PostgreSQL gathers its own (autovacuum)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
+
+
 def chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), BATCH):
         yield rows[start : start + BATCH]

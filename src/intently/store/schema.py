@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0008"
+SCHEMA_VERSION = "0009"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -64,6 +64,10 @@ tickets = Table(
     Column("requester_id", String(64)),
     Column("history", LargeBinary, nullable=False),
     Index("ix_tickets_group", "group_id"),
+    # the ticket as it is now, beside its id: what the pages join to a ticket without reading its history (on
+    # SQLite a row holds the whole history, so a join through this index reads a small fraction of the pages)
+    Index("ix_tickets_now", "id", "assignee_id", "group_id", "priority"),
+    Index("ix_tickets_assignee", "assignee_id"),
 )
 
 judgements = Table(
@@ -158,6 +162,19 @@ ticket_rollups = Table(
     Index("ix_ticket_rollups_last_at", "last_at"),
 )
 """One row per ticket with judgements: what the ticket lists, the Outcomes page and the report read per ticket."""
+
+kept_figures = Table(
+    "kept_figures",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(64), primary_key=True),  # a digest of what the figures were computed from and how
+    Column("data_version", String(32), nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Figures computed from the stored data (the report's metrics, the outcome analysis), kept for the data version
+they were computed from (:mod:`intently.store.kept`): a new process reads them instead of computing them again.
+A row is only ever read under the data version in its key; rows of older versions are deleted as new ones come."""
 
 # --- live Zendesk: sync checkpoints, API tokens, the webhook queue, write-backs ---------------------
 

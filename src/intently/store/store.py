@@ -352,6 +352,20 @@ class Store:
         with self.engine.connect() as conn:
             return meta_value(conn, DATA_VERSION)
 
+    def kept_figure(self, kind: str, key: str) -> bytes | None:
+        """A figure kept in the store under ``key`` (:mod:`intently.store.kept`), or None."""
+        from intently.store import kept
+
+        with self.engine.connect() as conn:
+            return kept.read(conn, kind, key)
+
+    def keep_figure(self, kind: str, key: str, version: str, value: bytes) -> bool:
+        """Keep a figure computed from the data of ``version`` (:func:`intently.store.kept.keep`); False when it
+        was not kept (the data changed meanwhile, or the store cannot be written now)."""
+        from intently.store import kept
+
+        return kept.keep(self.engine, kind, key, version, value)
+
     def zendesk_base(self) -> str | None:
         """The Zendesk account's address (``https://acme.zendesk.com``) when the data came from Zendesk: from the
         export's ticket URLs or the sync's base URL; None when not known (a neutral file, an older store)."""

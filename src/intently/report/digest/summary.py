@@ -160,7 +160,7 @@ class Figure:
         if self.is_share:
             return f"{direction} {abs(change):.1f} points from {self.before_text} {before_words}"
         assert isinstance(self.before, int)
-        relative = f" ({change / self.before:+.1%})" if self.before else ""
+        relative = f" ({change / self.before:+,.1%})" if self.before else ""
         return f"{direction} {fmt_int(round(abs(change)))}{relative} from {self.before_text} {before_words}"
 
 

@@ -5,6 +5,7 @@ had as CSV with ``?format=csv&table=NAME``."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,8 +31,17 @@ from intently.report.formatting import (
     fmt_pct,
     ticket_link,
 )
-from intently.report.metrics import Engineer, Metrics, PodStats, Share, stored_metrics
-from intently.store.queries import id_encodings
+from intently.report.metrics import (
+    RECENT_DAYS,
+    Engineer,
+    Metrics,
+    PodStats,
+    Share,
+    previous_period,
+    recent_period,
+    stored_metrics,
+)
+from intently.store.queries import RegionTickets, id_encodings, public_replies_by_region, region_tickets
 from intently.web.access.accounts import Session
 from intently.web.access.sessions import viewer
 from intently.web.ids import parse_id
@@ -52,7 +62,9 @@ from intently.web.pages.views import (
     coverage_by_hour,
     csv_response,
     date_ranges,
+    facet_of,
     id_text,
+    label_id,
     link,
     load,
     num,
@@ -237,10 +249,6 @@ class Trend:
         return "neutral" if good is None else ("good" if good else "bad")
 
 
-RECENT_DAYS = 30
-"""Without dates chosen, the trend compares the data's last 30 days with the 30 days before."""
-
-
 def compared_periods(f: Filters, m: Metrics) -> tuple[Filters, Filters, bool] | None:
     """(this period, the previous one of the same length, whether this period is the data's last days because no
     dates were chosen); None when there is nothing dated to compare."""
@@ -251,13 +259,13 @@ def compared_periods(f: Filters, m: Metrics) -> tuple[Filters, Filters, bool] | 
     if f.start is None and f.end is None:
         if last is None:
             return None
-        start, end, recent = last - timedelta(days=RECENT_DAYS - 1), last, True
+        (start, end), recent = recent_period(last), True
     else:
         start, end, recent = f.start or first, f.end or last, False
     if start is None or end is None or end < start:
         return None
-    length = (end - start).days + 1
-    before = dataclasses.replace(f, start=start - timedelta(days=length), end=start - timedelta(days=1))
+    before_start, before_end = previous_period(start, end)
+    before = dataclasses.replace(f, start=before_start, end=before_end)
     return dataclasses.replace(f, start=start, end=end), before, recent
 
 
@@ -437,7 +445,7 @@ async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
     for j in view.judgements:
         judgements.rows.append(
             [
-                Cell(str(j.comment_id), f"#comment-{j.comment_id}"),
+                label_id(j.comment_id, f"#comment-{j.comment_id}"),
                 Cell(view.name(j.author_id)),
                 Cell(j.created_at.strftime("%Y-%m-%d %H:%M")),
                 Cell("public" if j.public else "internal"),
@@ -749,7 +757,9 @@ async def regions(request: Request, session: Viewer) -> Response:
             ]
         )
         levels.append([0 if not count else 1 + (count * (HEAT_LEVELS - 2)) // max(top, 1) for count in hours])
-    sides = await run_in_threadpool(customer_side, data)
+    sides = await run_in_threadpool(
+        data.base.cached, ("customer side", fingerprint(data.policy), data.filters), lambda: customer_side(data)
+    )
     unknown = unknown_agents(data, m)
     hint = region_hint(data.policy)
     return respond(
@@ -784,23 +794,22 @@ def customer_side(data: Data) -> Table:
     )
     known = list(data.policy.organisation.regions)
     wanted = [r for r in known if f.region in (None, r)]
-    facts = data.facts
+    with data.store.engine.connect() as conn:
+        replies_by_region = public_replies_by_region(conn, data.scope())
+        worked = region_tickets(conn, facet_of(data, Selection()))
     for region in wanted:
         scoped = dataclasses.replace(f, region=region)
-        m = load(data.base, data.policy, scoped).metrics()
-        replies = m.regions.public_replies
-        mine = [fact for fact in facts if fact.preferred_region == region]
-        assigned = [fact for fact in mine if fact.assignee_id is not None and fact.assignee_region]
-        inside = sum(1 for fact in assigned if fact.assignee_region == region)
+        replies = replies_by_region.get(region, Counter())
+        mine = worked.get(region, RegionTickets())
         table.rows.append(
             [
                 Cell(region),
-                num(len(mine), link("/tickets", scoped)),
-                num(replies.total, link("/tickets", scoped, Selection(public=True))),
-                _share_cell(Share(part=replies.inside, whole=replies.inside + replies.outside)),
-                num(replies.unknown, link("/tickets", scoped, Selection(public=True, relation=UNKNOWN))),
-                _share_cell(Share(part=inside, whole=len(assigned))),
-                num(sum(1 for fact in mine if fact.assignee_id is not None and not fact.assignee_region)),
+                num(mine.tickets, link("/tickets", scoped)),
+                num(replies.total(), link("/tickets", scoped, Selection(public=True))),
+                _share_cell(Share(part=replies[INSIDE], whole=replies[INSIDE] + replies[OUTSIDE])),
+                num(replies[UNKNOWN], link("/tickets", scoped, Selection(public=True, relation=UNKNOWN))),
+                _share_cell(Share(part=mine.inside, whole=mine.assigned)),
+                num(mine.assignee_unknown),
             ]
         )
     return table

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from intently.report.outcome_charts import FIGURES, difference, figure_text, hours, outcome_charts, with_interval
-from intently.report.outcomes import MIN_TICKETS, OutcomeReport, outcomes_by_class
+from intently.report.outcomes import MIN_TICKETS, OutcomeReport
 from intently.report.pilot import CAVEAT, PILOT_KINDS, PilotReport, choose_pilot, evaluate, parse_pilot
 from intently.report.stats import CELLS
 from intently.web.access.accounts import Session
@@ -60,9 +60,7 @@ CHART_OUTCOME = {"csat_good_rate": "good", "median_resolution_hours": "solved", 
 @router.get("/outcomes")
 async def outcomes_page(request: Request, session: Viewer) -> Response:
     data = await page_data(request)
-    report = await run_in_threadpool(
-        lambda: data.base.cached(("outcomes", data.filters), lambda: outcomes_by_class(data.facts))
-    )
+    report = await run_in_threadpool(data.outcomes)
     f = data.filters
     charts = outcome_charts(report, lambda klass, key: _tickets_link(f, klass, CHART_OUTCOME[key]))
     return respond(

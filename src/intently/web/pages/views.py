@@ -3,8 +3,9 @@
 :class:`Filters` are the page-wide filters (date range, region, pod, group, priority, from query parameters);
 :class:`Selection` is what one chart bar or table cell counts, so that every bar links to
 ``/tickets?...`` with exactly the judgements behind it. Counting is :func:`intently.report.metrics.stored_metrics`'s
-(the store's rollups); the ticket lists read the indexed judgements a page at a time
-(:func:`intently.store.queries.ticket_page`).
+(the store's rollups), kept in the store per data version (:mod:`intently.report.kept`); a ticket list's order is
+read once per list and data version (:func:`intently.store.queries.ticket_order`), and each page's lines from the
+indexed judgements (:func:`intently.store.queries.ticket_lines`).
 """
 
 from __future__ import annotations
@@ -28,18 +29,22 @@ from intently.engine.outcomes import CLASS_LABELS, CLASSES
 from intently.model import Directory, Group, Id, User, user_name
 from intently.policy import Policy, fingerprint
 from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_facts
-from intently.report.formatting import csv_text, ticket_link
-from intently.report.metrics import Metrics, stored_metrics, week_of
+from intently.report.formatting import csv_text, short_id, ticket_link
+from intently.report.kept import kept_metrics, kept_outcomes
+from intently.report.metrics import Metrics, week_of
+from intently.report.outcomes import OutcomeReport
 from intently.store import Store, encode_id
 from intently.store.queries import (
     Pick,
     Scope,
     Search,
     TicketFacet,
+    TicketOrder,
     id_encodings,
     labels,
     public_by_hour,
-    ticket_page,
+    ticket_lines,
+    ticket_order,
 )
 
 T = TypeVar("T")
@@ -348,16 +353,19 @@ class Data:
         return scope_of(self.filters, self.policy, self.users)
 
     def metrics(self) -> Metrics:
-        """The report's metrics under the page's filters."""
+        """The report's metrics under the page's filters (kept in the store for its data version)."""
         return self.base.cached(
             ("metrics", fingerprint(self.policy), self.filters),
-            lambda: stored_metrics(
-                self.store,
-                self.users,
-                policy_name=self.policy.name,
-                policy_version=self.policy.version,
-                policy=self.policy,
-                scope=self.scope(),
+            lambda: kept_metrics(self.store, self.users, self.policy, self.base.version, self.scope()),
+        )
+
+    def outcomes(self) -> OutcomeReport:
+        """The outcome analysis of the worked tickets under the filters read at the ticket's level (kept in the
+        store for its data version)."""
+        return self.base.cached(
+            ("outcomes", fingerprint(self.policy), self.filters),
+            lambda: kept_outcomes(
+                self.store, self.policy, self.users, self.base.version, self.filters.for_tickets(), self.base.all_facts
             ),
         )
 
@@ -391,6 +399,9 @@ def scope_of(filters: Filters, policy: Policy, users: Mapping[Id, User]) -> Scop
 
 CACHED = 64
 """Figures kept per base (one per filter and page kind): the oldest go first."""
+ORDER_TICKETS = 1_000_000
+"""Tickets of the ticket lists' orders kept per base, over all lists (about 65 bytes a ticket): the least recently
+read list goes first."""
 
 
 class Base:
@@ -424,6 +435,7 @@ class Base:
         self.took = took
         """Seconds the read took: whether the next one is done while a request waits, or in the background."""
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._orders: OrderedDict[Hashable, TicketOrder] = OrderedDict()
         self._lock = threading.Lock()
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -436,6 +448,21 @@ class Base:
             self._cache[key] = value
             while len(self._cache) > CACHED:
                 self._cache.popitem(last=False)
+        return value
+
+    def order(self, key: Hashable, compute: Callable[[], TicketOrder]) -> TicketOrder:
+        """A ticket list's order (every ticket of the list, sorted), computed on first use and kept while the
+        base is: the newest first, at most :data:`ORDER_TICKETS` tickets over all lists."""
+        with self._lock:
+            if key in self._orders:
+                self._orders.move_to_end(key)
+                return self._orders[key]
+        value = compute()
+        with self._lock:
+            self._orders[key] = value
+            held = sum(order.tickets for order in self._orders.values())
+            while held > ORDER_TICKETS and len(self._orders) > 1:
+                held -= self._orders.popitem(last=False)[1].tickets
         return value
 
     def all_facts(self) -> list[TicketFacts]:
@@ -548,7 +575,7 @@ def _pick(selection: Selection) -> Pick:
     )
 
 
-def _facet(data: Data, selection: Selection) -> TicketFacet:
+def facet_of(data: Data, selection: Selection) -> TicketFacet:
     """A selection by class or outcome, under the filters read at the ticket's level (as the Outcomes page)."""
     f = data.filters
     groups = None
@@ -609,18 +636,19 @@ def selected_tickets(
     ``paging`` sorts otherwise, one page of them (``every``: all); for a selection by class or outcome, the worked
     tickets it keeps (under the filters read at the ticket's level)."""
     paging = paging or Paging()
-    pick: Pick | TicketFacet = _facet(data, selection) if selection.by_ticket else _pick(selection)
+    pick: Pick | TicketFacet = facet_of(data, selection) if selection.by_ticket else _pick(selection)
+    scope, search = data.scope(), _search(data, paging.search)
+
+    def compute() -> TicketOrder:
+        with data.store.engine.connect() as conn:
+            return ticket_order(conn, scope, pick, search=search, sort=paging.sort, descending=paging.descending)
+
+    key = ("order", fingerprint(data.policy), data.filters, selection, paging.search, paging.sort, paging.descending)
+    order = data.base.order(key, compute)
+    start = (paging.page - 1) * paging.per_page
+    keys = order.keys if every else order.keys[start : start + paging.per_page]
     with data.store.engine.connect() as conn:
-        found = ticket_page(
-            conn,
-            data.scope(),
-            pick,
-            search=_search(data, paging.search),
-            sort=paging.sort,
-            descending=paging.descending,
-            offset=0 if every else (paging.page - 1) * paging.per_page,
-            limit=None if every else paging.per_page,
-        )
+        lines = ticket_lines(conn, scope, pick, keys)
     rows = [
         TicketRow(
             line.ticket_id,
@@ -633,9 +661,9 @@ def selected_tickets(
                 ((data.name(a), n) for a, n in line.drove_by.items()), key=lambda item: (-item[1], item[0].casefold())
             ),
         )
-        for line in found.lines
+        for line in lines
     ]
-    return TicketList(rows, found.tickets, found.comments, paging)
+    return TicketList(rows, order.tickets, order.comments, paging)
 
 
 # --- tables (shown as HTML, and the same rows as CSV) ---------------------------------------------
@@ -650,6 +678,9 @@ class Cell:
     """A link out (the ticket in Zendesk), shown next to the text and opened in a new tab; not in the CSV."""
     sort_value: Any = None
     """What the column sorts by when it is not the text (a number, a share)."""
+    full: str | None = None
+    """The whole value when ``text`` is its short form (a long id as a label): the cell's ``title`` on the page,
+    and what the CSV has."""
 
 
 def num(value: int, href: str | None = None) -> Cell:
@@ -674,11 +705,20 @@ def to_csv(table: Table) -> str:
     return buffer.getvalue()
 
 
+def label_id(value: Id, href: str | None = None) -> Cell:
+    """A long id that is only a label (a comment's, linking to it on the page) in its short form
+    (:func:`~intently.report.formatting.short_id`); the whole id in the cell's title and in the CSV."""
+    text = id_text(value)
+    short = short_id(text)
+    return Cell(short, href, sort_value=text, full=text if short != text else None)
+
+
 def _csv_value(cell: Cell) -> str:
-    """A cell as the CSV has it: a count without separators (a spreadsheet reads it as a number), text made safe."""
+    """A cell as the CSV has it: a count without separators (a spreadsheet reads it as a number), a shortened id
+    whole, text made safe."""
     if cell.numeric:
         return str(cell.sort_value) if isinstance(cell.sort_value, int) else cell.text
-    return csv_text(cell.text)
+    return csv_text(cell.full if cell.full is not None else cell.text)
 
 
 def zendesk_link(data: Data, ticket_id: Id) -> str | None:

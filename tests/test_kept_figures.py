@@ -1,0 +1,124 @@
+"""Figures kept in the store per data version (issue 12): the report's metrics and the outcome analysis read back
+are exactly those computed afresh; a change of the data (a new import, judging again) gives a new data version,
+under which they are computed again; nothing is kept for data that changed meanwhile, nor a value that would not
+read back the same; and a fresh dashboard reads them instead of computing them."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from intently.policy import load_policy
+from intently.policy.loader import policy_from_mapping
+from intently.report import kept as kept_module
+from intently.report import outcomes as outcomes_module
+from intently.report.facts import TicketFilter, stored_facts
+from intently.report.kept import keep_figures, kept, kept_metrics, kept_outcomes
+from intently.report.metrics import stored_metrics
+from intently.report.outcomes import outcomes_by_class
+from intently.store import Store, schema
+from intently.store.pipeline import classify_store
+from intently.web.pages.dashboard import trends
+from intently.web.pages.views import Filters, load, read_base
+from tests.fake_zendesk import FakeZendesk, ZendeskDataset
+from tests.test_webhooks import loaded_store
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    store = loaded_store(store_url, FakeZendesk(ZendeskDataset.generate(tickets=40)), tmp_path, load_policy())
+    yield store
+    store.close()
+
+
+def _kept(store: Store) -> list[tuple[str, str]]:
+    """(kind, data version) of every figure kept."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.kept_figures.c.kind, schema.kept_figures.c.data_version)).all()
+    return sorted((kind, version) for kind, version in rows)
+
+
+def _no_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, a figure can only be read back: computing one fails."""
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("computed again instead of read back")
+
+    for name in ("stored_metrics", "stored_facts"):
+        monkeypatch.setattr(kept_module, name, refuse)
+    monkeypatch.setattr(outcomes_module, "outcomes_by_class", refuse)  # imported where the outcomes are computed
+
+
+def test_kept_figures_are_those_computed_afresh_and_are_read_back(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy, users, version = load_policy(), store.directory().users, store.data_version()
+    names = {"policy_name": policy.name, "policy_version": policy.version, "policy": policy}
+    fresh = stored_metrics(store, users, **names)
+    chosen = TicketFilter(priority="high")
+    facts = stored_facts(store)
+    fresh_outcomes = outcomes_by_class(facts)
+    fresh_high = outcomes_by_class(chosen.apply(facts, policy, users))
+    assert kept_metrics(store, users, policy, version) == fresh
+    assert kept_outcomes(store, policy, users, version) == fresh_outcomes
+    assert kept_outcomes(store, policy, users, version, chosen) == fresh_high
+    assert _kept(store) == [("metrics", version), ("outcomes", version), ("outcomes", version)]
+    _no_computing(monkeypatch)
+    again = kept_metrics(store, users, policy, version)
+    assert again == fresh and again.to_dict() == fresh.to_dict()
+    assert kept_outcomes(store, policy, users, version).to_dict() == fresh_outcomes.to_dict()
+    assert kept_outcomes(store, policy, users, version, chosen) == fresh_high
+    assert dataclasses.replace(again, title="t") == dataclasses.replace(fresh, title="t")
+
+
+def test_kept_figures_follow_the_data_version(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy, users, first = load_policy(), store.directory().users, store.data_version()
+    before = kept_metrics(store, users, policy, first)
+    assert kept_outcomes(store, policy, users, first).tickets > 0
+    other = policy_from_mapping({"rules": {"ownership": {"enabled": False}}})  # judged again: new judgements
+    classify_store(store, other, save=True)
+    second = store.data_version()
+    assert second != first
+    names = {"policy_name": other.name, "policy_version": other.version, "policy": other}
+    now = kept_metrics(store, users, other, second)
+    assert now == stored_metrics(store, users, **names) and now != before
+    assert kept_outcomes(store, other, users, second) == outcomes_by_class(stored_facts(store))
+    assert {version for _, version in _kept(store)} == {second}  # the figures of the old data are gone
+    # asked for the old version (a dashboard behind the store): computed from the data now, and not kept
+    kept_metrics(store, users, policy, first)
+    assert {version for _, version in _kept(store)} == {second}
+
+
+def test_nothing_is_kept_for_data_that_changed_meanwhile_or_that_would_not_read_back(store: Store) -> None:
+    version = store.data_version()
+
+    def changing() -> float:
+        with store.batch() as batch:  # another writer commits while the figure is computed
+            batch.touch()
+        return 1.0
+
+    assert kept(store, "test", ["changing"], changing, float, version) == 1.0
+    assert math.isnan(kept(store, "test", ["nan"], lambda: math.nan, float, store.data_version()))
+    assert _kept(store) == []
+    assert kept(store, "test", ["one"], lambda: 1.5, float, store.data_version()) == 1.5
+    assert [kind for kind, _ in _kept(store)] == ["test"]
+
+
+def test_a_fresh_dashboard_reads_the_kept_figures(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy, users = load_policy(), store.directory().users
+    names = {"policy_name": policy.name, "policy_version": policy.version, "policy": policy}
+    expected_metrics, expected_outcomes = stored_metrics(store, users, **names), outcomes_by_class(stored_facts(store))
+    keep_figures(store, policy)  # as `intently import` does: the overview's figures and trends, the outcomes
+    emea = load(read_base(store), policy, Filters(region="EMEA")).metrics()  # kept by the page that computed it
+    _no_computing(monkeypatch)
+    fresh = load(read_base(store), policy, Filters())  # another process: nothing in memory
+    metrics = fresh.metrics()
+    assert metrics == expected_metrics and fresh.outcomes() == expected_outcomes
+    assert trends(fresh, metrics)  # the data's last 30 days against the 30 before: both read back
+    assert load(fresh.base, policy, Filters(region="EMEA")).metrics() == emea
