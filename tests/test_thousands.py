@@ -329,6 +329,15 @@ def test_a_failing_scenario_says_null_and_true(tmp_path: Path) -> None:
     assert not re.search(r"\bNone\b|\bTrue\b", done.stdout), done.stdout
 
 
+def test_the_count_of_comments_not_judged_has_separators() -> None:
+    tally = Tally()
+    tally.skipped_authors.update({9001: 1234, 9002: 5})
+    assert tally.warnings() == [
+        "1,234 comment(s) by user 9001 not judged: the user is not in the data",
+        "5 comment(s) by user 9002 not judged: the user is not in the data",
+    ]
+
+
 def test_warnings_beyond_the_tenth(tmp_path: Path) -> None:
     """More than 1,000 warnings: the line for the rest counts them with separators."""
     path = tmp_path / "unknown.jsonl"

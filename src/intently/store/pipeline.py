@@ -42,7 +42,7 @@ class Tally:
 
     def warnings(self) -> list[str]:
         return [
-            f"{count} comment(s) by user {author} not judged: the user is not in the data"
+            f"{count:,} comment(s) by user {author} not judged: the user is not in the data"
             for author, count in sorted(self.skipped_authors.items(), key=lambda item: str(item[0]))
         ]
 
