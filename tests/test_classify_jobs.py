@@ -248,3 +248,21 @@ def test_an_audit_error_stops_every_number_of_jobs_at_the_same_place(
     for jobs in ("2", "3"):
         many = intently("classify", str(root), "--format", "jsonl", "--jobs", jobs)
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_ticket_records_read_the_same_on_any_number_of_jobs(tmp_path: Path) -> None:
+    """On more than one job the ticket records are read in a process of their own: the same warnings (a differing
+    copy of a ticket) and, for a bad record, the same error."""
+    root = _messy_export(tmp_path / "tickets")
+    page = json.loads((root / "tickets.page-001.json").read_text())
+    differing = dict(page["tickets"][3], subject="Another subject")
+    (root / "tickets.page-002.json").write_text(json.dumps({"tickets": [differing]}))
+    one = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 0 and "different content (tickets.page-001.json, tickets.page-002.json)" in one.stderr
+    many = intently("classify", str(root), "--format", "jsonl", "--jobs", "2")
+    assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+    (root / "tickets.page-002.json").write_text(json.dumps({"tickets": [dict(differing, created_at="someday")]}))
+    one = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 1 and "tickets.page-002.json" in one.stderr and "someday" in one.stderr, one.stderr
+    many = intently("classify", str(root), "--format", "jsonl", "--jobs", "2")
+    assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)

@@ -200,7 +200,8 @@ class ZendeskExport:
         self.warnings: list[str] = []
         self.directory = Directory()
         self.field_titles: dict[str, str] = {}
-        scanning = Forked(self._scan_audits) if jobs > 1 and Forked.possible() else None
+        forking = jobs > 1 and Forked.possible()
+        scanning = Forked(self._scan_audits) if forking else None
         try:
             self._read_users()
             self._read_groups()
@@ -208,7 +209,15 @@ class ZendeskExport:
             self._builder = HistoryBuilder(self.directory, self.field_titles)
             self.tickets = TicketTable()
             self.deleted: set[Id] = set()
-            self._read_tickets()
+            if forking:  # in a process of its own: what reading leaves behind is not in the memory the others share
+                reading = Forked(self._tickets_read)
+                try:
+                    self.tickets, self.deleted, warnings = reading.result()
+                finally:
+                    reading.close()
+                self.warnings.extend(warnings)
+            else:
+                self._read_tickets()
             self._last_page = scanning.result() if scanning is not None else self._scan_audits()
         finally:
             if scanning is not None:
@@ -255,6 +264,12 @@ class ZendeskExport:
         )
 
     # --- tickets --------------------------------------------------------------------------------
+
+    def _tickets_read(self) -> tuple[TicketTable, set[Id], list[str]]:
+        """:meth:`_read_tickets`, and what it found: the tickets, those deleted, the warnings it added."""
+        known = len(self.warnings)
+        self._read_tickets()
+        return self.tickets, self.deleted, self.warnings[known:]
 
     def _read_tickets(self) -> None:
         """The latest version of each ticket (the incremental export repeats a ticket as it changes). The copies are

@@ -371,8 +371,8 @@ def field_titles(records: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 def _shared(value: Any) -> Any:
-    """One copy of a short text that many tickets hold (a status, a tag, a field's value), kept for the whole read;
-    anything else as it is."""
+    """One copy of a short text that many tickets and events hold (a status, a tag, a channel, a field's name or
+    value); anything else as it is."""
     return sys.intern(value) if type(value) is str and len(value) <= _SHARED_LENGTH else value
 
 
@@ -479,7 +479,7 @@ class HistoryBuilder:
         raw = audit.author_id
         actor = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
         via_data = audit.via
-        via: Any = via_data.channel if via_data is not None else None
+        via: Any = _shared(via_data.channel) if via_data is not None else None
         if seen is not None:
             seen["created_at"] = min(seen.get("created_at", at), at)
         events = audit.events or []
@@ -620,15 +620,19 @@ class HistoryBuilder:
                         actor=actor,
                         update=update,
                         via=via,
-                        added=tuple(added),
-                        removed=tuple(removed),
+                        added=tuple(map(_shared, added)),
+                        removed=tuple(map(_shared, removed)),
                     )
                 )
         elif name == "status":
             if value is not None:
-                out.append(StatusChange(id=event_id, at=at, actor=actor, update=update, via=via, status=str(value)))
+                out.append(
+                    StatusChange(id=event_id, at=at, actor=actor, update=update, via=via, status=_shared(str(value)))
+                )
         elif name == "priority":
-            out.append(FieldChange(id=event_id, at=at, actor=actor, update=update, via=via, field=name, value=value))
+            out.append(
+                FieldChange(id=event_id, at=at, actor=actor, update=update, via=via, field=name, value=_shared(value))
+            )
         elif name == "group_id":
             out.append(
                 FieldChange(
@@ -646,8 +650,8 @@ class HistoryBuilder:
                     actor=actor,
                     update=update,
                     via=via,
-                    field=self.field_name(name),
-                    value=value,
+                    field=_shared(self.field_name(name)),
+                    value=_shared(value),
                 )
             )
 
