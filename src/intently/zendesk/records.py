@@ -665,10 +665,23 @@ class TicketAudits:
     """One ticket's audits as they are read, each audit id once (see :mod:`intently.model.repeats`): a repeated
     copy that yields the same events is dropped; one that differs replaces the earlier copy, with a warning.
 
-    Kept only while the ticket is being read, so memory stays bounded by the tickets open at once.
+    Kept only while the ticket is being read, so memory stays bounded by the tickets open at once; and lean, since
+    a large export has tens of thousands open at once: the events of every audit in one list, each audit a span of
+    it.
     """
 
-    __slots__ = ("_audits", "_before", "_builder", "_differing", "_flat", "seen", "tags", "ticket_id", "warnings")
+    __slots__ = (
+        "_audits",
+        "_before",
+        "_builder",
+        "_differing",
+        "_events",
+        "_replaced",
+        "seen",
+        "tags",
+        "ticket_id",
+        "warnings",
+    )
 
     def __init__(self, builder: HistoryBuilder, ticket_id: Id, seen: dict[str, Any] | None = None) -> None:
         self._builder = builder
@@ -679,12 +692,13 @@ class TicketAudits:
         """The ticket's tags so far (Change events without a previous value read them)."""
         self._before: frozenset[str] = frozenset()
         """The tags as last noted before an audit (shared by consecutive audits that change no tags)."""
-        self._audits: dict[Id, tuple[list[Event], frozenset[str], str]] = {}
-        """Audit id → (its events, the tags before it, where it was read)."""
+        self._events: list[Event] = []
+        """The events of every audit read, in the order read (a replaced copy's too)."""
+        self._audits: dict[Id, tuple[int, int, frozenset[str], str]] = {}
+        """Audit id → (where its events start and end in :attr:`_events`, the tags before it, where it was read)."""
+        self._replaced = False
+        """Whether a differing copy has replaced an audit (:attr:`_events` then holds events no longer in force)."""
         self._differing: dict[Id, list[str]] = {}
-        self._flat: list[Event] | None = []
-        """Every audit's events in the order read, while no audit has been replaced by a differing copy (the
-        common case: :meth:`events` then needs no second pass over the audits)."""
         self.warnings: list[str] = []
         """Filled by :meth:`events`."""
 
@@ -699,35 +713,47 @@ class TicketAudits:
         if audit_id is None:
             raise ValueError("audit without an id")
         earlier = self._audits.get(audit_id)
-        events: list[Event] = []
+        everything = self._events
+        start = len(everything)
         if earlier is None:
             before = self._before
             if before != self.tags:
                 before = self._before = frozenset(self.tags)
-            self._builder.audit_events(audit, events, self.tags, self.ticket_id, self.seen)
-            self._audits[audit_id] = (events, before, where)
-            if self._flat is not None:
-                self._flat += events
+            self._read(audit, self.tags, start)
+            self._audits[audit_id] = (start, len(everything), before, where)
             return
-        kept, before, kept_where = earlier
-        self._builder.audit_events(audit, events, set(before), self.ticket_id, self.seen)
-        if events == kept:
+        kept_start, kept_end, before, kept_where = earlier
+        self._read(audit, set(before), start)
+        if everything[start:] == everything[kept_start:kept_end]:
+            del everything[start:]
             return
         places = self._differing.setdefault(audit_id, [kept_where])
         if where not in places:
             places.append(where)
-        self._audits[audit_id] = (events, before, where)
-        self._flat = None
+        self._audits[audit_id] = (start, len(everything), before, where)
+        self._replaced = True
+
+    def _read(self, audit: AuditRecord, tags: set[str], start: int) -> None:
+        """The audit's events onto :attr:`_events` (``tags``: the ticket's tags before it); none of them if it fails."""
+        try:
+            self._builder.audit_events(audit, self._events, tags, self.ticket_id, self.seen)
+        except BaseException:
+            del self._events[start:]
+            raise
+
+    def _spans(self) -> list[tuple[list[Event], str]]:
+        """Each audit in force: its events and where it was read."""
+        return [(self._events[start:end], where) for start, end, _, where in self._audits.values()]
 
     def events(self) -> list[Event]:
         """Every event of the ticket's audits, each event id once; sets :attr:`warnings`."""
-        everything = self._flat
-        if everything is None:
-            everything = [event for events, _, _ in self._audits.values() for event in events]
+        everything = self._events
+        if self._replaced:
+            everything = [event for events, _ in self._spans() for event in events]
         unique, differing = unique_events(everything)
         ticket = f"of ticket {self.ticket_id}"
         self.warnings = [differing_copies(f"audit {key} {ticket}", places) for key, places in self._differing.items()]
         for event_id in differing:
-            places = [where for events, _, where in self._audits.values() if any(e.id == event_id for e in events)]
+            places = [where for events, where in self._spans() if any(e.id == event_id for e in events)]
             self.warnings.append(differing_copies(f"event {event_id} {ticket}", list(dict.fromkeys(places))))
         return unique
