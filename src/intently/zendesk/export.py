@@ -354,9 +354,10 @@ class ZendeskExport:
         at the same place; an error in one audit stops the share of its ticket (every share where the audit names
         none, or one the first pass did not see), and so the merged output at the same place."""
         own = self._shares(job, jobs) if jobs > 1 else set()
-        closing: dict[int, list[Id]] = defaultdict(list)
+        closing: dict[int, list[Id]] = defaultdict(list)  # the share's tickets by the page they are complete after
         for ticket_id, page in self._last_page.items():
-            closing[page].append(ticket_id)
+            if jobs == 1 or ticket_id in own:
+                closing[page].append(ticket_id)
         reading: dict[Id, TicketAudits] = {}
         done: set[Id] = set()
         last_page = self._last_page
