@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -122,3 +123,28 @@ def test_a_fresh_dashboard_reads_the_kept_figures(store: Store, monkeypatch: pyt
     assert metrics == expected_metrics and fresh.outcomes() == expected_outcomes
     assert trends(fresh, metrics)  # the data's last 30 days against the 30 before: both read back
     assert load(fresh.base, policy, Filters(region="EMEA")).metrics() == emea
+
+
+def test_intently_outcomes_reads_the_kept_figures_and_a_what_if_keeps_none(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cli_runner import intently
+
+    url = str(store.engine.url.render_as_string(hide_password=False))
+    args = ("outcomes", "--db", url, "--format", "json")
+    first = intently(*args, "--priority", "high")
+    assert first.returncode == 0, first.stderr
+    version = store.data_version()
+    assert _kept(store) == [("outcomes", version)]
+    facts = stored_facts(store)
+    policy, users = load_policy(), store.directory().users
+    expected = outcomes_by_class(TicketFilter(priority="high").apply(facts, policy, users)).to_dict()
+    assert orjson.loads(first.stdout) == orjson.loads(orjson.dumps(expected))
+    what_if = tmp_path / "other.yaml"
+    what_if.write_text("rules:\n  ownership:\n    enabled: false\n")
+    assert intently(*args, "--config", str(what_if)).returncode == 0
+    assert _kept(store) == [("outcomes", version)]  # a what-if keeps nothing
+    _no_computing(monkeypatch)
+    again = intently(*args, "--priority", "high")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout  # read back, not computed

@@ -132,8 +132,17 @@ def outcomes(
         raise typer.BadParameter(f"--to {chosen.end} is before --from {chosen.start}", param_hint="--to")
     data = dataset(path, db, config)
     chosen = _known(chosen, data)
-    facts = chosen.apply(_facts(data, err if format != "table" else out), data.policy, data.users)
-    result = outcomes_by_class(facts)
+    notes = err if format != "table" else out
+    origin = data.origin
+    if isinstance(origin, Store) and data.what_if is None:  # the store's own figures: kept per data version
+        from intently.report.facts import stored_facts
+        from intently.report.kept import kept_outcomes
+
+        bring_up_to_date(origin, data.policy, None, notes)
+        version = origin.data_version()
+        result = kept_outcomes(origin, data.policy, data.users, version, chosen, lambda: stored_facts(origin))
+    else:
+        result = outcomes_by_class(chosen.apply(_facts(data, notes), data.policy, data.users))
     if format == "json":
         _write_json(result.to_dict())
     elif format == "csv":
