@@ -135,12 +135,10 @@ def outcomes(
     notes = err if format != "table" else out
     origin = data.origin
     if isinstance(origin, Store) and data.what_if is None:  # the store's own figures: kept per data version
-        from intently.report.facts import stored_facts
         from intently.report.kept import kept_outcomes
 
         bring_up_to_date(origin, data.policy, None, notes)
-        version = origin.data_version()
-        result = kept_outcomes(origin, data.policy, data.users, version, chosen, lambda: stored_facts(origin))
+        result = kept_outcomes(origin, data.policy, data.users, origin.data_version(), chosen)
     else:
         result = outcomes_by_class(chosen.apply(_facts(data, notes), data.policy, data.users))
     if format == "json":

@@ -30,6 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from intently.model import Directory, Id, TicketHistory
 from intently.zendesk.export import ZendeskExport, missing_user
+from intently.zendesk.forked import can_fork, picklable
 
 T = TypeVar("T")
 
@@ -54,16 +55,11 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def can_share() -> bool:
-    """Whether this platform can fork worker processes (Linux, macOS); elsewhere one process does the work."""
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
 def in_order(source: HistorySource, work: Callable[[TicketHistory], T], jobs: int = 1) -> Iterator[T]:
     """``work(history)`` for every history of ``source``, in the order of ``source.histories()``; with a Zendesk
     export directory and ``jobs`` > 1, computed by that many forked processes. ``work`` must be a pure function
     of the history (it runs in another process) and its results picklable."""
-    if jobs <= 1 or not isinstance(source, ZendeskExport) or not can_share():
+    if jobs <= 1 or not isinstance(source, ZendeskExport) or not can_fork():  # elsewhere one process works
         for history in source.histories():
             yield work(history)
         return
@@ -77,14 +73,6 @@ _ITEMS, _ERROR, _END = 0, 1, 2
 
 def _send(conn: Connection, message: Any) -> None:
     conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
 
 
 def _work_share(
@@ -120,7 +108,7 @@ def _work_share(
 def _fail(conn: Connection, batch: list[tuple[Any, ...]], key: tuple[Any, ...], exc: BaseException) -> None:
     if batch:
         _send(conn, (_ITEMS, batch))
-    _send(conn, (_ERROR, key, _picklable(exc)))
+    _send(conn, (_ERROR, key, picklable(exc)))
 
 
 def _drain(conn: Connection, queue: Queue[bytes | None]) -> None:

@@ -144,7 +144,7 @@ def _audits(
         picked: list[tuple[int, AuditRecord | AuditHead]] = []
         for index, head in enumerate(HEAD_PAGE.decode(data).audits):
             raw = head.ticket_id
-            of = raw if type(raw) is int else _ticket_of(head)
+            of = raw if type(raw) is int else _ticket_of(raw)
             if of in own:
                 picked.append((index, audit_from_head(head)))
             elif of is None or known is None or of not in known:
@@ -155,11 +155,8 @@ def _audits(
     return enumerate([audit_record(audit) for audit in _load(path, "audits")])
 
 
-def _ticket_of(head: AuditHead) -> Id | None:
-    """The ticket of an audit read as a head; None where it names none (the caller then says what is wrong)."""
-    raw = head.ticket_id
-    if type(raw) is int:
-        return raw
+def _ticket_of(raw: Any) -> Id | None:
+    """The ticket an audit's ``ticket_id`` names; None where it names none (the caller then says what is wrong)."""
     try:
         return zendesk_id(raw)
     except ValueError:
@@ -415,7 +412,7 @@ class ZendeskExport:
                     ticket = self._ticket_from_audits(ticket_id, audits.seen or {})
                 yield Closed((page, 1, str(ticket_id)), TicketHistory.of(ticket, events), warnings)
         tail = len(pages) + 1
-        for position, ticket_id in enumerate(tickets.ids()):
+        for position, ticket_id in enumerate(tickets.keys()):
             if ticket_id not in done and (jobs == 1 or ticket_id in own):
                 ticket = tickets.get(ticket_id)
                 assert ticket is not None

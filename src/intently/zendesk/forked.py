@@ -28,7 +28,7 @@ class Forked(Generic[T]):
     @staticmethod
     def possible() -> bool:
         """Whether this platform can fork (Linux, macOS); elsewhere the caller computes in its own process."""
-        return "fork" in multiprocessing.get_all_start_methods()
+        return can_fork()
 
     def result(self) -> T:
         """The function's result, or its exception raised here."""
@@ -47,14 +47,25 @@ class Forked(Generic[T]):
         self._process.join()
 
 
+def can_fork() -> bool:
+    """Whether this platform can fork processes (Linux, macOS)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def picklable(exc: BaseException) -> BaseException:
+    """An exception as it can be sent to another process: itself, or (where it does not pickle) a RuntimeError
+    that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
 def _run(function: Callable[[], object], send: Connection) -> None:
     try:
         message: tuple[bool, object] = (False, function())
     except BaseException as exc:  # sent back, raised there
-        message = (True, exc)
-    try:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
-        data = pickle.dumps((True, RuntimeError(f"{type(exc).__name__}: {exc}")))
-    send.send_bytes(data)
+        message = (True, picklable(exc))
+    send.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
     send.close()

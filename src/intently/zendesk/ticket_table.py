@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from array import array
-from collections.abc import Iterator, KeysView
+from collections.abc import KeysView
 from datetime import datetime, timezone
 from operator import attrgetter
 
@@ -81,9 +81,6 @@ class TicketTable:
     def __len__(self) -> int:
         return len(self._slots)
 
-    def ids(self) -> Iterator[Id]:
-        """Every id, in order."""
-        return iter(self._slots)
-
     def keys(self) -> KeysView[Id]:
+        """Every id, in order."""
         return self._slots.keys()
