@@ -132,6 +132,23 @@ def test_an_error_stops_at_the_same_place_on_any_number_of_jobs(tmp_path: Path) 
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
 
 
+def test_a_page_that_is_not_utf8_stops_every_number_of_jobs_at_the_same_place(tmp_path: Path) -> None:
+    """Text that is not UTF-8, even in a field intently never reads (an HTML body), is an error naming the page:
+    the first pass checks each page once for every process, and a page that fails is read generically."""
+    root = _messy_export(tmp_path / "latin1")
+    pages = sorted(root.glob("ticket_audits*.json"))
+    page = json.loads(pages[-2].read_text())
+    page["audits"][1]["events"][0]["html_body"] = "caf\u00e9"
+    pages[-2].write_bytes(json.dumps(page, ensure_ascii=False).encode("latin-1"))  # é as one byte, not UTF-8
+    one = intently("classify", str(root), "--format", "jsonl", "--jobs", "1")
+    assert one.returncode == 1
+    assert pages[-2].name in one.stderr and "not valid JSON" in one.stderr, one.stderr
+    assert one.stdout  # the tickets complete before that page were written
+    for jobs in ("2", "3"):
+        many = intently("classify", str(root), "--format", "jsonl", "--jobs", jobs)
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
 def test_decoding_straight_into_records_reads_as_the_generic_decoding(
     demo_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,34 @@ def test_an_id_no_ticket_has_is_not_found_in_one_line(store: Path, tmp_path: Pat
     done = intently("explain", ticket_id, "--db", str(store), cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert f"ticket {ticket_id} not found in the store" in done.stderr
+
+
+def test_a_statement_the_database_refused_is_named_by_its_driver_error_only(tmp_path: Path) -> None:
+    """What ``intently`` prints when a database refuses a statement: the driver's name for the error, never the
+    statement or its values (customer data); any other exception is not taken for one."""
+    import sqlalchemy
+
+    from intently.cli import store_refused
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'refusing.db'}")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text("CREATE TABLE t (x TEXT NOT NULL)"))
+        with pytest.raises(sqlalchemy.exc.StatementError) as refused:
+            connection.execute(sqlalchemy.text("INSERT INTO t VALUES (NULL)"))
+    engine.dispose()
+    assert store_refused(refused.value) == "IntegrityError"
+    assert store_refused(ValueError("INSERT INTO t VALUES (NULL)")) is None
+
+
+def test_a_command_on_files_does_not_load_the_database_layer(tmp_path: Path) -> None:
+    """``intently classify EXPORT`` never opens a store, so it starts without importing SQLAlchemy."""
+    generate_export(tmp_path / "export", tickets=5, seed=2)
+    probe = (
+        "import sys\nfrom intently.cli import main\nsys.argv = ['intently', 'classify', sys.argv[1], '--format', "
+        "'jsonl']\ntry:\n    main()\nfinally:\n    sys.stderr.write(repr(sorted(m for m in sys.modules if "
+        "m.startswith(('sqlalchemy', 'intently.store')))))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "export")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert '"verdict"' in run.stdout
+    assert run.stderr.endswith("[]"), run.stderr

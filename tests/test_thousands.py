@@ -25,10 +25,10 @@ import yaml
 from rich.progress import Task
 
 from intently.cli.common import CountColumn
+from intently.engine import Tally
 from intently.policy import fingerprint, load_policy
 from intently.report.formatting import short_id, short_id_html
 from intently.store import Store
-from intently.store.pipeline import Tally
 from intently.zendesk.sync import SyncStats
 from tests.cli_runner import intently
 from tests.dashboard_client import dashboard, ensure_account, form_csrf, login, tables

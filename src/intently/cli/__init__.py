@@ -13,7 +13,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from sqlalchemy.exc import StatementError
 
 from intently.cli import data, demo, digest, outcomes, policy, serve, sync, users, zendesk_app
 from intently.cli.common import close_stores, err
@@ -55,15 +54,27 @@ def main() -> None:
     except IntentlyError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(1)
-    except StatementError as exc:  # a database refused a write: say so without the statement or its values
-        orig = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
-        err.print(f"[bold red]error:[/] the store refused the data ({orig}); nothing was stored")
-        sys.exit(1)
     except OSError as exc:
         if exc.filename is None:  # not about a path the user gave: a bug, shown as one
             raise
         err.print(f"[bold red]error:[/] {escape(path_problem(exc))}")
         sys.exit(1)
+    except Exception as exc:
+        refused = store_refused(exc)
+        if refused is None:
+            raise
+        # a database refused a write: say so without the statement or its values
+        err.print(f"[bold red]error:[/] the store refused the data ({refused}); nothing was stored")
+        sys.exit(1)
+
+
+def store_refused(exc: BaseException) -> str | None:
+    """Where a database refused a statement (SQLAlchemy's ``StatementError``), the driver's name for the error; else
+    None. SQLAlchemy is looked up only if a store loaded it: a command on files never imports it."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, errors.StatementError):
+        return None
+    return type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
 
 
 def path_problem(exc: OSError) -> str:

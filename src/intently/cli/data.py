@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import orjson
 import typer
@@ -27,6 +27,7 @@ from intently.cli.common import (
     effective_policy,
     err,
     fmt_time,
+    is_store,
     judging,
     open_store,
     out,
@@ -41,7 +42,9 @@ from intently.cli.common import (
 from intently.errors import IntentlyError
 from intently.model import Id, TicketHistory, User, utc
 from intently.report.formatting import csv_text
-from intently.store import Store
+
+if TYPE_CHECKING:
+    from intently.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -95,9 +98,8 @@ def classify(
 ) -> None:
     """Judge every agent comment, from files (PATH) or from the store (under a policy other than the store's: a
     what-if, which leaves the store untouched)."""
-    from intently.engine import EXPORT_FIELDS
+    from intently.engine import EXPORT_FIELDS, Tally
     from intently.sources.parallel import default_jobs, in_order
-    from intently.store.pipeline import Tally
 
     if format not in ("table", "jsonl", "json", "csv"):
         raise typer.BadParameter(f"unknown format {format!r}; use table, jsonl, json or csv", param_hint="--format")
@@ -290,7 +292,7 @@ def explain(
 def _zendesk_base(path: Path | None, origin: object) -> str | None:
     """The Zendesk account's address (``https://acme.zendesk.com``) of the data: a store's, or read from an export
     directory's own ticket URLs; None when not known."""
-    if isinstance(origin, Store):
+    if is_store(origin):
         return origin.zendesk_base()
     if path is not None:
         from intently.store.pipeline import export_base
@@ -314,7 +316,7 @@ def report(
     bring_up_to_date(origin, policy, data.what_if, out)
     title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
     base = _zendesk_base(path, origin)  # each ticket id a link to Zendesk (the account's address from the data)
-    if isinstance(origin, Store) and data.what_if is None:  # the store's own, up to date: from its rollups
+    if is_store(origin) and data.what_if is None:  # the store's own, up to date: from its rollups
         from intently.report.html import write_stored_report
 
         metrics = write_stored_report(origin, users, policy, html, title=title)

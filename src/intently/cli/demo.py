@@ -12,7 +12,6 @@ import typer
 
 from intently.cli.common import opened, out, print_tally, progress, warn, write_report
 from intently.model import Id
-from intently.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -56,6 +55,8 @@ def demo(
     policy_path = out_dir / "intently.yaml"
     shutil.copyfile(summary.policy_path, policy_path)
     policy = load_policy(policy_path)
+    from intently.store import Store
+
     store = opened(Store.open(db_path))
     with progress("Importing and judging", tickets) as advance:
         outcome = import_path(export_dir, store, policy, progress=advance, save=True)

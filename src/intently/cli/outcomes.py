@@ -23,12 +23,12 @@ from intently.cli.common import (
     bring_up_to_date,
     dataset,
     err,
+    is_store,
     out,
     shown,
     warn,
 )
 from intently.errors import InputError
-from intently.store import Store
 
 FORMATS = ("table", "json", "csv")
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json or csv")]
@@ -60,7 +60,7 @@ def _facts(data: Dataset, console_for_notes: Any) -> list[Any]:
     from intently.report.facts import judged_facts, stored_facts
 
     bring_up_to_date(data.origin, data.policy, data.what_if, console_for_notes)
-    if isinstance(data.origin, Store) and data.what_if is None:
+    if is_store(data.origin) and data.what_if is None:
         return stored_facts(data.origin)
     return judged_facts(data.histories, data.users, data.policy, data.groups)
 
@@ -134,7 +134,7 @@ def outcomes(
     chosen = _known(chosen, data)
     notes = err if format != "table" else out
     origin = data.origin
-    if isinstance(origin, Store) and data.what_if is None:  # the store's own figures: kept per data version
+    if is_store(origin) and data.what_if is None:  # the store's own figures: kept per data version
         from intently.report.kept import kept_outcomes
 
         bring_up_to_date(origin, data.policy, None, notes)

@@ -229,8 +229,9 @@ def policy_adopt(
 ) -> None:
     """Make a policy file the store's policy: validated, saved in the store and every stored ticket judged again
     under it, in one transaction. Prints how the verdicts change."""
+    from intently.engine import Tally
     from intently.policy import fingerprint, load_policy
-    from intently.store.pipeline import Tally, classify_store
+    from intently.store.pipeline import classify_store
 
     policy = load_policy(file)
     store = open_store(db)

@@ -2,11 +2,13 @@
 
 :mod:`.judge` (the rules, tried in order; open solicitations from the same state), :mod:`.judgement` (what the
 engine says about each comment and why), :mod:`.explain` (a ticket's timeline with each judgement, for people)
-and :mod:`.compare` (the same history judged under two policies: what would change).
+and :mod:`.compare` (the same history judged under two policies: what would change); :mod:`.tally` counts what a
+run over many tickets judged.
 """
 
 from intently.engine.judge import judge_ticket, solicitations
 from intently.engine.judgement import EXPORT_FIELDS, Evidence, Judgement, Skipped, Solicitation, TicketResult, iso
+from intently.engine.tally import Tally
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -14,6 +16,7 @@ __all__ = [
     "Judgement",
     "Skipped",
     "Solicitation",
+    "Tally",
     "TicketResult",
     "iso",
     "judge_ticket",

@@ -3,48 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from intently.engine import TicketResult, judge_ticket
+from intently.engine import Tally, TicketResult, judge_ticket
 from intently.model import Id, TicketHistory, User
 from intently.policy import Policy, fingerprint
 from intently.sources import open_source
 from intently.store import ImportStats, Store
 from intently.store.batch import Batch
 from intently.store.store import ZENDESK_BASE
-
-
-@dataclass
-class Tally:
-    """What a classification run saw, for the summary line and the warnings."""
-
-    tickets: int = 0
-    judged: int = 0
-    worked: int = 0
-    """Tickets with at least one judged agent comment (what the report and the dashboard count as tickets)."""
-    verdicts: Counter[str] = field(default_factory=Counter)
-    rules: Counter[str] = field(default_factory=Counter)
-    skipped_authors: Counter[Id] = field(default_factory=Counter)
-
-    def add(self, result: TicketResult) -> None:
-        self.tickets += 1
-        self.judged += len(result.judgements)
-        self.worked += bool(result.judgements)
-        for judgement in result.judgements:
-            self.verdicts[judgement.verdict] += 1
-            self.rules[judgement.rule] += 1
-        for skipped in result.skipped:
-            if skipped.author_id is not None:
-                self.skipped_authors[skipped.author_id] += 1
-
-    def warnings(self) -> list[str]:
-        return [
-            f"{count:,} comment(s) by user {author} not judged: the user is not in the data"
-            for author, count in sorted(self.skipped_authors.items(), key=lambda item: str(item[0]))
-        ]
 
 
 def judge_all(

@@ -127,32 +127,43 @@ def _tickets(path: Path) -> list[TicketRecord]:
 
 
 def _audits(
-    path: Path, own: set[Id] | None = None, known: dict[Id, int] | None = None
+    path: Path, own: set[Id] | None = None, known: dict[Id, int] | None = None, utf8: bool | None = None
 ) -> Iterable[tuple[int, AuditRecord | AuditHead]]:
     """The audits of one page with their places on it: decoded straight into records, or (anything unusual)
     generically as before. With ``own``, only the audits of those tickets (decoded whole) and of tickets not
     ``known`` to the first pass or of none (as :class:`AuditHead` records, for the caller to say what is wrong):
-    the process that works the other tickets reads their audits, and says what is wrong with them."""
+    the process that works the other tickets reads their audits, and says what is wrong with them. ``utf8``:
+    whether the first pass found the page's text to be UTF-8 (None: not known, and checked here)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-    try:
-        data.decode()  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
-        if own is None:
-            return enumerate(AUDIT_PAGE.decode(data).audits)
-        picked: list[tuple[int, AuditRecord | AuditHead]] = []
-        for index, head in enumerate(HEAD_PAGE.decode(data).audits):
-            raw = head.ticket_id
-            of = raw if type(raw) is int else _ticket_of(raw)
-            if of in own:
-                picked.append((index, audit_from_head(head)))
-            elif of is None or known is None or of not in known:
-                picked.append((index, head))
-        return picked
-    except (UnicodeDecodeError, msgspec.MsgspecError):
-        pass
+    if utf8 is None:
+        utf8 = _is_utf8(data)
+    if utf8:  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
+        try:
+            if own is None:
+                return enumerate(AUDIT_PAGE.decode(data).audits)
+            picked: list[tuple[int, AuditRecord | AuditHead]] = []
+            for index, head in enumerate(HEAD_PAGE.decode(data).audits):
+                raw = head.ticket_id
+                of = raw if type(raw) is int else _ticket_of(raw)
+                if of in own:
+                    picked.append((index, audit_from_head(head)))
+                elif of is None or known is None or of not in known:
+                    picked.append((index, head))
+            return picked
+        except msgspec.MsgspecError:
+            pass
     return enumerate([audit_record(audit) for audit in _load(path, "audits")])
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _ticket_of(raw: Any) -> Id | None:
@@ -215,7 +226,7 @@ class ZendeskExport:
                 self.warnings.extend(warnings)
             else:
                 self._read_tickets()
-            self._last_page = scanning.result() if scanning is not None else self._scan_audits()
+            self._last_page, self._not_utf8 = scanning.result() if scanning is not None else self._scan_audits()
         finally:
             if scanning is not None:
                 scanning.close()
@@ -312,16 +323,20 @@ class ZendeskExport:
 
     # --- audits ---------------------------------------------------------------------------------
 
-    def _scan_audits(self) -> dict[Id, int]:
-        """First pass: the last audit page each ticket appears on (an over-estimate is harmless)."""
+    def _scan_audits(self) -> tuple[dict[Id, int], set[int]]:
+        """First pass: the last audit page each ticket appears on (an over-estimate is harmless), and the pages
+        whose text is not UTF-8 (checked once here, not by every process that reads the pages again)."""
         last: dict[Id, int] = {}
+        not_utf8: set[int] = set()
         for page, path in enumerate(self.files["ticket_audits"]):
             try:
                 data = path.read_bytes()
             except OSError as exc:
                 raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
             last.update(dict.fromkeys(map(int, _TICKET_ID.findall(data)), page))
-        return last
+            if not _is_utf8(data):
+                not_utf8.add(page)
+        return last, not_utf8
 
     @property
     def ticket_count(self) -> int:
@@ -365,7 +380,8 @@ class ZendeskExport:
         for page, path in enumerate(pages):
             name = path.name
             self.position = (page, -1)
-            for index, audit in _audits(path, own, last_page) if jobs > 1 else _audits(path):
+            utf8 = page not in self._not_utf8  # checked by the first pass
+            for index, audit in _audits(path, own if jobs > 1 else None, last_page, utf8):
                 try:
                     raw = audit.ticket_id
                     if type(raw) is int and MIN_ID <= raw <= MAX_ID:

@@ -27,12 +27,12 @@ from typing import Any
 
 import orjson
 
-from intently.engine import judge_ticket
+from intently.engine import Tally, judge_ticket
 from intently.errors import InputError, IntentlyError
 from intently.model import Group, Id, User
 from intently.policy import Policy, fingerprint
 from intently.store import Store
-from intently.store.pipeline import Tally, classify_store
+from intently.store.pipeline import classify_store
 from intently.store.store import ZENDESK_BASE
 from intently.zendesk.client import NotFoundError, ZendeskClient, fetch_history
 from intently.zendesk.records import (
