@@ -13,7 +13,7 @@ import pytest
 
 from intently.demo import generate_export
 from intently.policy import load_policy
-from intently.report.html import write_stored_report
+from intently.report.kept import write_stored_report
 from intently.store import Store
 from intently.store.pipeline import export_base, import_path, zendesk_base_of
 from tests.cli_runner import intently

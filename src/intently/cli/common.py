@@ -134,11 +134,12 @@ def judge_again_if_stale(store: Store, policy: Policy) -> None:
     the data as stored now (made under another policy, or the data changed since), so that what is read from the
     store agrees with both. Commands call it with the store's policy only (a what-if never writes)."""
     from intently.policy import fingerprint
-    from intently.store.pipeline import classify_store
 
     why = store.judgements_stale(fingerprint(policy))
     if why is None:
         return
+    from intently.store.pipeline import classify_store  # the sources with it: only when judging again
+
     tickets = store.ticket_count()
     if tickets:
         err.print(f"[dim]The stored judgements are out of date ({shown(why)}): judging them again.[/]")

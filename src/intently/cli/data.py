@@ -308,7 +308,6 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
-    from intently.report.facts import FactsCollector
     from intently.report.terminal import print_report
 
     data = dataset(path, db, config)
@@ -317,10 +316,12 @@ def report(
     title = "intently report" + ("" if data.what_if is None else f" (what-if: {policy.name} {policy.version})")
     base = _zendesk_base(path, origin)  # each ticket id a link to Zendesk (the account's address from the data)
     if is_store(origin) and data.what_if is None:  # the store's own, up to date: from its rollups
-        from intently.report.html import write_stored_report
+        from intently.report.kept import write_stored_report
 
         metrics = write_stored_report(origin, users, policy, html, title=title)
     else:
+        from intently.report.facts import FactsCollector
+
         collector = FactsCollector(data.groups)
         judgements = collector.judgements(data.histories, users, policy)
         metrics = write_report(judgements, users, policy, None, title=title)

@@ -8,11 +8,8 @@ The output depends only on the metrics (and ``generated_at``): rendering reads n
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment
@@ -35,10 +32,7 @@ from intently.report.metrics import Metrics
 from intently.report.templating import template_environment
 
 if TYPE_CHECKING:
-    from intently.model import Id, User
-    from intently.policy import Policy
     from intently.report.outcomes import OutcomeReport
-    from intently.store import Store
 
 TEMPLATE = "report.html.j2"
 MAX_ENGINEER_ROWS = 200
@@ -224,27 +218,3 @@ def render_html(
         verdict_colours=VERDICT_COLOURS,
         voice_labels=VOICE_LABELS,
     )
-
-
-def write_stored_report(
-    store: Store, users: Mapping[Id, User], policy: Policy, path: Path | None, title: str
-) -> Metrics:
-    """The report of the store's own, up-to-date judgements (returned), counted from its rollups; with ``path`` the
-    HTML report is written there, with the outcomes of its worked tickets (the ticket rollups): no judgement is
-    read one by one, and nothing twice. Both are kept in the store for its data version
-    (:mod:`intently.report.kept`): the next run reads them. The people named are the store's (``users``, read again
-    after the data version, so that what is kept names the people of that version)."""
-    from intently.report.kept import kept_metrics, kept_outcomes
-
-    version = store.data_version()
-    if version is not None:
-        users = store.directory().users
-    metrics = kept_metrics(store, users, policy, version)
-    metrics = dataclasses.replace(metrics, title=title, imported_tickets=store.ticket_count())
-    if path is not None:
-        outcomes = kept_outcomes(store, policy, users, version)
-        html = render_html(
-            metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=store.zendesk_base()
-        )
-        path.write_text(html, encoding="utf-8")
-    return metrics

@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -139,6 +140,30 @@ def kept_outcomes(
 
     parts = [fingerprint(policy), chosen, seed, replicates]
     return kept(store, OUTCOMES, parts, compute, OutcomeReport, version)
+
+
+def write_stored_report(
+    store: Store, users: Mapping[Id, User], policy: Policy, path: Path | None, title: str
+) -> Metrics:
+    """The report of the store's own, up-to-date judgements (returned), counted from its rollups; with ``path`` the
+    HTML report is written there, with the outcomes of its worked tickets (the ticket rollups): no judgement is
+    read one by one, and nothing twice. Both are kept in the store for its data version
+    (as above): the next run reads them. The people named are the store's (``users``, read again
+    after the data version, so that what is kept names the people of that version)."""
+    version = store.data_version()
+    if version is not None:
+        users = store.directory().users
+    metrics = kept_metrics(store, users, policy, version)
+    metrics = dataclasses.replace(metrics, title=title, imported_tickets=store.ticket_count())
+    if path is not None:
+        from intently.report.html import render_html  # Jinja and the charts: only when writing HTML
+
+        outcomes = kept_outcomes(store, policy, users, version)
+        html = render_html(
+            metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=store.zendesk_base()
+        )
+        path.write_text(html, encoding="utf-8")
+    return metrics
 
 
 def keep_figures(store: Store, policy: Policy) -> None:
