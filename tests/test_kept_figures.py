@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,50 @@ def test_intently_outcomes_reads_the_kept_figures_and_a_what_if_keeps_none(
     again = intently(*args, "--priority", "high")
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout  # read back, not computed
+
+
+def test_intently_report_html_keeps_its_page_and_each_run_says_when_it_was_generated(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``intently report --html`` keeps the rendered page per data version: the next run writes the same page
+    without rendering it, with the time of that run; a change of the data renders it again."""
+    from intently.report import html as html_module
+    from intently.report.formatting import fmt_datetime
+    from tests.cli_runner import intently
+
+    url = str(store.engine.url.render_as_string(hide_password=False))
+    first_path, again_path = tmp_path / "first.html", tmp_path / "again.html"
+    first = intently("report", "--db", url, "--html", str(first_path))
+    assert first.returncode == 0, first.stderr
+    version = store.data_version()
+    assert ("report_page", version) in _kept(store)
+    _no_computing(monkeypatch)
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("rendered again instead of read back")
+
+    monkeypatch.setattr(html_module, "render_html", refuse)
+    monkeypatch.setattr(kept_module, "datetime", _Later)
+    again = intently("report", "--db", url, "--html", str(again_path))
+    assert again.returncode == 0, again.stderr
+    page, kept_page = first_path.read_text(), again_path.read_text()
+    generated = f"Generated {fmt_datetime(_Later.now())}."
+    assert generated in kept_page and generated not in page
+    assert kept_page.count("Generated ") == 1
+    before, _, after = page.partition("Generated ")
+    assert kept_page.startswith(before) and kept_page.endswith(after.partition(".")[2])
+    assert fmt_datetime(kept_module._SOME_TIME) not in kept_page
+    monkeypatch.undo()
+    with store.batch() as batch:  # the data changes: the page of the new version is rendered again
+        batch.touch()
+    assert intently("report", "--db", url, "--html", str(again_path)).returncode == 0
+    assert ("report_page", store.data_version()) in _kept(store)
+
+
+class _Later(datetime):
+    """A clock a day after the real one, so that the kept page's time is told apart from the first run's."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> _Later:  # type: ignore[override]
+        later = datetime.now(tz) + timedelta(days=1)
+        return cls.fromtimestamp(later.timestamp(), tz)

@@ -45,6 +45,7 @@ FORMAT = "1"
 
 METRICS = "metrics"
 OUTCOMES = "outcomes"
+REPORT_PAGE = "report_page"
 
 
 def canonical(value: Any) -> Any:
@@ -147,23 +148,40 @@ def write_stored_report(
 ) -> Metrics:
     """The report of the store's own, up-to-date judgements (returned), counted from its rollups; with ``path`` the
     HTML report is written there, with the outcomes of its worked tickets (the ticket rollups): no judgement is
-    read one by one, and nothing twice. Both are kept in the store for its data version
-    (as above): the next run reads them. The people named are the store's (``users``, read again
-    after the data version, so that what is kept names the people of that version)."""
+    read one by one, and nothing twice. The figures and the HTML page are kept in the store for its data version
+    (as above): the next run reads them. The people named are the store's (``users``, read again after the data
+    version, so that what is kept names the people of that version)."""
     version = store.data_version()
     if version is not None:
         users = store.directory().users
     metrics = kept_metrics(store, users, policy, version)
     metrics = dataclasses.replace(metrics, title=title, imported_tickets=store.ticket_count())
     if path is not None:
-        from intently.report.html import render_html  # Jinja and the charts: only when writing HTML
+        path.write_text(_report_page(store, metrics, users, policy, version), encoding="utf-8")
+    return metrics
+
+
+_SOME_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+"""The time a kept HTML report is rendered with; its text is cut out, and each run puts its own time there."""
+
+
+def _report_page(store: Store, metrics: Metrics, users: Mapping[Id, User], policy: Policy, version: str | None) -> str:
+    """The HTML report of ``metrics`` and the store's outcomes, "generated" now: kept per data version as the page
+    before and after the time it was generated (the footer, after every text from the data, is where the time is)."""
+    from intently.report.formatting import fmt_datetime
+
+    base = store.zendesk_base()
+
+    def render() -> list[str]:
+        from intently.report.html import render_html  # Jinja, numpy and the charts: only when rendering
 
         outcomes = kept_outcomes(store, policy, users, version)
-        html = render_html(
-            metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=store.zendesk_base()
-        )
-        path.write_text(html, encoding="utf-8")
-    return metrics
+        page = render_html(metrics, generated_at=_SOME_TIME, outcomes=outcomes, zendesk_base=base)
+        before, time, after = page.rpartition(fmt_datetime(_SOME_TIME))
+        return [before, after] if time else [page]
+
+    parts = [fingerprint(policy), metrics.title, metrics.imported_tickets, base]
+    return fmt_datetime(datetime.now(UTC)).join(kept(store, REPORT_PAGE, parts, render, list[str], version))
 
 
 def keep_figures(store: Store, policy: Policy) -> None:
