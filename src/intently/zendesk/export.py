@@ -127,19 +127,17 @@ def _tickets(path: Path) -> list[TicketRecord]:
 
 
 def _audits(
-    path: Path, own: set[Id] | None = None, known: dict[Id, int] | None = None, utf8: bool | None = None
+    path: Path, utf8: bool, own: set[Id] | None = None, known: dict[Id, int] | None = None
 ) -> Iterable[tuple[int, AuditRecord | AuditHead]]:
     """The audits of one page with their places on it: decoded straight into records, or (anything unusual)
     generically as before. With ``own``, only the audits of those tickets (decoded whole) and of tickets not
     ``known`` to the first pass or of none (as :class:`AuditHead` records, for the caller to say what is wrong):
     the process that works the other tickets reads their audits, and says what is wrong with them. ``utf8``:
-    whether the first pass found the page's text to be UTF-8 (None: not known, and checked here)."""
+    whether the page's text is UTF-8 (the first pass checks every page once, for every process)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-    if utf8 is None:
-        utf8 = _is_utf8(data)
     if utf8:  # text that is not UTF-8 fails the generic decoding, even in fields intently never reads
         try:
             if own is None:
@@ -380,8 +378,8 @@ class ZendeskExport:
         for page, path in enumerate(pages):
             name = path.name
             self.position = (page, -1)
-            utf8 = page not in self._not_utf8  # checked by the first pass
-            for index, audit in _audits(path, own if jobs > 1 else None, last_page, utf8):
+            utf8 = page not in self._not_utf8
+            for index, audit in _audits(path, utf8, own if jobs > 1 else None, last_page):
                 try:
                     raw = audit.ticket_id
                     if type(raw) is int and MIN_ID <= raw <= MAX_ID:
