@@ -132,3 +132,14 @@ def test_results_do_not_depend_on_input_order(plan: list, rng: random.Random) ->
 def test_judging_is_deterministic(plan: list) -> None:
     history = build(plan)
     assert judge_ticket(history, USERS, POLICY) == judge_ticket(history, dict(USERS), POLICY)
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps)
+def test_judging_without_the_outcome_changes_no_judgement(plan: list) -> None:
+    """``classify`` asks for no outcome (it does not show one): every judgement and skip is the same."""
+    history = build(plan)
+    whole = judge_ticket(history, USERS, POLICY)
+    lean = judge_ticket(history, USERS, POLICY, outcome=False)
+    assert whole.outcome is not None and lean.outcome is None
+    assert (lean.judgements, lean.skipped) == (whole.judgements, whole.skipped)

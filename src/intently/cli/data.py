@@ -146,7 +146,7 @@ def _classified(history: TicketHistory, users: dict[Id, User], policy: Any, form
     """Judge one ticket and write what the format shows of it (in a worker process when judging on every core)."""
     from intently.engine import EXPORT_FIELDS, judge_ticket
 
-    result = judge_ticket(history, users, policy)
+    result = judge_ticket(history, users, policy, outcome=False)
     judgements = result.judgements
     payload: Any
     if format == "jsonl":

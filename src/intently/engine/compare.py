@@ -124,8 +124,8 @@ def _judged_twice(
     history: TicketHistory, users: Mapping[Id, User], current: Policy, proposed: Policy
 ) -> Iterator[tuple[Judgement, Judgement | None]]:
     """Each judgement of the ticket under the current policy, with the same comment's under the proposed one."""
-    then = {j.comment_id: j for j in judge_ticket(history, users, proposed).judgements}
-    for judgement in judge_ticket(history, users, current).judgements:
+    then = {j.comment_id: j for j in judge_ticket(history, users, proposed, outcome=False).judgements}
+    for judgement in judge_ticket(history, users, current, outcome=False).judgements:
         yield judgement, then.get(judgement.comment_id)
 
 

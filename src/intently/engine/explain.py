@@ -107,7 +107,7 @@ def timeline(
     policy: Policy,
     groups: Mapping[Id, Group] | None = None,
 ) -> list[TimelineEntry]:
-    result = judge_ticket(history, users, policy)
+    result = judge_ticket(history, users, policy, outcome=False)
     judged = {j.comment_id: j for j in result.judgements}
     skipped = {s.comment_id: s.why for s in result.skipped}
     first_comment = next((e for e in history.events if isinstance(e, Comment)), None)

@@ -73,8 +73,11 @@ def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> 
     return ctx, _initial_state(history, events, policy), opening_comment(events)
 
 
-def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> TicketResult:
-    """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause)."""
+def judge_ticket(
+    history: TicketHistory, users: Mapping[Id, User], policy: Policy, *, outcome: bool = True
+) -> TicketResult:
+    """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause); with
+    ``outcome``, the ticket's outcome too (:mod:`intently.engine.outcomes`; ``classify`` does not show it)."""
     ctx, state, first_comment = _start(history, users, policy)
     events = ctx.events
     ticket = history.ticket
@@ -107,7 +110,8 @@ def judge_ticket(history: TicketHistory, users: Mapping[Id, User], policy: Polic
         _apply(state, group, ctx, first_comment)
     for index, after in notes:
         judgements[index] = _acknowledge(ctx, judgements[index], after, owners_before)
-    return TicketResult(ticket.id, tuple(judgements), tuple(skipped), ticket_outcome(ticket, events, users))
+    found = ticket_outcome(ticket, events, users) if outcome else None
+    return TicketResult(ticket.id, tuple(judgements), tuple(skipped), found)
 
 
 def moment_of(history: TicketHistory, users: Mapping[Id, User], policy: Policy, comment_id: Id) -> Moment | None:

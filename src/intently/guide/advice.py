@@ -141,7 +141,7 @@ def judge_reply(
     """The judgement a comment by ``agent_id`` at ``at`` would get, after the ``before`` events and with
     the ``same_update`` events made together with it; None when the engine would not judge it (e.g. the
     ticket has no comment yet, so it would be the ticket's description)."""
-    result = judge_ticket(_hypothesis(history, agent_id, public, at, before, same_update), users, policy)
+    result = judge_ticket(_hypothesis(history, agent_id, public, at, before, same_update), users, policy, outcome=False)
     return next((j for j in result.judgements if j.comment_id == REPLY_ID), None)
 
 
