@@ -202,6 +202,32 @@ def test_demo_quarter_ends_yesterday_by_default(tmp_path: Path) -> None:
     assert any(f"to {day - timedelta(days=1):%d %b %Y})" in done.stdout for day in {before, after})
 
 
+def test_demo_never_replaces_what_it_did_not_write(tmp_path: Path, export: Path) -> None:
+    """A team's store in the folder given stays as it was unless --force; a store being served, even with it."""
+    import fcntl
+
+    from tests.store_snapshot import snapshot
+
+    team = tmp_path / "team"
+    team.mkdir()
+    db = str(team / "intently.db")
+    assert intently("import", str(export), "--db", db).returncode == 0
+    (team / "intently.yaml").write_text("version: team-1\n")
+    before = snapshot(db)
+    refused = intently("demo", "--out", str(team), "--tickets", "20")
+    assert refused.returncode == 1 and "already holds intently.db, intently.yaml" in refused.stderr
+    assert "--force" in refused.stderr and "Traceback" not in refused.stderr
+    assert snapshot(db) == before and (team / "intently.yaml").read_text() == "version: team-1\n"
+    with (team / "intently.db.serve.lock").open("a+") as lock:  # as intently serve holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        served = intently("demo", "--out", str(team), "--tickets", "20", "--force")
+    assert served.returncode == 1 and "intently serve is serving" in served.stderr and snapshot(db) == before
+    forced = intently("demo", "--out", str(team), "--tickets", "20", "--force")
+    assert forced.returncode == 0 and snapshot(db) != before
+    again = intently("demo", "--out", str(team), "--tickets", "20")  # now the demo's own folder
+    assert again.returncode == 0, again.stderr
+
+
 def test_policy_commands(tmp_path: Path, export: Path) -> None:
     shown = intently("policy", "show")
     assert shown.returncode == 0 and "within: 30m" in shown.stdout and "needs_collaboration" in shown.stdout

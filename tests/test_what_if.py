@@ -158,3 +158,34 @@ def test_policy_show_render_and_test_use_the_store_like_every_command(tmp_path: 
     assert "proposal-2" in intently("policy", "show", cwd=empty, env=_env(INTENTLY_DB=db)).stdout
     missing = intently("policy", "render", cwd=empty, env=_env(INTENTLY_DB=str(tmp_path / "absent.db")))
     assert missing.returncode == 1 and "no store at" in missing.stderr
+
+
+def test_policy_adopt_adopts_what_policy_compare_weighed(tmp_path: Path) -> None:
+    """A proposal is read over the store's policy by ``compare`` and ``adopt`` alike: the demo's pods and time off
+    stay. ``--over-default`` reads it over the default in both, and the comparison names what then goes."""
+    demo = tmp_path / "demo"
+    assert intently("demo", "--out", str(demo), "--tickets", "40", "--until", "2026-11-29", env=_env()).returncode == 0
+    db = str(demo / "intently.db")
+    with Store.open(db) as store:
+        saved = store.saved_policy()
+    assert saved is not None and saved["organisation"]["pods"]
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text('version: "2026.3"\n')
+    weighed = intently("policy", "compare", str(proposal), "--db", db, env=_env(), cwd=tmp_path)
+    assert weighed.returncode == 0 and "settings changed" not in weighed.stdout
+    over_default = intently("policy", "compare", str(proposal), "--db", db, "--over-default", env=_env(), cwd=tmp_path)
+    assert "settings changed: organisation.pods, organisation.out_of_office" in over_default.stdout
+
+    adopted = intently("policy", "adopt", str(proposal), "--db", db, env=_env(), cwd=tmp_path)
+    assert adopted.returncode == 0, adopted.stderr
+    with Store.open(db) as store:
+        kept = store.saved_policy()
+    assert kept == {**saved, "version": "2026.3"}  # the pods and the time off stay
+    again = intently("policy", "adopt", str(proposal), "--db", db, env=_env(), cwd=tmp_path)
+    assert again.returncode == 0 and "changes nothing" in again.stdout and "judged again across" not in again.stdout
+
+    proposal.write_text('version: "2026.4"\n')
+    replaced = intently("policy", "adopt", str(proposal), "--db", db, "--over-default", env=_env(), cwd=tmp_path)
+    assert replaced.returncode == 0 and "settings changed: organisation.pods" in replaced.stdout
+    with Store.open(db) as store:
+        assert store.saved_policy() == {**load_policy().model_dump(mode="json"), "version": "2026.4"}

@@ -34,6 +34,13 @@ def demo(
             formats=["%Y-%m-%d"], help="The day after the demo's quarter (91 days) ends \\[default: today, UTC]"
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a store, policy, export, report or handbook in --out that an earlier demo did not write",
+        ),
+    ] = False,
 ) -> None:
     """Generate a realistic Zendesk export, import it, judge it, and write a report and the handbook."""
     from intently.demo import generate_export
@@ -42,12 +49,16 @@ def demo(
     from intently.policy.handbook.scenarios import run_suite
     from intently.store.pipeline import import_path
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     export_dir = out_dir / "export"
     db_path = out_dir / "intently.db"
+    _check_replaceable(out_dir, force)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if db_path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    (out_dir / MARKER).write_text(
+        "This folder was written by `intently demo`: running it again replaces what it wrote here.\n", encoding="utf-8"
+    )
     end = until.date() if until is not None else datetime.now(UTC).date()
     start = end - timedelta(days=DEMO_DAYS)
     with progress("Writing a synthetic Zendesk export", tickets) as advance:
@@ -99,6 +110,64 @@ def demo(
     out.print(f"            intently outcomes --db {db_path}")
     out.print(f"  Dashboard: intently user add YOU --role admin --db {db_path}")
     out.print(f"             intently serve --db {db_path}   (then open http://127.0.0.1:8000/)")
+
+
+MARKER = ".intently-demo"
+"""The file that marks a folder as the demo's own: a later demo replaces what it wrote there without asking."""
+WRITTEN = ("intently.db", "intently.db-wal", "intently.db-shm", "intently.yaml", "export", "report.html", "handbook.md")
+"""What the demo writes in its folder (and so replaces)."""
+
+
+def _check_replaceable(out_dir: Path, force: bool) -> None:
+    """Refuse to replace what the demo did not write (a team's store or policy file in the folder given), unless
+    ``force``; and, whatever ``force`` says, a store that ``intently serve`` is serving."""
+    from intently.errors import IntentlyError
+
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise IntentlyError(f"{out_dir} is a file, not a folder: choose another --out")
+    lock = out_dir / "intently.db.serve.lock"
+    if lock.exists() and _locked(lock):
+        raise IntentlyError(
+            f"intently serve is serving {out_dir / 'intently.db'}: stop it before writing a new demo there, "
+            "or choose another --out"
+        )
+    present = [name for name in WRITTEN if (out_dir / name).exists()]
+    if present and not force and not _written_by_demo(out_dir):
+        raise IntentlyError(
+            f"{out_dir} already holds {', '.join(present)}, which intently demo did not write and would replace. "
+            "Choose another --out (the default is ./intently-demo), or pass --force to replace it."
+        )
+
+
+def _written_by_demo(out_dir: Path) -> bool:
+    """Whether an earlier demo wrote the folder: its mark, or (a demo from before the mark) its policy file."""
+    if (out_dir / MARKER).exists():
+        return True
+    try:
+        with (out_dir / "intently.yaml").open("rb") as policy:
+            return policy.read(len(_DEMO_POLICY_HEADER)) == _DEMO_POLICY_HEADER
+    except OSError:
+        return False
+
+
+_DEMO_POLICY_HEADER = b"# intently policy override for the demo export:"
+
+
+def _locked(lock: Path) -> bool:
+    """Whether a process holds the ``flock`` of ``intently serve`` on this lock file."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Unix: no such lock is taken there either
+        return False
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def _example_ticket(judgements: list[Any]) -> Id:

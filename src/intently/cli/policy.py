@@ -25,9 +25,11 @@ from intently.cli.common import (
     store_if_any,
     store_policy,
     verdict_markup,
+    warn,
 )
 
 if TYPE_CHECKING:
+    from intently.policy import Policy
     from intently.policy.handbook.scenarios import Scenario
 
 policy_app = typer.Typer(help="Show, validate, test, render, compare and adopt the policy.", no_args_is_help=True)
@@ -181,21 +183,65 @@ def policy_render(
         out.print(f"Handbook written to {out_file}")
 
 
+OverDefault = Annotated[
+    bool,
+    typer.Option(
+        "--over-default",
+        help="Read FILE over the built-in default (as --config reads a file), not over the current policy: what "
+        "FILE does not say comes from the default, so settings only the current policy has (pods, time off) go",
+    ),
+]
+
+
+def _proposed(current: Policy, file: Path, over_default: bool) -> Policy:
+    """The policy a proposal file makes: its changes merged over ``current`` (a full policy works the same way:
+    what it leaves out stays as it is), or over the built-in default. ``compare`` and ``adopt`` read it alike, so
+    what one weighs is what the other adopts."""
+    from intently.policy import load_policy
+    from intently.policy.loader import merged, read_policy_file, validate_policy
+
+    if over_default:
+        return load_policy(file)
+    return validate_policy(merged(current.model_dump(), read_policy_file(file), str(file)), str(file))
+
+
+def _changes_in_words(current: Policy, proposed: Policy) -> list[str]:
+    """What the proposal changes, a line each: the rules (added, removed, moved, changed) and the other settings
+    that differ (``organisation.pods``, ``definitions``...)."""
+    from intently.engine.compare import rule_changes
+
+    lines = [f"rules {line}" for line in rule_changes(current, proposed).describe()]
+    now, then = current.model_dump(), proposed.model_dump()
+    settings = []
+    for key in now:
+        if key in ("name", "version", "rules") or now[key] == then[key]:
+            continue
+        if key == "organisation":
+            settings += [f"{key}.{part}" for part in now[key] if now[key][part] != then[key][part]]
+        else:
+            settings.append(key)
+    if settings:
+        lines.append(f"settings changed: {', '.join(settings)}")
+    return lines
+
+
 @policy_app.command("compare")
 def policy_compare(
-    file: Annotated[Path, typer.Argument(help="The proposed policy: changes merged over the current policy")],
+    file: Annotated[
+        Path, typer.Argument(help="The proposed policy: changes merged over the current policy (see --over-default)")
+    ],
     path: PathArgument = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    over_default: OverDefault = False,
 ) -> None:
-    """Weigh a proposed policy on a dataset: how many judgements change, from what to what."""
+    """Weigh a proposed policy on a dataset: how many judgements change, from what to what. `intently policy adopt
+    FILE` (with the same --over-default) adopts exactly the policy weighed here."""
     from intently.engine.compare import compare_policies
-    from intently.policy.loader import merged, read_policy_file, validate_policy
 
     data = dataset(path, db, config)
     current = data.policy
-    # The proposal is read as changes to the current policy (a full policy file works the same way).
-    proposed = validate_policy(merged(current.model_dump(), read_policy_file(file), str(file)), str(file))
+    proposed = _proposed(current, file, over_default)
     comparison = compare_policies(data.histories, data.users, current, proposed)
     share = comparison.changed / comparison.judgements if comparison.judgements else 0.0
     out.print(
@@ -203,8 +249,8 @@ def policy_compare(
         f"on {comparison.tickets_changed:,} of {comparison.tickets:,} tickets."
     )
     out.print(f"  current:  {current.name} {current.version}\n  proposed: {proposed.name} {proposed.version} ({file})")
-    for line in comparison.rules.describe():
-        out.print(f"  rules {shown(line)}")
+    for line in _changes_in_words(current, proposed):
+        out.print(f"  {shown(line)}")
     out.print(_verdict_changes(comparison.current_verdicts, comparison.proposed_verdicts, "current", "proposed"))
     if comparison.transitions:
         table = Table(title="What changes")
@@ -224,18 +270,37 @@ def policy_compare(
 
 @policy_app.command("adopt")
 def policy_adopt(
-    file: Annotated[Path, typer.Argument(help="A policy file (YAML): changes merged over the default")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A policy file (YAML): changes merged over the store's policy (see --over-default)"),
+    ],
     db: DbOption = None,
+    over_default: OverDefault = False,
 ) -> None:
-    """Make a policy file the store's policy: validated, saved in the store and every stored ticket judged again
-    under it, in one transaction. Prints how the verdicts change."""
+    """Make a policy file the store's policy: read as `intently policy compare FILE` reads it, validated, saved in
+    the store and every stored ticket judged again under it, in one transaction. Prints what changes."""
     from intently.engine import Tally
-    from intently.policy import fingerprint, load_policy
+    from intently.policy import fingerprint
     from intently.store.pipeline import classify_store
 
-    policy = load_policy(file)
     store = open_store(db)
     previous, source = store_policy(store)
+    policy = _proposed(previous, file, over_default)
+    if fingerprint(policy) == fingerprint(previous):
+        out.print(
+            f"{escape(str(file))} changes nothing in the policy of {escape(store.shown_url)} ({previous.name} "
+            f"{previous.version}, {source}): nothing judged again."
+        )
+        store.close()
+        return
+    if policy.version == previous.version:
+        warn(
+            [
+                f"{file} keeps the version {previous.version} of the policy it changes: judgements and reports name "
+                "the version they were made under, so give it a new one (e.g. version: "
+                f"{previous.version}-1)"
+            ]
+        )
     before = store.verdict_counts()
     tally = Tally()
     tickets = store.ticket_count()
@@ -246,6 +311,8 @@ def policy_adopt(
         f"policy of {escape(store.shown_url)}, replacing {previous.name} {previous.version} ({source}); "
         f"{tally.judged:,} comments judged again across {tally.tickets:,} tickets."
     )
+    for line in _changes_in_words(previous, policy):
+        out.print(f"  {shown(line)}")
     out.print(_verdict_changes(before, tally.verdicts, "before", "now"))
     store.close()
 
