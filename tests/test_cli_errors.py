@@ -93,3 +93,32 @@ def test_a_command_on_files_does_not_load_the_database_layer(tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     assert '"verdict"' in run.stdout
     assert run.stderr.endswith("[]"), run.stderr
+
+
+def test_another_applications_database_is_never_made_a_store(tmp_path: Path, store_url: str) -> None:
+    """--db pointing at a database that holds other tables (and none of intently's): refused by reading and by
+    importing commands alike, with the database left as it was; an empty one becomes a store."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from intently.store import database_url
+
+    engine = create_engine(database_url(store_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))  # theirs, not ours
+        conn.execute(text("INSERT INTO alembic_version VALUES ('abc123def456')"))
+    export = tmp_path / "export"
+    generate_export(export, tickets=10, seed=4)
+    for args in (["report"], ["classify", "-f", "jsonl"], ["import", str(export)], ["serve"]):
+        done = intently(*args, "--db", store_url, cwd=tmp_path)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert "is not an intently store: it holds other tables (alembic_version, customers)" in done.stderr
+        assert "Traceback" not in done.stderr and "newer intently" not in done.stderr
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == {"alembic_version", "customers"}
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "abc123def456"
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE customers"))
+        conn.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
+    assert intently("import", str(export), "--db", store_url, cwd=tmp_path).returncode == 0

@@ -211,6 +211,13 @@ class Store:
         current revision is left alone without loading Alembic (most opens: every command opens the store)."""
         with self.engine.begin() as conn:
             tables = set(inspect(conn).get_table_names())
+            if tables and schema.meta.name not in tables:  # another application's database: never write into it
+                others = sorted(tables)
+                listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+                raise IntentlyError(
+                    f"{self.shown_url} is not an intently store: it holds other tables ({listed}) and none of "
+                    "intently's. Point --db at an intently store, or at a new or empty database to make one there."
+                )
             if "alembic_version" in tables:
                 current = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalars().all()
                 if current == [schema.SCHEMA_VERSION]:
