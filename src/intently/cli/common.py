@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from intently.engine.judgement import verdict_label
@@ -26,6 +25,7 @@ from intently.model import Group, Id, TicketHistory, User
 from intently.policy import Policy
 from intently.report.formatting import clean_text
 from intently.report.metrics import worked_tickets
+from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
     from intently.store import Store
@@ -287,7 +287,7 @@ def parse_id(text: str) -> Id:
 def print_tally(tally: Any) -> None:
     total = tally.judged or 1
     out.print(f"  {tally.judged:,} agent comments judged on {worked_tickets(tally.worked, tally.tickets)}:")
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+    table = FitTable(show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("verdict")
     table.add_column("comments", justify="right")
     table.add_column("share", justify="right")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import orjson
 import typer
-from rich.table import Table
 
 from intently.cli.common import (
     ConfigOption,
@@ -42,6 +41,7 @@ from intently.cli.common import (
 from intently.errors import IntentlyError
 from intently.model import Id, TicketHistory, User, utc
 from intently.report.formatting import csv_text
+from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
     from intently.store import Store
@@ -214,7 +214,7 @@ def _csv_value(value: Any) -> Any:
 
 def _classify_table(rows: list[Any], total: int, users: dict[Id, User], limit: int) -> None:
     """The table of the latest ``rows`` (the last ``limit`` of ``total`` judgements, or all of them)."""
-    table = Table(title="Judgements" + (f" (latest {len(rows)} of {total:,})" if len(rows) < total else ""))
+    table = FitTable(title="Judgements" + (f" (latest {len(rows)} of {total:,})" if len(rows) < total else ""))
     for column in ("ticket", "time (UTC)", "author", "kind", "assignee", "verdict", "rule", "region"):
         table.add_column(column)
     for j in rows:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.table import Table
 
 from intently.cli.common import (
     ConfigOption,
@@ -29,6 +28,7 @@ from intently.cli.common import (
     warn,
 )
 from intently.errors import InputError
+from intently.report.tables import FitTable
 
 FORMATS = ("table", "json", "csv")
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json or csv")]
@@ -178,7 +178,7 @@ def _print_outcomes(result: Any, chosen: Any) -> None:
     from intently.report.outcomes import MIN_TICKETS
 
     scope = ", ".join(f"{name} {shown(value)}" for name, value in chosen.items())
-    table = Table(
+    table = FitTable(
         title=f"Outcomes by how tickets were worked ({result.tickets:,} worked tickets{'; ' + scope if scope else ''})",
         caption="95% intervals in brackets",
     )
@@ -258,7 +258,7 @@ def _print_pilot(result: Any) -> None:
 
     period = f"from {result.start}" + (f" to {result.end}" if result.end else "")
     counts = result.tickets
-    table = Table(
+    table = FitTable(
         title=f"Pilot: {shown(result.label)}, {period}",
         caption=(
             f"Tickets: pilot {counts.get('pilot_before', 0):,} before, {counts.get('pilot_after', 0):,} after; "

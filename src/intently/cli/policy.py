@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from intently.cli.common import (
     ConfigOption,
@@ -27,6 +26,7 @@ from intently.cli.common import (
     verdict_markup,
     warn,
 )
+from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
     from intently.policy import Policy
@@ -80,7 +80,7 @@ def policy_test(
     policy, source, from_file = policy_and_source(config, store_if_any(db))
     policy_file = config_path(config) if from_file and directory is None else None
     results = run_suite(policy, directory, policy_file=policy_file)
-    table = Table(title=f"Scenarios under {policy.name} {policy.version} ({source})")
+    table = FitTable(title=f"Scenarios under {policy.name} {policy.version} ({source})")
     table.add_column("result")
     table.add_column("scenario")
     table.add_column("from")
@@ -253,7 +253,7 @@ def policy_compare(
         out.print(f"  {shown(line)}")
     out.print(_verdict_changes(comparison.current_verdicts, comparison.proposed_verdicts, "current", "proposed"))
     if comparison.transitions:
-        table = Table(title="What changes")
+        table = FitTable(title="What changes")
         table.add_column("from (verdict / rule)")
         table.add_column("to (verdict / rule)")
         table.add_column("comments", justify="right")
@@ -317,9 +317,9 @@ def policy_adopt(
     store.close()
 
 
-def _verdict_changes(before: Mapping[str, int], after: Mapping[str, int], was: str, becomes: str) -> Table:
+def _verdict_changes(before: Mapping[str, int], after: Mapping[str, int], was: str, becomes: str) -> FitTable:
     """Comments per verdict under two policies, and the change."""
-    table = Table(title="Verdicts")
+    table = FitTable(title="Verdicts")
     table.add_column("verdict")
     table.add_column(was, justify="right")
     table.add_column(becomes, justify="right")

@@ -283,15 +283,14 @@ REMOVED_USER_ROLE = "none (user removed)"
 def token_list(db: DbOption = None) -> None:
     """List API tokens: name, the role each carries now, its user and when it was created (never the tokens).
     A token made with --user carries that user's role as it is now; once the user is removed it is refused."""
-    from rich.table import Table
-
     from intently.cli.common import open_store, out
+    from intently.report.tables import FitTable
 
     tokens = open_store(db).tokens()
     if not tokens:
         out.print("No API tokens. Create one with: intently token create NAME")
         return
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+    table = FitTable(show_header=True, header_style="bold", box=None, padding=(0, 2))
     table.add_column("name")
     table.add_column("role")
     table.add_column("user")

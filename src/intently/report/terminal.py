@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from intently.engine.judgement import VERDICT_LABELS
@@ -23,17 +22,18 @@ from intently.report.formatting import (
     ticket_link,
 )
 from intently.report.metrics import Metrics, worked_tickets
+from intently.report.tables import FitTable
 
 MAX_ENGINEERS = 15
 MAX_WEEKS = 12
 MAX_EXAMPLES = 10
 
 
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+def _table(title: str) -> FitTable:
+    return FitTable(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
-def _show(console: Console, table: Table, note: str) -> None:
+def _show(console: Console, table: FitTable, note: str) -> None:
     """The table, then a dim explanatory note wrapped to the console (not to the table's width)."""
     console.print(table)
     console.print(Text(note, style="dim"))
