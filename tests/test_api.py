@@ -316,3 +316,29 @@ def test_bad_requests_get_4xx_never_500(store: Store, account: tuple[FakeZendesk
             assert 400 <= client.get(path, headers=bearer(token)).status_code < 500, path
         assert client.get("/api/nope", headers=bearer(token)).status_code == 404
         assert client.get("/api/openapi.json").status_code in (401, 404) and client.get("/docs").status_code == 404
+
+
+def test_a_body_over_the_cap_is_refused_before_it_is_read(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    """Without a token or with one, declared or streamed: 413 as soon as the body passes 256 KiB, never parsed (the
+    route, and its token check, never see it); the server then answers as before."""
+    from intently.web.limits import MAX_BODY
+
+    token = store.create_token("t", "viewer")
+    good = {"ticket_id": account[1], "agent_id": MARIA, "public": True}
+    big = b'{"padding": "' + b"x" * (MAX_BODY + 10) + b'"}'
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: sent chunked, far more than the cap
+        for _ in range(400):
+            yield b" " * 65536
+
+    with api(store) as client:
+        for headers in ({}, bearer(token)):
+            declared = client.post(
+                "/api/check-reply", content=big, headers={**headers, "Content-Type": "application/json"}
+            )
+            assert declared.status_code == 413 and declared.json() == {"detail": "request body over 256 KiB"}
+            chunked = client.post("/api/check-reply", content=streamed(), headers=headers)
+            assert chunked.status_code == 413
+        login = client.post("/login", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert login.status_code == 413
+        assert client.post("/api/check-reply", json=good, headers=bearer(token)).status_code == 200

@@ -249,6 +249,23 @@ def test_filters_narrow_every_count(client: httpx.Client, store: Store) -> None:
     assert client.get("/tickets?week=2026-09-08").status_code == 400  # not a Monday
 
 
+def test_dates_at_the_ends_of_the_calendar_are_a_clear_400_page(client: httpx.Client) -> None:
+    """The day after 9999-12-31, or the period before one starting in year 1, is not in the calendar: said as a
+    400 page naming the parameter, never a 500."""
+    for path in (
+        "/?to=9999-12-31",
+        "/?from=0001-01-08",
+        "/tickets?to=9999-12-31",
+        "/engineers?to=9999-12-31",
+        "/regions?to=9999-12-31",
+        "/tickets?week=9999-12-27",
+    ):
+        answer = client.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert "text/html" in answer.headers["content-type"] and "1970-01-01 to 2999-12-31" in answer.text, path
+        assert "default-src" in answer.headers["content-security-policy"]
+
+
 # --- the ticket page ------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,48 @@ def test_serve_and_sync_show_names_from_zendesk_as_text(tmp_path: Path) -> None:
     _assert_safe(started, "serve")
     assert "[/bold][link=https://x.example]x[/link]" in stdout  # the markup, shown as text
     assert f"(user {API_USER_ID})" in " ".join(stdout.split())
+
+
+def test_pages_link_text_ids_whole_and_show_hostile_text_as_text(tmp_path: Path) -> None:
+    """Ticket ids from a helpdesk may be text holding ``/``, ``?``, ``#``, ``%`` or markup: every link names its
+    ticket whole (encoded), and opens that ticket. A name with control characters and 50,000 more characters shows
+    without the controls, cut: no page grows to a megabyte or hundreds of thousands of pixels wide."""
+    from dataclasses import replace
+
+    from intently.model import Directory, TicketHistory
+    from intently.sources import open_source
+    from intently.sources.neutral import write_neutral
+    from intently.store import Store
+    from intently.web.ids import ticket_path
+    from tests.dashboard_client import dashboard, ensure_account, login
+    from tests.test_zendesk_export import _small_export
+
+    export = open_source(_small_export().write(tmp_path / "export"))
+    history = next(export.histories())
+    ids = ["7?view=compact", "a/b", "T<script>x</script>%41#x"]
+    histories = [TicketHistory.of(replace(history.ticket, id=ticket_id), history.events) for ticket_id in ids]
+    directory = Directory()
+    for user in export.directory.users.values():
+        long = user.id == history.ticket.assignee_id
+        directory.add_user(replace(user, name=f"{EVIL_NAME} {'A' * 50_000}") if long else user)
+    neutral = tmp_path / "hostile.jsonl"
+    write_neutral(neutral, directory, iter(histories))
+    db = tmp_path / "intently.db"
+    assert intently("import", str(neutral), "--db", str(db), cwd=tmp_path).returncode == 0
+    with Store.open(db) as store:
+        ensure_account(store, "ana")
+        with dashboard(store) as client:
+            assert login(client, "ana").status_code == 303
+            listing = client.get("/tickets")
+            assert listing.status_code == 200
+            for ticket_id in ids:
+                href = ticket_path(ticket_id)
+                assert f'href="{href}"' in listing.text.replace("&amp;", "&"), ticket_id
+                page = client.get(href)
+                assert page.status_code == 200, (ticket_id, page.status_code)
+                assert html_escape(ticket_id) in page.text  # this ticket's page, its id shown as text
+            for path in ("/tickets", ticket_path(ids[0]), "/engineers", "/"):
+                text = client.get(path).text
+                found = sorted({hex(ord(c)) for c in CONTROL.findall(text)})
+                assert not found, (path, found)
+                assert "A" * 10_001 not in text and len(text) < 600_000, (path, len(text))

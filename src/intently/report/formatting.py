@@ -41,6 +41,24 @@ def csv_text(value: object) -> str:
     return "'" + text if text.lstrip().startswith(_FORMULA) else text
 
 
+_HTML_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
+"""Control characters a page shows as boxes or obeys (escape sequences, bells, bidirectional overrides): every
+one but the tab and the line feed, which comment texts keep."""
+
+
+def page_text(value: object) -> object:
+    """A value as a page shows it (every ``{{ }}`` of the HTML templates, before escaping): text from the data
+    with its control characters replaced by a space each run, and cut to :data:`LONG_TEXT` characters with an
+    ellipsis (a name or a subject can be 100 KB; comment texts are shortened before, with a note); markup made
+    here keeps its form; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    text = _HTML_CONTROL.sub(" ", value) if _HTML_CONTROL.search(value) else value
+    if isinstance(value, Markup):
+        return Markup(text) if text is not value else value
+    return text if len(text) <= LONG_TEXT + 200 else text[:LONG_TEXT] + "…"
+
+
 def clean_text(value: object) -> str:
     """Text from the data as one line a terminal shows as text: control characters (escape sequences, carriage
     returns, bells, bidirectional overrides) and line breaks become one space each run. Names, subjects and tags

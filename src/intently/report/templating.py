@@ -1,5 +1,6 @@
 """The Jinja2 set-up shared by the HTML report and the dashboard: autoescape on (every string from the data is
-escaped), undefined names are errors, and the same number, date, id and verdict formatting in both."""
+escaped, its control characters replaced and very long text cut), undefined names are errors, and the same number,
+date, id and verdict formatting in both."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from intently.engine.judgement import VERDICT_LABELS
-from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share, short_id_html
+from intently.report.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_share, page_text, short_id_html
 
 
 def template_environment(package: str, *, keep_trailing_newline: bool = False, **globals_: Any) -> Environment:
@@ -20,6 +21,7 @@ def template_environment(package: str, *, keep_trailing_newline: bool = False, *
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=keep_trailing_newline,
+        finalize=page_text,  # control characters out, very long text cut: every value from the data
     )
     env.filters.update(
         int=fmt_int, pct=fmt_pct, share=fmt_share, date=fmt_date, datetime=fmt_datetime, short_id=short_id_html

@@ -19,6 +19,7 @@ from intently.policy import Policy
 from intently.store import Store
 from intently.web import api, errors, health
 from intently.web.access.sessions import AccessState
+from intently.web.limits import BodyLimit
 from intently.web.logs import elapsed_ms, emit
 from intently.web.pages import dashboard, login
 from intently.web.pages import outcomes as outcome_pages
@@ -106,6 +107,7 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
 
     errors.install(app)
+    app.add_middleware(BodyLimit)  # inside the request log, so that a refused body is logged too
     app.add_middleware(RequestLog)
     return app
 

@@ -103,6 +103,8 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     return await _http_error(request, unavailable)
 
 
-async def _crashed(request: Request, exc: Exception) -> JSONResponse:
+async def _crashed(request: Request, exc: Exception) -> Response:
+    """A bug: logged, and answered as any other error is (a page for a browser, JSON for the API), saying no more
+    than "internal error"."""
     emit("http.error", logging.ERROR, method=request.method, path=request.url.path[:200], error=error_text(exc))
-    return JSONResponse({"detail": "internal error"}, status_code=500)
+    return await _http_error(request, StarletteHTTPException(500, "internal error"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import HTTPException
 
 from intently.model import MAX_ID, MAX_ID_TEXT, Id
@@ -28,3 +30,13 @@ def parse_id(value: int | str, what: str = "ticket") -> Id:
     if found is None:
         raise HTTPException(status_code=404, detail=f"no such {what}")
     return found
+
+
+def ticket_path(ticket_id: Id) -> str:
+    """The ticket's page: its id encoded as one path segment (a text id may hold ``/``, ``?``, ``#`` or ``%``)."""
+    return "/tickets/" + quote(str(ticket_id), safe="")
+
+
+def engineer_path(user_id: Id) -> str:
+    """The engineer's page, the id encoded as :func:`ticket_path` encodes it."""
+    return "/engineers/" + quote(str(user_id), safe="")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
@@ -44,7 +44,7 @@ from intently.report.metrics import (
 from intently.store.queries import RegionTickets, id_encodings, public_replies_by_region, region_tickets
 from intently.web.access.accounts import Session
 from intently.web.access.sessions import viewer
-from intently.web.ids import parse_id
+from intently.web.ids import engineer_path, parse_id, ticket_path
 from intently.web.pages.render import page
 from intently.web.pages.timeline import ticket_view
 from intently.web.pages.views import (
@@ -366,7 +366,7 @@ TICKET_COLUMNS = ["Ticket", "Subject", "Assignee", "Comments", "Drive-bys", "Dro
 
 def ticket_cell(data: Data, ticket_id: Id) -> Cell:
     """A ticket's id: a link to its page here, and (when the account is known) to the ticket in Zendesk."""
-    return Cell(f"#{ticket_id}", f"/tickets/{ticket_id}", external=zendesk_link(data, ticket_id))
+    return Cell(f"#{ticket_id}", ticket_path(ticket_id), external=zendesk_link(data, ticket_id))
 
 
 def _ticket_table(rows: Iterable[TicketRow], data: Data) -> Table:
@@ -432,7 +432,7 @@ async def tickets(request: Request, session: Viewer) -> Response:
     )
 
 
-@router.get("/tickets/{ticket_id}")
+@router.get("/tickets/{ticket_id:path}")  # a text id may hold "/" (encoded in links, decoded here)
 async def ticket(request: Request, session: Viewer, ticket_id: str) -> Response:
     wanted = parse_id(ticket_id)
     services = request.app.state.intently.services
@@ -578,10 +578,6 @@ def _engineer_columns(f: Filters) -> list[Column[Engineer]]:
         ),
         Column("Acknowledged share", lambda e: e.acknowledged_share),
     ]
-
-
-def engineer_path(user_id: Id) -> str:
-    return "/engineers/" + quote(str(user_id), safe="")
 
 
 def _pod_columns() -> list[Column[PodStats]]:
@@ -882,7 +878,7 @@ def engineer_metrics(data: Data, user_id: Id) -> Metrics:
     )
 
 
-@router.get("/engineers/{user_id}")
+@router.get("/engineers/{user_id:path}")  # as a ticket's page: a text id may hold "/"
 async def engineer(request: Request, session: Viewer, user_id: str) -> Response:
     wanted = parse_id(user_id, "engineer")
     data = await page_data(request)

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from intently.report.templating import template_environment
 from intently.web.access.accounts import Session
+from intently.web.ids import ticket_path
 
 NAV = (
     ("/", "Overview"),
@@ -39,7 +40,7 @@ inline style attributes are allowed because the report's SVG charts carry one.""
 
 @cache
 def environment() -> Environment:
-    return template_environment("intently.web", nav=NAV)
+    return template_environment("intently.web", nav=NAV, ticket_path=ticket_path)
 
 
 def page(

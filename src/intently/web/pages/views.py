@@ -71,9 +71,19 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise HTTPException(status_code=400, detail=f"query parameter {name!r}: expected a date YYYY-MM-DD") from None
+    if not EARLIEST <= day <= LATEST:  # periods are compared with the one before them: keep that in the calendar
+        raise HTTPException(
+            status_code=400,
+            detail=f"query parameter {name!r}: a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}",
+        )
+    return day
+
+
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+"""The dates a page's filters take (a period's previous period, and the day after its end, stay in the calendar)."""
 
 
 def _choice(params: Mapping[str, str], name: str, known: Sequence[str]) -> str | None:
