@@ -25,9 +25,9 @@ def test_import_then_classify_from_the_store(tmp_path: Path, export: Path) -> No
     db = str(tmp_path / "team.db")
     done = intently("import", str(export), "--db", db)
     assert done.returncode == 0, done.stderr
-    assert "Imported 1 tickets, 4 people" in done.stdout
+    assert "Imported 1 ticket, 4 people" in done.stdout and "policy is now" not in done.stdout
     again = intently("import", str(export), "--db", db)
-    assert again.returncode == 0 and "Imported 1 tickets" in again.stdout
+    assert again.returncode == 0 and "Imported 1 ticket," in again.stdout
     jsonl = intently("classify", "--db", db, "--format", "jsonl")
     assert jsonl.returncode == 0, jsonl.stderr
     rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
@@ -164,6 +164,18 @@ def test_a_report_under_another_policy_is_a_what_if_and_adopting_it_judges_again
         )
         assert sorted((j.comment_id, j.rule) for j in store.judgements()) == expected
         assert "solicited" not in {rule for _, rule in expected}
+
+
+def test_import_says_when_its_policy_file_becomes_the_stores(tmp_path: Path, export: Path) -> None:
+    team = tmp_path / "team.yaml"
+    team.write_text("version: team-1\nrules:\n  solicited:\n    enabled: false\n")
+    db = str(tmp_path / "team.db")
+    done = intently("import", str(export), "--db", db, "--config", str(team))
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert f"The store's policy is now intently-default team-1 (from {team}), replacing intently-default 1.0.0" in said
+    again = intently("import", str(export), "--db", db, "--config", str(team))
+    assert again.returncode == 0 and "policy is now" not in again.stdout  # already the store's
 
 
 def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:

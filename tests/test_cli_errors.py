@@ -122,3 +122,16 @@ def test_another_applications_database_is_never_made_a_store(tmp_path: Path, sto
         conn.execute(text("DROP TABLE alembic_version"))
     engine.dispose()
     assert intently("import", str(export), "--db", store_url, cwd=tmp_path).returncode == 0
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits_1(store: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = intently("serve", "--db", str(store), "--port", str(port), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
+    assert "intently serve on" not in done.stdout and "Traceback" not in done.stderr

@@ -274,7 +274,7 @@ def test_outcomes_table_says_what_the_numbers_show(demo: Demo) -> None:
         assert " ".join(comparison.sentence.split()) in flat
     assert "association, not a cause" in flat
     assert result.stderr == ""
-    filtered = said(ok("outcomes", "--db", demo.db, "--priority", "high", "--region", "APAC").stdout)
+    filtered = said(ok("outcomes", "--db", demo.db, "--priority", "High", "--region", "APAC").stdout)
     high = sum(1 for f in demo.facts if f.priority == "high" and f.preferred_region == "APAC")
     assert f"({high} worked tickets; region APAC, priority high)" in filtered
 
@@ -351,6 +351,7 @@ def test_outcomes_usage_errors_name_the_option(demo: Demo, options: list[str], n
         ("--pod", "dta", "(pods: data, identity)"),
         ("--region", "mars", "(regions: AMER, EMEA, APAC, unknown)"),
         ("--group", "Nobody's group", "(groups: "),
+        ("--priority", "hgih", "(priorities: urgent, high, normal, low)"),
     ],
 )
 def test_a_filter_naming_nothing_known_lists_what_is(demo: Demo, option: str, value: str, known: str) -> None:

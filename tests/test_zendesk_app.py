@@ -70,6 +70,14 @@ def test_the_server_address_must_be_https(tmp_path: Path, url: str) -> None:
         build_app_zip(tmp_path / "app.zip", url)
 
 
+@pytest.mark.parametrize("url", ["https://u:s3cret@intently.acme.test", "http://u:s3cret@intently.acme.test:8443/"])
+def test_a_server_address_with_a_login_is_refused_and_never_echoed(tmp_path: Path, url: str) -> None:
+    out = tmp_path / "intently-app.zip"
+    done = intently("zendesk-app", "build", "--out", str(out), "--url", url)
+    assert done.returncode == 1 and "must not carry a login" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr and not out.exists()
+
+
 def test_the_build_command(tmp_path: Path) -> None:
     out = tmp_path / "intently-app.zip"
     run = ["zendesk-app", "build", "--out", str(out)]

@@ -52,6 +52,31 @@ ConfigOption = Annotated[
         show_default=False,
     ),
 ]
+SavedConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help=(
+            "Policy file (merged over the default) to judge under; it becomes the store's policy \\[default: "
+            "$INTENTLY_CONFIG, else ./intently.yaml if present, else the store's policy]"
+        ),
+        show_default=False,
+    ),
+]
+"""``--config`` of the commands that write judgements (``import``, ``sync zendesk``): the file becomes the
+store's policy, no what-if."""
+ServedConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help=(
+            "Policy file (merged over the default) to serve under: the store is judged again under it where it "
+            "differs, and the dashboard cannot adopt another \\[default: $INTENTLY_CONFIG, else ./intently.yaml if "
+            "present, else the store's policy]"
+        ),
+        show_default=False,
+    ),
+]
 PathArgument = Annotated[
     Path | None,
     typer.Argument(help="A Zendesk export directory or a neutral .jsonl file; without it, the store is used."),

@@ -20,6 +20,7 @@ from intently.cli.common import (
     ConfigOption,
     DbOption,
     PathArgument,
+    SavedConfigOption,
     bring_up_to_date,
     config_path,
     dataset,
@@ -34,6 +35,7 @@ from intently.cli.common import (
     print_tally,
     progress,
     shown,
+    store_policy,
     verdict_markup,
     warn,
     write_report,
@@ -58,15 +60,17 @@ def register(app: typer.Typer) -> None:
 def import_(
     path: Annotated[Path, typer.Argument(help="A Zendesk export directory or a neutral .jsonl file")],
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: SavedConfigOption = None,
 ) -> None:
     """Import a Zendesk export directory or a neutral .jsonl into the store, and judge it (all in one transaction).
     A policy file given (--config, $INTENTLY_CONFIG, ./intently.yaml) becomes the store's policy."""
+    from intently.policy import fingerprint
     from intently.store.pipeline import import_path
 
     store = open_store(db, create=True)
     try:
         policy = effective_policy(config, store)
+        before, before_source = store_policy(store)
         with progress("Importing", None) as advance:
             outcome = import_path(path, store, policy, progress=advance, save=config_path(config) is not None)
     except BaseException:
@@ -78,11 +82,22 @@ def import_(
     with progress("Computing the report's figures", None):  # kept: the first report and dashboard page read them
         keep_figures(store, policy)
     warn(outcome.warnings + unknown_people(policy, store.directory().users))
+    stats = outcome.stats
     out.print(
-        f"Imported {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people and "
-        f"{outcome.stats.events:,} events into {store.shown_url}"
+        f"Imported {_counted(stats.tickets, 'ticket')}, {stats.users:,} people and {_counted(stats.events, 'event')} "
+        f"into {store.shown_url}"
     )
+    if fingerprint(policy) != fingerprint(before):
+        out.print(
+            f"The store's policy is now {policy.name} {policy.version} (from {config_path(config)}), replacing "
+            f"{before.name} {before.version} ({before_source}): every stored ticket was judged under it."
+        )
     print_tally(outcome.tally)
+
+
+def _counted(count: int, thing: str) -> str:
+    """``1 ticket``, ``3,000 tickets``."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
 def classify(

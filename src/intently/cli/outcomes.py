@@ -151,8 +151,9 @@ def outcomes(
 
 
 def _known(chosen: Any, data: Dataset) -> Any:
-    """The filter with a region in the policy's words ("emea" is EMEA); a pod, group or region nobody knows is an
-    error that lists the known ones (a typo would otherwise count no ticket, silently)."""
+    """The filter with a region and a priority in the policy's words ("emea" is EMEA, "High" high); a pod, group,
+    region or priority nobody knows is an error that lists the known ones (a typo would otherwise count no ticket,
+    silently)."""
     from intently.report.facts import UNKNOWN
 
     policy = data.policy
@@ -165,6 +166,12 @@ def _known(chosen: Any, data: Dataset) -> Any:
     if chosen.pod is not None and chosen.pod not in policy.organisation.pods:
         known = ", ".join(sorted(policy.organisation.pods)) or "none"
         raise InputError(f"--pod {chosen.pod}: no such pod in the policy (pods: {known})")
+    if chosen.priority is not None:
+        priorities = list(policy.organisation.reply_targets)  # Zendesk's low, normal, high, urgent
+        match = next((p for p in priorities if p.lower() == chosen.priority.strip().lower()), None)
+        if match is None:
+            raise InputError(f"--priority {chosen.priority}: no such priority (priorities: {', '.join(priorities)})")
+        chosen = replace(chosen, priority=match)
     if chosen.group is not None:
         names = {str(g.id) for g in data.groups.values()} | {g.name for g in data.groups.values() if g.name}
         if chosen.group not in names:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from intently.cli.common import ConfigOption, DbOption
+from intently.cli.common import DbOption, ServedConfigOption
 from intently.errors import IntentlyError
 from intently.report.formatting import clean_text
 
@@ -35,7 +36,7 @@ def serve(
     ),
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on")] = 8000,
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: ServedConfigOption = None,
     url: Annotated[str | None, typer.Option("--url", help="Your Zendesk's URL, e.g. https://support.acme.com")] = None,
     subdomain: Annotated[
         str | None, typer.Option("--subdomain", help="Your Zendesk subdomain: acme for https://acme.zendesk.com")
@@ -118,6 +119,7 @@ def serve(
             "integrations → Webhooks → your webhook → Signing secret → Reveal secret) into it. "
             "Without it no webhook could be verified, so intently serve does not start."
         )
+    _can_listen(host, port)
     store = open_store(db)
     serving_lock = _one_server_on_sqlite(store)  # held until the process ends  # noqa: F841
     policy, policy_source, from_file = policy_and_source(config, store)
@@ -177,8 +179,35 @@ def serve(
     sys.setswitchinterval(0.001)
     server = uvicorn.Server(server_config(app, host=host, port=port, forwarded_allow_ips=proxies))
     server.run()
-    if not server.started:  # the port was taken, say (uvicorn logged why)
-        raise SystemExit(3)
+    if not server.started:  # the port was taken since the check above, say (uvicorn logged why)
+        raise IntentlyError(
+            f"intently serve could not listen on http://{_hostport(host, port)}: see the log line above"
+        )
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse at once, in words, an address this process cannot listen on (a port in use, a host not of this
+    machine), before anything is opened or printed."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise IntentlyError(
+            f"cannot listen on {host!r}: {exc.strerror}; give --host an address of this machine"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise IntentlyError(
+                    f"port {port} on {host} is in use (another intently serve, or another program): choose another "
+                    "with --port"
+                ) from None
+            raise IntentlyError(f"cannot listen on http://{_hostport(host, port)}: {exc.strerror}") from None
 
 
 def _one_server_on_sqlite(store: Any) -> Any:

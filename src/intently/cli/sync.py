@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from intently.cli.common import ConfigOption, DbOption
+from intently.cli.common import DbOption, SavedConfigOption
 
 sync_app = typer.Typer(
     help="Bring a live helpdesk's tickets into the store and judge them.",
@@ -39,7 +39,7 @@ def zendesk(
         ),
     ] = None,
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: SavedConfigOption = None,
     save_raw: Annotated[
         Path | None,
         typer.Option("--save-raw", help="Also keep every API response here, as a Zendesk export directory"),

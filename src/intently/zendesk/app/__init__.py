@@ -75,6 +75,11 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 def _server(intently_url: str) -> tuple[str, str]:
     """The server's address without a trailing slash, and its host: the only host the app may reach."""
     parts = urlsplit(intently_url)
+    if parts.username is not None or parts.password is not None:  # never echoed: it may hold a password
+        raise IntentlyError(
+            "the intently server address must not carry a login (user:password@ before the host): the app is "
+            "uploaded to Zendesk and read by every agent's browser; the sidebar signs in with an intently API token"
+        )
     if parts.scheme != "https" or not parts.hostname:
         raise IntentlyError(
             f"the intently server address must be an https:// URL that Zendesk can reach, got {intently_url!r}"
