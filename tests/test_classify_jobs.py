@@ -247,6 +247,7 @@ def test_times_are_written_in_utc_whatever_offset_the_export_gives(tmp_path: Pat
     [
         ({"ticket_id": None}, "empty ticket_id"),
         ({"ticket_id": " 99"}, "already complete"),  # a ticket the first pass did not see: nobody's share
+        ({"ticket_id": "abc"}, "ticket_id 'abc' is not a Zendesk ticket id (a whole number)"),
         ({"created_at": "soon"}, "expected an ISO 8601 time"),
     ],
 )

@@ -135,3 +135,21 @@ def test_serve_on_a_port_in_use_says_so_and_exits_1(store: Path, tmp_path: Path)
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
     assert "intently serve on" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_errors_about_a_setting_say_where_it_came_from(store: Path, tmp_path: Path) -> None:
+    """A store or policy file the command line did not name was found through the environment or the folder:
+    the error says which, since the user may not remember setting it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
+    missing = run_intently("classify", cwd=tmp_path, env={**env, "INTENTLY_DB": str(tmp_path / "gone.db")})
+    assert missing.returncode == 1 and "the store named by $INTENTLY_DB" in missing.stderr
+    unset = run_intently("report", "--db", str(store), cwd=tmp_path, env={**env, "INTENTLY_CONFIG": "nosuch.yaml"})
+    assert unset.returncode == 1 and "nosuch.yaml (named by $INTENTLY_CONFIG" in unset.stderr
+    (tmp_path / "intently.yaml").write_text("rules:\n  coverage: {wait_fractio: 1}\n")
+    local = run_intently("report", "--db", str(store), cwd=tmp_path, env=env)
+    assert local.returncode == 1 and "(./intently.yaml in this folder, read by default" in local.stderr
+    assert "did you mean 'wait_fraction'" in local.stderr
+    named = run_intently("report", "--db", str(store), "--config", "intently.yaml", cwd=tmp_path, env=env)
+    assert named.returncode == 1 and "read by default" not in named.stderr  # named on the command line: said as is
+    folder = run_intently("policy", "validate", str(tmp_path), cwd=tmp_path, env=env)
+    assert folder.returncode == 1 and "a folder, not a policy file" in folder.stderr

@@ -186,3 +186,30 @@ def test_a_ticket_only_mentioned_in_another_audit_is_still_read(tmp_path: Path) 
     follow_up["via"] = {"channel": "web", "source": {"from": {"ticket_id": 8}, "rel": "follow_up"}}
     source = open_source(b.write(tmp_path / "export", audits_per_page=3))
     assert sorted(h.ticket.id for h in source.histories()) == [7, 8]
+
+
+def test_an_export_without_audits_or_with_odd_roles_says_what_will_not_be_judged(tmp_path: Path) -> None:
+    """Tickets without their audits judge no comment; a user with no role, or one Zendesk does not have, is no
+    agent: each said in one warning, where nothing else would show it. A role in capitals is the role."""
+    from intently.demo import generate_export
+
+    export = tmp_path / "export"
+    generate_export(export, tickets=20, seed=5)
+    page = sorted(export.glob("users*.json"))[0]
+    data = json.loads(page.read_text())
+    agents = [user for user in data["users"] if user["role"] == "agent"]
+    agents[0]["role"], agents[1]["role"], agents[2]["role"] = None, "superagent", " Agent"
+    page.write_text(json.dumps(data))
+    source = ZendeskExport(export)
+    users = source.directory.users
+    assert users[agents[2]["id"]].is_agent and not users[agents[0]["id"]].is_agent
+    odd = [w for w in source.warnings if "without a role" in w]
+    assert odd == [
+        f"2 users without a role, or with one that is not end-user, agent or admin (user {agents[0]['id']}, "
+        f"{agents[1]['id']}): not read as agents, so their comments are not judged"
+    ]
+    assert not any("ticket_audits" in w for w in source.warnings)
+    for audits in export.glob("ticket_audits*.json"):
+        audits.unlink()
+    bare = ZendeskExport(export)
+    assert any(w.startswith("no ticket_audits*.json files in ") and "no comment is judged" in w for w in bare.warnings)

@@ -93,6 +93,30 @@ def config_path(config: Path | None) -> Path | None:
     return local if local.is_file() else None
 
 
+def config_origin(config: Path | None) -> str | None:
+    """How the policy file was found when the command line did not name it (for errors about it); else None."""
+    if config is not None:
+        return None
+    if os.environ.get("INTENTLY_CONFIG"):
+        return "named by $INTENTLY_CONFIG"
+    return "./intently.yaml in this folder, read by default" if Path("intently.yaml").is_file() else None
+
+
+def policy_file(path: Path, config: Path | None) -> Policy:
+    """The policy of the file :func:`config_path` found; an error in it also says how it was found when the
+    command line did not name it (a forgotten $INTENTLY_CONFIG, an intently.yaml in the folder)."""
+    from intently.errors import PolicyError
+    from intently.policy import load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        origin = config_origin(config)
+        if origin is None:
+            raise
+        raise PolicyError(f"{exc.source} ({origin}; --config FILE names another)", exc.problems) from None
+
+
 def effective_policy(config: Path | None, store: Store | None = None) -> Policy:
     """The effective policy: --config, $INTENTLY_CONFIG, ./intently.yaml, the store's, or the default."""
     return policy_and_source(config, store)[0]
@@ -116,7 +140,7 @@ def policy_and_source(config: Path | None, store: Store | None = None) -> tuple[
 
     path = config_path(config)
     if path is not None:
-        return load_policy(path), f"file {path}", True
+        return policy_file(path, config), f"file {path}", True
     if store is not None:
         return *store_policy(store), False
     return load_policy(), "built-in default", False
@@ -135,13 +159,13 @@ def judging(config: Path | None, store: Store) -> Judging:
     """Under which policy a command reading ``store`` judges: the store's policy (:func:`store_policy`), unless a
     policy file is given (--config, $INTENTLY_CONFIG, ./intently.yaml) whose fingerprint differs from it. Then
     the run is a what-if: judged in memory under the file, and nothing is written to the store."""
-    from intently.policy import fingerprint, load_policy
+    from intently.policy import fingerprint
 
     own, _ = store_policy(store)
     path = config_path(config)
     if path is None:
         return Judging(own)
-    given = load_policy(path)
+    given = policy_file(path, config)
     if fingerprint(given) == fingerprint(own):
         return Judging(own)
     mine, theirs = f"policy {given.name} {given.version}", f"policy {own.name} {own.version}"
@@ -195,9 +219,16 @@ _opened: list[Store] = []
 
 def open_store(db: str | None, *, create: bool = False) -> Store:
     """The store named by --db, else $INTENTLY_DB, else ./intently.db; closed when the command ends."""
+    from intently.errors import IntentlyError
     from intently.store import DEFAULT_DB, Store
 
-    return opened(Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create))
+    from_env = db is None and bool(os.environ.get("INTENTLY_DB"))
+    try:
+        return opened(Store.open(db or os.environ.get("INTENTLY_DB") or DEFAULT_DB, create=create))
+    except IntentlyError as exc:
+        if not from_env:
+            raise
+        raise IntentlyError(f"{exc} (the store named by $INTENTLY_DB; --db names another)") from None
 
 
 def opened(store: Store) -> Store:

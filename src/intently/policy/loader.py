@@ -26,6 +26,8 @@ def default_policy_data() -> dict[str, Any]:
 def read_policy_file(path: str | Path) -> dict[str, Any]:
     """The raw mapping in a YAML (or JSON) policy file."""
     path = Path(path)
+    if path.is_dir():
+        raise PolicyError(str(path), ["a folder, not a policy file (a YAML file such as team.yaml)"])
     if not path.is_file():
         raise PolicyError(str(path), ["file not found"])
     try:

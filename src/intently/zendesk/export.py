@@ -55,6 +55,7 @@ from intently.zendesk.records import (
     field_titles,
     group_from_record,
     memberships,
+    odd_roles,
     ticket_record,
     user_from_record,
     zendesk_id,
@@ -238,6 +239,7 @@ class ZendeskExport:
 
     def _read_users(self) -> None:
         users = Repeats[User]("user")
+        kept: dict[Id, dict[str, Any]] = {}
         for path in self.files["users"]:
             for index, record in enumerate(_load(path, "users")):
                 try:
@@ -247,7 +249,17 @@ class ZendeskExport:
                     raise InputError(str(exc), file=str(path), record=f"users[{index}]", field=field) from None
                 if users.keep(user.id, user, path.name, _version(record)):
                     self.directory.add_user(user)
+                    kept[user.id] = record
         self.warnings.extend(users.warnings())
+        roles = odd_roles(kept.items())
+        if roles is not None:
+            self.warnings.append(roles)
+        if self.files["tickets"] and not self.files["ticket_audits"]:
+            self.warnings.append(
+                f"no ticket_audits*.json files in {self.root}: the comments are in the ticket audits, so no "
+                "comment is judged. Add the audits (Zendesk's Ticket Audits API), or let `intently sync zendesk` "
+                "fetch everything"
+            )
 
     def _read_groups(self) -> None:
         members = memberships(
@@ -394,6 +406,8 @@ class ZendeskExport:
                     if jobs > 1 and of not in own and of in last_page:
                         continue  # another process's ticket (only where the page was decoded generically: see _audits)
                     if last_page.get(of, -1) < page:
+                        if isinstance(of, str):  # the first pass reads ticket numbers only: Zendesk's ids
+                            raise ValueError(f"ticket_id {raw!r} is not a Zendesk ticket id (a whole number)")
                         raise ValueError("audit for a ticket that was already complete; the export is inconsistent")
                     audits = reading.get(of)
                     if audits is None:

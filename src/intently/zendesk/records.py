@@ -330,7 +330,7 @@ def user_from_record(record: dict[str, Any]) -> User:
     user_id = zendesk_id(record.get("id"))
     if user_id is None:
         raise _field_error("id", "missing or invalid id")
-    role = record.get("role") or "end-user"
+    role = str(record.get("role") or "end-user").strip().lower()
     zone = record.get("iana_time_zone") or record.get("time_zone")
     fields: dict[str, str] = {}
     if role != "end-user":
@@ -341,11 +341,32 @@ def user_from_record(record: dict[str, Any]) -> User:
     return User(
         id=user_id,
         name=str(record.get("name") or f"user {user_id}"),
-        role=str(role),
+        role=role,
         email=record.get("email") or None,
         time_zone=zone if isinstance(zone, str) and "/" in zone else None,
         fields=fields,
     )
+
+
+ROLES = ("end-user", "agent", "admin")
+"""The roles of Zendesk's user records (``role``; a custom agent role is in ``custom_role_id``, not here)."""
+
+
+def odd_roles(user_ids_and_records: Iterable[tuple[Id, dict[str, Any]]]) -> str | None:
+    """One warning about the users whose record has no role or one that is none of :data:`ROLES` (read as they
+    are: not agents, so their comments are not judged); None when every role is known."""
+    odd = [user_id for user_id, record in user_ids_and_records if not _known_role(record.get("role"))]
+    if not odd:
+        return None
+    shown = ", ".join(map(str, odd[:5])) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+    return (
+        f"{len(odd):,} user{'' if len(odd) == 1 else 's'} without a role, or with one that is not end-user, agent "
+        f"or admin (user {shown}): not read as agents, so their comments are not judged"
+    )
+
+
+def _known_role(role: Any) -> bool:
+    return isinstance(role, str) and role.strip().lower() in ROLES
 
 
 def memberships(records: Iterable[dict[str, Any]]) -> dict[Id, list[Id]]:
