@@ -266,6 +266,26 @@ def test_dates_at_the_ends_of_the_calendar_are_a_clear_400_page(client: httpx.Cl
         assert "default-src" in answer.headers["content-security-policy"]
 
 
+def test_a_filter_naming_nothing_known_is_a_400_listing_what_is(client: httpx.Client, store: Store) -> None:
+    """A typo in a link or a bookmark would otherwise show an empty page, or the filter silently dropped."""
+    region = next(j.preferred_region for j in store.judgements() if j.preferred_region)
+    for path, said in (
+        ("/tickets?verdict=nope", "'verdict': one of assignee, ownership_change, intentional, drive_by"),
+        ("/tickets?relation=sideways", "'relation': one of inside, outside, unknown"),
+        ("/?from=2026-11-30&to=2026-01-01", "to 2026-01-01: before from 2026-11-30"),
+        ("/?pod=nope", "pod nope: no such pod in the policy (pods: "),
+        ("/engineers?region=%00", "no such region in the policy (regions: "),
+        ("/regions?group=abc", "group abc: no such group (groups: "),
+        ("/tickets?priority=hgih", "priority hgih: no such priority (priorities: urgent, high, normal, low)"),
+        ("/sidebar", "say which ticket"),
+        ("/sidebar?ticket_id=1&agent_id=" + "9" * 65, "agent_id: an id of at most 64 characters"),
+    ):
+        answer = client.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert said in html.unescape(answer.text), (path, answer.text[-800:])
+    assert client.get(f"/?region={region.lower()}&priority=High").status_code == 200  # any case
+
+
 # --- the ticket page ------------------------------------------------------------------------------
 
 

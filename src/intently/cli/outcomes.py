@@ -7,7 +7,6 @@ import csv
 import io
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -151,33 +150,12 @@ def outcomes(
 
 
 def _known(chosen: Any, data: Dataset) -> Any:
-    """The filter with a region and a priority in the policy's words ("emea" is EMEA, "High" high); a pod, group,
-    region or priority nobody knows is an error that lists the known ones (a typo would otherwise count no ticket,
-    silently)."""
-    from intently.report.facts import UNKNOWN
-
-    policy = data.policy
-    if chosen.region is not None and chosen.region != UNKNOWN:
-        code = policy.region_of_value(chosen.region)
-        if code not in policy.organisation.regions:
-            known = ", ".join([*policy.organisation.regions, UNKNOWN])
-            raise InputError(f"--region {chosen.region}: no such region in the policy (regions: {known})")
-        chosen = replace(chosen, region=code)
-    if chosen.pod is not None and chosen.pod not in policy.organisation.pods:
-        known = ", ".join(sorted(policy.organisation.pods)) or "none"
-        raise InputError(f"--pod {chosen.pod}: no such pod in the policy (pods: {known})")
-    if chosen.priority is not None:
-        priorities = list(policy.organisation.reply_targets)  # Zendesk's low, normal, high, urgent
-        match = next((p for p in priorities if p.lower() == chosen.priority.strip().lower()), None)
-        if match is None:
-            raise InputError(f"--priority {chosen.priority}: no such priority (priorities: {', '.join(priorities)})")
-        chosen = replace(chosen, priority=match)
-    if chosen.group is not None:
-        names = {str(g.id) for g in data.groups.values()} | {g.name for g in data.groups.values() if g.name}
-        if chosen.group not in names:
-            known = ", ".join(sorted(g.name or str(g.id) for g in data.groups.values())) or "none"
-            raise InputError(f"--group {chosen.group}: no such group (groups: {known})")
-    return chosen
+    """The filter in the policy's words; one naming nothing known is an error listing what is (see
+    :meth:`intently.report.facts.TicketFilter.known`)."""
+    try:
+        return chosen.known(data.policy, data.groups.values())
+    except ValueError as exc:
+        raise InputError(f"--{exc}") from None
 
 
 def _print_outcomes(result: Any, chosen: Any) -> None:

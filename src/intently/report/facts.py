@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self
 
 from intently.engine import judge_ticket
 from intently.engine.judgement import Judgement, TicketResult
@@ -187,6 +187,35 @@ class TicketFilter:
             ("priority", self.priority),
         ]
         return [(name, value) for name, value in pairs if value]
+
+    def known(self, policy: Policy, groups: Iterable[Group]) -> Self:
+        """The filter with its region and priority in the policy's words ("emea" is EMEA, "High" high). A period
+        that ends before it starts, or a region, pod, group or priority nobody knows, is a ValueError naming the
+        filter and the known values: a typo would otherwise count nothing, silently."""
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"to {self.end.isoformat()}: before from {self.start.isoformat()}")
+        chosen = self
+        if self.region is not None and self.region != UNKNOWN:
+            code = policy.region_of_value(self.region)
+            if code not in policy.organisation.regions:
+                known = ", ".join([*policy.organisation.regions, UNKNOWN])
+                raise ValueError(f"region {self.region}: no such region in the policy (regions: {known})")
+            chosen = replace(chosen, region=code)
+        if self.pod is not None and self.pod not in policy.organisation.pods:
+            known = ", ".join(sorted(policy.organisation.pods)) or "none"
+            raise ValueError(f"pod {self.pod}: no such pod in the policy (pods: {known})")
+        if self.group is not None:
+            groups = list(groups)
+            if self.group not in {str(g.id) for g in groups} | {g.name for g in groups if g.name}:
+                known = ", ".join(sorted(g.name or str(g.id) for g in groups)) or "none"
+                raise ValueError(f"group {self.group}: no such group (groups: {known})")
+        if self.priority is not None:
+            priorities = list(policy.organisation.reply_targets)  # Zendesk's urgent, high, normal, low
+            match = next((p for p in priorities if p.lower() == self.priority.strip().lower()), None)
+            if match is None:
+                raise ValueError(f"priority {self.priority}: no such priority (priorities: {', '.join(priorities)})")
+            chosen = replace(chosen, priority=match)
+        return chosen
 
     def keep(self, fact: TicketFacts, policy: Policy, users: Mapping[Id, User]) -> bool:
         day = utc_day(fact.created_at)

@@ -85,6 +85,12 @@ def query_params(request: Request) -> dict[str, str]:
 async def page_data(request: Request) -> Data:
     services = request.app.state.intently.services
     filters = Filters.from_query(query_params(request))
+    if filters.active():  # a filter naming nothing known is a 400 listing what is, not an empty page
+        directory = (await run_in_threadpool(services.directory))[0]
+        try:
+            filters = filters.known(services.policy, directory.groups.values())
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=f"query parameter {exc}") from None
     base, behind = await run_in_threadpool(services.dashboard_base)
     return load(base, services.policy, filters, behind)
 

@@ -25,8 +25,10 @@ Viewer = Annotated[Session, Depends(viewer)]
 @router.get("/sidebar")
 async def sidebar(request: Request, session: Viewer, ticket_id: str = "", agent_id: str = "") -> Response:
     services = request.app.state.intently.services
-    if not ticket_id or len(agent_id) > 64:
-        raise HTTPException(status_code=404, detail="say which ticket: /sidebar?ticket_id=N")
+    if not ticket_id:
+        raise HTTPException(status_code=400, detail="say which ticket: /sidebar?ticket_id=N")
+    if len(agent_id) > 64:
+        raise HTTPException(status_code=400, detail="agent_id: an id of at most 64 characters")
     wanted = parse_id(ticket_id)
 
     def build() -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from intently.engine.judgement import VERDICT_LABELS, Judgement
 from intently.engine.outcomes import CLASS_LABELS, CLASSES
 from intently.model import Directory, Group, Id, User, user_name
-from intently.policy import Policy, fingerprint
+from intently.policy import VERDICTS, Policy, fingerprint
 from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_facts
 from intently.report.formatting import csv_text, short_id, ticket_link
 from intently.report.kept import kept_metrics, kept_outcomes
@@ -213,8 +213,8 @@ class Selection:
             hour = int(hour_text)
         rules = _param(params, "rule")
         return cls(
-            verdict=_param(params, "verdict"),
-            other_than=_param(params, "other_than"),
+            verdict=_choice(params, "verdict", VERDICTS),
+            other_than=_choice(params, "other_than", VERDICTS),
             rule=tuple(r for r in (rules or "").split(",") if r),
             week=week,
             public=_flag(params, "public"),
@@ -222,7 +222,7 @@ class Selection:
             own=_flag(params, "own"),
             author=_param(params, "author"),
             acknowledged=_flag(params, "acknowledged"),
-            relation=_param(params, "relation"),
+            relation=_choice(params, "relation", (INSIDE, OUTSIDE, UNKNOWN)),
             author_region=_param(params, "author_region"),
             hour=hour,
             pod_outside=_param(params, "pod_outside"),
