@@ -48,7 +48,7 @@ def test_writing_into_a_folder_that_does_not_exist_is_one_clear_line(
     lines = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr and len(lines) <= 2, done.stderr
     assert "does not exist" in done.stderr and "no-such-folder" in " ".join(done.stderr.split())
-    assert not missing.exists()
+    assert not missing.exists() and done.stdout == ""  # said before any work, not after the report is printed
 
 
 def test_writing_over_a_folder_says_so(store: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -384,10 +385,10 @@ def test_without_the_accounts_address_tickets_are_plain_ids(demo: Demo) -> None:
 
 def test_a_period_without_judgements_says_so(demo: Demo, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    ran = intently(capsys, monkeypatch, "digest", "--period", "day", "--until", "2027-01-10", "--db", demo.db,
+    ran = intently(capsys, monkeypatch, "digest", "--period", "day", "--until", "2026-11-15", "--db", demo.db,
                    "--dry-run")  # fmt: skip
     assert ran.code == 0, ran.err
-    assert "Sunday 10 Jan 2027" in ran.out and "No agent comment was judged in this day" in ran.out
+    assert "Sunday 15 Nov 2026" in ran.out and "No agent comment was judged in this day" in ran.out
     assert "No drive-bys in this day." in ran.out and "Drive-bys: 0, no change from the day before (0)" in ran.out
 
 
@@ -572,7 +573,10 @@ def test_mistakes_are_named_before_anything_is_read_or_sent(
     nowhere = intently(capsys, monkeypatch, *_args(demo))
     assert nowhere.code == 1 and "nowhere to send the digest: set INTENTLY_SLACK_WEBHOOK_URL" in nowhere.said
     assert intently(capsys, monkeypatch, "digest", "--period", "year", "--db", demo.db).code == 2
-    assert intently(capsys, monkeypatch, "digest", "--until", "20 Sep", "--db", demo.db).code == 2
+    undated = intently(capsys, monkeypatch, "digest", "--until", "20 Sep", "--db", demo.db)
+    assert undated.code == 2 and "'20 Sep': a day as YYYY-MM-DD" in " ".join(undated.said.split())
+    future = intently(capsys, monkeypatch, "digest", "--until", "2999-01-01", "--db", demo.db, "--dry-run")
+    assert future.code == 2 and "2999-01-01: not over yet" in " ".join(future.said.split())
     no_from = intently(capsys, monkeypatch, *_args(demo, "--to", "maya@example.com"))
     assert no_from.code == 1 and "--from ADDRESS is needed" in no_from.said
     bad = intently(capsys, monkeypatch, *_args(demo, "--to", "maya", "--from", "intently@example.com"))
@@ -601,3 +605,26 @@ def test_mistakes_are_named_before_anything_is_read_or_sent(
     dry = intently(capsys, monkeypatch, *_args(demo, "--dry-run"))
     assert dry.code == 0 and receiver.posts == [] and "it would go to Slack" in dry.err
     _no_secret(dry, receiver)
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        (
+            "127.0.0.1:2525",
+            "INTENTLY_SMTP_HOST is a host name only: set it to 127.0.0.1 and INTENTLY_SMTP_PORT to 2525",
+        ),
+        ("[::1]:2525", "set it to ::1 and INTENTLY_SMTP_PORT to 2525"),
+        ("mail.example.com", None),
+        ("::1", None),  # a bare IPv6 address: no port in it
+    ],
+)
+def test_a_port_in_the_smtp_host_is_named_where_it_belongs(host: str, said: str | None) -> None:
+    from intently.report.digest.send import DeliveryError, smtp_from_env
+
+    if said is None:
+        settings = smtp_from_env({"INTENTLY_SMTP_HOST": host})
+        assert settings is not None and settings.host == host
+        return
+    with pytest.raises(DeliveryError, match=re.escape(said)):
+        smtp_from_env({"INTENTLY_SMTP_HOST": host})

@@ -396,6 +396,7 @@ def test_the_cli_stops_with_a_clear_message(zd: FakeZendesk, tmp_path: Path, sta
     assert done.returncode == 1
     assert expected in " ".join(done.stderr.split()), done.stderr
     assert "Traceback" not in done.stderr and env["ZENDESK_API_TOKEN"] not in done.stdout + done.stderr
+    assert not list(tmp_path.glob("x.db*"))  # a first sync stopped before any ticket leaves no empty store
 
 
 @pytest.mark.parametrize(

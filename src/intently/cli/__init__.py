@@ -27,8 +27,21 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from intently._version import __version__
+
+        typer.echo(f"intently {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _command(context: typer.Context) -> None:
+def _command(
+    context: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show intently's version and exit."
+    ),
+) -> None:
     context.call_on_close(close_stores)
 
 

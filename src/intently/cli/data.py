@@ -105,7 +105,7 @@ def classify(
     db: DbOption = None,
     config: ConfigOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, jsonl, json or csv")] = "table",
-    limit: Annotated[int, typer.Option(help="Rows in the table format (0: all)")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Rows in the table format (0: all)")] = 50,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Processes judging a Zendesk export at once \\[default: every core]"),
@@ -325,6 +325,11 @@ def report(
     """Team, engineer, pod and region metrics in the terminal (and as an offline HTML file)."""
     from intently.report.terminal import print_report
 
+    if html is not None:  # said before any work or output, not after the report is printed
+        if html.is_dir():
+            raise IntentlyError(f"{html} is a folder: give a file name for --html")
+        if not html.parent.is_dir():
+            raise IntentlyError(f"cannot write {html}: the folder {html.parent} does not exist (create it first)")
     data = dataset(path, db, config)
     users, policy, origin = data.users, data.policy, data.origin
     bring_up_to_date(origin, policy, data.what_if, out)

@@ -103,10 +103,16 @@ def digest(
 
     if period not in ("day", "week", "month"):
         raise typer.BadParameter("use day, week or month", param_hint="--period")
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     try:
-        last_day = date.fromisoformat(until) if until else datetime.now(UTC).date() - timedelta(days=1)
+        last_day = date.fromisoformat(until) if until else yesterday
     except ValueError:
-        raise typer.BadParameter("a day as YYYY-MM-DD", param_hint="--until") from None
+        raise typer.BadParameter(f"{until!r}: a day as YYYY-MM-DD", param_hint="--until") from None
+    if last_day > yesterday:
+        raise typer.BadParameter(
+            f"{until}: not over yet; the digest covers complete periods, up to yesterday ({yesterday.isoformat()})",
+            param_hint="--until",
+        )
     chosen = last_complete(period, last_day + timedelta(days=1))
 
     # Where to: checked before the store is read, so a mistake costs nothing.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,8 +95,12 @@ def zendesk(
                 stats = sync_zendesk(client, store, policy, since=start, save_raw=save_raw, progress=progress)
         except KeyboardInterrupt:
             bar.stop()
+            _discard_if_empty(store)
             err.print("[yellow]interrupted[/]: nothing is lost; run the same command again to resume")
             raise typer.Exit(130) from None
+        except BaseException:
+            _discard_if_empty(store)  # a first sync refused at once (a wrong token, say) leaves no empty store
+            raise
     warn(stats.warnings)
     for note in stats.notes:
         err.print(f"note: {shown(note)}")
@@ -132,3 +136,14 @@ def _day(epoch: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _discard_if_empty(store: Any) -> None:
+    """Delete the store's file if this run created it and no ticket reached it (what it holds, the people, the next
+    run fetches again); a store with tickets in it is kept, for the next run to resume."""
+    try:
+        empty = store.ticket_count() == 0
+    except Exception:  # the store itself failed: leave it as it is
+        return
+    if empty:
+        store.discard_if_new()

@@ -113,6 +113,12 @@ def smtp_from_env(env: Mapping[str, str], *, starttls: bool = True) -> SmtpSetti
     host = env.get(SMTP_HOST_VAR, "").strip()
     if not host:
         return None
+    name, colon, port_given = host.rpartition(":")
+    bare = ":" not in name or (name.startswith("[") and name.endswith("]"))  # not a bare IPv6 address
+    if colon and port_given.isdigit() and bare:  # host:port
+        raise DeliveryError(
+            f"{SMTP_HOST_VAR} is a host name only: set it to {name.strip('[]')} and {SMTP_PORT_VAR} to {port_given}"
+        )
     port_text = env.get(SMTP_PORT_VAR, "").strip()
     if port_text:
         if not port_text.isascii() or not port_text.isdigit() or not 0 < int(port_text) < 65536:
