@@ -182,6 +182,8 @@ def test_session_cookie_is_secure_unless_local_plain_http(store: Store) -> None:
     with dashboard(store, forwarded_allow_ips="127.0.0.1") as client:
         page = client.get("/login", headers=proxied)
         assert "; secure" in _cookie_header(page, "intently_login_csrf").lower()
+        assert page.headers["strict-transport-security"] == "max-age=31536000"  # over HTTPS: keep to it
+        assert "strict-transport-security" not in client.get("/login").headers  # plain local HTTP: none
         token = form_csrf(page.text)
         answer = client.post(
             "/login",

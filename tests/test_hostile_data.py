@@ -197,3 +197,13 @@ def test_pages_link_text_ids_whole_and_show_hostile_text_as_text(tmp_path: Path)
                 found = sorted({hex(ord(c)) for c in CONTROL.findall(text)})
                 assert not found, (path, found)
                 assert "A" * 10_001 not in text and len(text) < 600_000, (path, len(text))
+
+
+def test_a_csv_cell_holds_what_a_spreadsheet_can() -> None:
+    """A spreadsheet keeps 32,767 characters of a cell: a longer text (a 50,000-character name in a reason) is cut
+    with an ellipsis in CSV, never left for the spreadsheet to cut or refuse."""
+    from intently.report.formatting import CSV_CELL, csv_text
+
+    cell = csv_text("=" + "A" * 50_000)
+    assert len(cell) <= 32_767 and cell.startswith("'=") and cell.endswith("…")
+    assert csv_text("B" * CSV_CELL) == "B" * CSV_CELL

@@ -34,10 +34,17 @@ def shortened(text: str, limit: int = LONG_TEXT) -> tuple[str, int]:
 _FORMULA = ("=", "+", "-", "@")
 
 
+CSV_CELL = 32_000
+"""Characters of one CSV cell at most: spreadsheets hold 32,767 in a cell and cut or refuse the rest."""
+
+
 def csv_text(value: object) -> str:
-    """A text cell of a CSV file from the data: control characters replaced (as :func:`clean_text`), and a
-    leading ``=``, ``+``, ``-`` or ``@`` neutralised with a quote so no spreadsheet runs it as a formula."""
+    """A text cell of a CSV file from the data: control characters replaced (as :func:`clean_text`), a leading
+    ``=``, ``+``, ``-`` or ``@`` neutralised with a quote so no spreadsheet runs it as a formula, and text over
+    :data:`CSV_CELL` characters cut with an ellipsis (JSON keeps every character)."""
     text = clean_text(value)
+    if len(text) > CSV_CELL:
+        text = text[: CSV_CELL - 1] + "…"
     return "'" + text if text.lstrip().startswith(_FORMULA) else text
 
 

@@ -47,4 +47,9 @@ def page(
     request: Request, template: str, session: Session | None, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     html = environment().get_template(template).render(request_path=request.url.path, session=session, **context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    headers = SECURITY_HEADERS if request.url.scheme != "https" else {**SECURITY_HEADERS, **HTTPS_ONLY}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
+"""Served over HTTPS (a TLS proxy that ``--forwarded-allow-ips`` names says so): browsers keep to HTTPS for a year."""
