@@ -97,7 +97,7 @@ async def ticket_judgements(
 
     answer = await run_in_threadpool(read)
     if answer is None:
-        raise HTTPException(status_code=404, detail=f"ticket {wanted} is not in the store")
+        raise HTTPException(status_code=404, detail="no such ticket in the store")
     emit("api.judgements", ticket_id=wanted, token=who.name, judgements=len(answer["judgements"]))
     return answer
 
@@ -111,12 +111,12 @@ async def check_reply(body: CheckReply, request: Request, who: Annotated[Caller,
     def judge() -> dict[str, Any]:
         history = services.store.history(ticket_id)
         if history is None:
-            raise HTTPException(status_code=404, detail=f"ticket {ticket_id} is not in the store")
+            raise HTTPException(status_code=404, detail="no such ticket in the store")
         directory, _ = services.directory()
         users = directory.users
         agent = users.get(agent_id)
         if agent is None:
-            raise HTTPException(status_code=404, detail=f"user {agent_id} is not in the store")
+            raise HTTPException(status_code=404, detail="no such user in the store (agent_id)")
         if not agent.is_agent:
             raise unprocessable("body", "agent_id", f"user {agent_id} is not an agent: only agent replies are judged")
         answer = advice.check_reply(history, users, services.policy, agent_id, body.public, datetime.now(UTC))
