@@ -282,3 +282,25 @@ def test_every_store_command_works_on_each_backend(tmp_path: Path, export: Path,
     proposal.write_text("rules: {solicited: {enabled: false}}\n")
     compared = intently("policy", "compare", str(proposal), "--db", store_url)
     assert compared.returncode == 0 and "2 of 3 judgements change" in " ".join(compared.stdout.split())
+
+
+def test_command_help_reads_as_sentences_not_as_the_sources_lines() -> None:
+    """Each command's help is its docstring with every paragraph on one line, for the terminal to wrap: a line
+    break of the source once showed mid-sentence in `intently --help` ("a" / "what-if")."""
+    import typer
+
+    from intently.cli import app
+
+    def commands(group: typer.Typer) -> list[typer.models.CommandInfo]:
+        found = list(group.registered_commands)
+        for sub in group.registered_groups:
+            assert sub.typer_instance is not None
+            found += commands(sub.typer_instance)
+        return found
+
+    helps = [command.help for command in commands(app)]
+    assert len(helps) > 20 and all(helps)
+    for text in helps:
+        assert all("\n" not in paragraph for paragraph in str(text).split("\n\n")), text
+    version = intently("--version")
+    assert version.returncode == 0 and re.fullmatch(r"intently \d+\.\d+\.\d+\S*\n", version.stdout)

@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 a failure the user can fix (bad input, missing file, in
 from __future__ import annotations
 
 import gc
+import inspect
 import sys
 from pathlib import Path
 
@@ -54,6 +55,25 @@ sync.register(app)
 serve.register(app)
 users.register(app)
 zendesk_app.register(app)
+
+
+def _reflowed(text: str) -> str:
+    """A docstring as help text: each paragraph one line, for the terminal to wrap (the line breaks of the source
+    would otherwise show mid-sentence in the list of commands)."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in part.splitlines()) for part in paragraphs)
+
+
+def _reflow_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = _reflowed(command.callback.__doc__)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _reflow_help(sub.typer_instance)
+
+
+_reflow_help(app)
 
 
 def main() -> None:
