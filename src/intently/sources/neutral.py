@@ -176,12 +176,45 @@ def _describe(error: Any) -> tuple[str, str]:
         if part == "root" or is_tag:
             continue
         parts.append(f"[{part}]" if isinstance(part, int) else (f".{part}" if parts else str(part)))
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    return "".join(parts) or "(record)", message
+    return "".join(parts) or "(record)", _plain(error)
+
+
+_BOUNDS = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "more than"}
+_TYPES = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "a text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "datetime_type": "a time such as 2026-03-02T09:00:00Z",
+    "datetime_parsing": "a time such as 2026-03-02T09:00:00Z",
+    "datetime_from_date_parsing": "a time such as 2026-03-02T09:00:00Z",
+}
+
+
+def _plain(error: Any) -> str:
+    """A pydantic error in words a person reads (not the library's "Input should be ..."), with the value given."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    given = "" if "input" not in error or isinstance(error["input"], dict | list) else f", got {error['input']!r}"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"must be one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
+    if kind == "union_tag_not_found":
+        return f"required field {ctx.get('discriminator', '')} is missing".replace("'", "")
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the allowed values')}{given}"
+    if kind in _BOUNDS:
+        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}{given}"
+    if kind in _TYPES:
+        return f"must be {_TYPES[kind]}{given}"
+    return str(error["msg"]) + given
 
 
 def _ticket_key(data: Any) -> Id | None:
