@@ -170,3 +170,29 @@ def test_a_failed_reimport_keeps_histories_and_judgements_together(
         import_path(new, store, load_policy())
     store.close()
     assert snapshot(store_url) == before
+
+
+def test_ctrl_c_during_an_import_says_nothing_was_imported(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) in the middle of an import: one line saying nothing was imported, exit 130, no traceback,
+    and the store exactly as before."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    generate_export(old, tickets=60, seed=3)
+    generate_export(new, tickets=600, seed=4)
+    db = str(tmp_path / "store.db")
+    with Store.open(db) as store:
+        import_path(old, store, load_policy())
+    copy = str(tmp_path / "timing.db")
+    copy_store(db, copy)
+    started = time.monotonic()
+    timing = _import(new, copy, tmp_path)
+    assert timing.wait(120) == 0
+    took = time.monotonic() - started
+    before = data_snapshot(db)
+    process = _import(new, db, tmp_path)
+    time.sleep(0.5 * took)  # past the start (about 0.4 s), inside the import's one transaction
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 130
+    said = process.stderr.read().decode() if process.stderr else ""
+    assert "interrupted: nothing was imported; the store is as it was" in " ".join(said.split())
+    assert "Traceback" not in said
+    assert data_snapshot(db) == before

@@ -73,6 +73,10 @@ def import_(
         before, before_source = store_policy(store)
         with progress("Importing", None) as advance:
             outcome = import_path(path, store, policy, progress=advance, save=config_path(config) is not None)
+    except KeyboardInterrupt:
+        store.discard_if_new()
+        err.print("[yellow]interrupted[/]: nothing was imported; the store is as it was (an import is all or nothing)")
+        raise typer.Exit(130) from None
     except BaseException:
         store.discard_if_new()  # a failed first import leaves no empty store file behind
         raise

@@ -16,6 +16,7 @@ from intently.cli.common import (
     PathArgument,
     config_path,
     dataset,
+    err,
     open_store,
     out,
     policy_and_source,
@@ -304,8 +305,12 @@ def policy_adopt(
     before = store.verdict_counts()
     tally = Tally()
     tickets = store.ticket_count()
-    with progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
-        classify_store(store, policy, tally=tally, progress=step, save=True)
+    try:
+        with progress(f"Judging {tickets:,} stored tickets under {policy.name} {policy.version}", tickets) as step:
+            classify_store(store, policy, tally=tally, progress=step, save=True)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: nothing was adopted; the store's policy and judgements are as they were")
+        raise typer.Exit(130) from None
     out.print(
         f"Adopted {escape(str(file))} ({policy.name} {policy.version}, fingerprint {fingerprint(policy)}) as the "
         f"policy of {escape(store.shown_url)}, replacing {previous.name} {previous.version} ({source}); "
