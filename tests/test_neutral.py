@@ -209,3 +209,11 @@ def test_the_documented_outcome_example_reads_as_described(tmp_path: Path) -> No
     assert "solved 1 h 10 min after it was opened, reopened once, first answered after 1 h 10 min" in " ".join(
         text.split()
     )
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n"])
+def test_a_file_without_records_is_an_error_as_an_empty_export_folder_is(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text(text)
+    with pytest.raises(InputError, match=r"empty\.jsonl: no records .*is this the file you meant\?"):
+        open_source(path)

@@ -243,6 +243,10 @@ class NeutralReader:
         self._last_line = self._scan_tickets()
         self._lines = self._records()
         self._read_directory()
+        if not self.directory.users and not self.directory.groups and self._first_ticket is None:
+            raise InputError(
+                "no records (a user, group or ticket on each line): is this the file you meant?", file=str(self.path)
+            )
 
     def _where(self, number: int) -> str:
         return f"{self.path.name} line {number}"

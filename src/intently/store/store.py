@@ -223,9 +223,11 @@ class Store:
                 if current == [schema.SCHEMA_VERSION]:
                     return
                 if current and current[0] > schema.SCHEMA_VERSION:  # revisions are numbered 0001, 0002, ...
+                    from intently._version import __version__
+
                     raise IntentlyError(
-                        f"this store was written by a newer intently (store schema {current[0]}; this intently "
-                        f"knows up to {schema.SCHEMA_VERSION}): upgrade intently to use it"
+                        f"this store was written by a newer intently (store schema {current[0]}; this intently, "
+                        f"{__version__}, knows up to {schema.SCHEMA_VERSION}): upgrade intently to use it"
                     )
             from alembic import command as alembic_command
             from alembic.config import Config as AlembicConfig
