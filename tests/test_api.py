@@ -342,3 +342,14 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(store: Store, account:
         login = client.post("/login", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert login.status_code == 413
         assert client.post("/api/check-reply", json=good, headers=bearer(token)).status_code == 200
+
+
+def test_head_says_what_get_would_without_the_body(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    """Uptime monitors send HEAD: the same status and headers as GET, no body (never a 405)."""
+    token = store.create_token("t", "viewer")
+    with api(store) as client:
+        for path, headers in (("/healthz", {}), ("/", {}), (f"/api/tickets/{account[1]}/judgements", bearer(token))):
+            got, head = client.get(path, headers=headers), client.head(path, headers=headers)
+            assert head.status_code == got.status_code != 405, path
+            assert head.content == b"" and head.headers.get("content-type") == got.headers.get("content-type")
+            assert head.headers.get("location") == got.headers.get("location")

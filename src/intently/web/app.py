@@ -19,6 +19,7 @@ from intently.policy import Policy
 from intently.store import Store
 from intently.web import api, errors, health
 from intently.web.access.sessions import AccessState
+from intently.web.head import HeadAsGet
 from intently.web.limits import BodyLimit
 from intently.web.logs import elapsed_ms, emit
 from intently.web.pages import dashboard, login
@@ -108,6 +109,7 @@ def create_app(
 
     errors.install(app)
     app.add_middleware(BodyLimit)  # inside the request log, so that a refused body is logged too
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestLog)
     return app
 
