@@ -54,7 +54,7 @@ async def healthz(request: Request) -> JSONResponse:
         "queue": {
             **{status: counts.get(status, 0) for status in ("pending", "done", "failed")},
             **{key: queue[key] for key in ("due", "claimed", "claimed_here", "oldest_due_age_s")},
-            "replica": web.worker.replica,
+            "replica": web.worker.replica.rpartition(":")[2],  # its random tag: no host name or process id
         },
     }
     if not healthy:
