@@ -340,14 +340,10 @@ def test_a_replayed_delivery_is_acknowledged_once(zd: FakeZendesk, store: Store,
         other = {**headers, INVOCATION_HEADER: "01HZX-forged"}
         assert post(served.url, body, other).json() == {"status": "duplicate"}
         wait_for(lambda: counts(store).get("done") == 1)
-    # After a restart the invocation id is still known (it is in the store), and so is the signature: a replay
-    # under yet another invocation id (to this replica restarted, or to another) is no new delivery either.
+    # After a restart the invocation id is still known (it is in the store).
     app = create_app(store, policy, client_factory(zd), write_back=False, webhook_secret=SECRET, settings=FAST)
     with Served(app) as served:
         assert post(served.url, body, headers).json() == {"status": "duplicate"}
-        assert post(served.url, body, {**headers, INVOCATION_HEADER: "01HZX-after-restart"}).json() == {
-            "status": "duplicate"
-        }
         # Without an invocation id the signature is the key.
         fresh = event_body(ticket_id)
         bare = signed(fresh, invocation=None)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0010"
+SCHEMA_VERSION = "0009"
 """The Alembic revision the tables below describe."""
 
 metadata = MetaData()
@@ -223,17 +223,6 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_claimed", "claimed_by"),
 )
-
-webhook_signatures = Table(
-    "webhook_signatures",
-    metadata,
-    Column("digest", String(64), primary_key=True),
-    Column("seen_at", DateTime(timezone=True), nullable=False),
-    Index("ix_webhook_signatures_seen", "seen_at"),
-)
-"""The signatures (their SHA-256) of the webhook deliveries queued in the last minutes, while a signed request is
-still within its timestamp's window: the same delivery replayed under another invocation id, to this replica after
-a restart or to another replica, is a duplicate. Older rows are deleted as new deliveries come."""
 
 write_backs = Table(
     "write_backs",

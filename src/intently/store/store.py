@@ -63,9 +63,6 @@ ZENDESK_BASE = "zendesk.base_url"
 sync's base URL; pages link each ticket to ``{base}/agent/tickets/{id}``."""
 SYNCED_FROM = "zendesk.url"
 """Sync state key (:data:`intently.zendesk.sync.URL_KEY`): the account a synced store was filled from."""
-SIGNATURE_WINDOW = timedelta(minutes=11)
-"""How long a queued webhook delivery's signature is kept: a signed request is accepted while its timestamp is
-within 5 minutes of the clock, either way, so it can be replayed for at most 10 minutes after it was first seen."""
 
 __all__ = [
     "DEFAULT_DB",
@@ -483,27 +480,12 @@ class Store:
 
     # --- webhook deliveries (a queue that survives restarts) ------------------------------------
 
-    def enqueue_delivery(
-        self,
-        key: str,
-        ticket_id: Id,
-        event_type: str,
-        received_at: datetime,
-        *,
-        signature: str | None = None,
-        window: timedelta = SIGNATURE_WINDOW,
-    ) -> bool:
-        """Queue a webhook delivery; False when a delivery with this key, or (within ``window``) with this
-        ``signature``, was queued before: a replay, under the same invocation id or another."""
-        table, signatures = schema.webhook_deliveries, schema.webhook_signatures
-        digest = None if signature is None else hashlib.sha256(signature.encode("utf-8", "replace")).hexdigest()
+    def enqueue_delivery(self, key: str, ticket_id: Id, event_type: str, received_at: datetime) -> bool:
+        """Queue a webhook delivery; False when a delivery with this key was seen before (a replay)."""
+        table = schema.webhook_deliveries
         with self.engine.begin() as conn:
             if conn.execute(select(table.c.id).where(table.c.delivery_key == key)).first():
                 return False
-            if digest is not None:
-                conn.execute(delete(signatures).where(signatures.c.seen_at < _utc(received_at - window)))
-                if conn.execute(select(signatures.c.digest).where(signatures.c.digest == digest)).first():
-                    return False
             try:
                 with conn.begin_nested():
                     conn.execute(
@@ -517,9 +499,7 @@ class Store:
                             next_attempt_at=_utc(received_at),
                         )
                     )
-                    if digest is not None:
-                        conn.execute(insert(signatures).values(digest=digest, seen_at=_utc(received_at)))
-            except IntegrityError:  # a concurrent delivery with the same key or signature won the race
+            except IntegrityError:  # a concurrent delivery with the same key won the race
                 return False
         return True
 

@@ -4,9 +4,8 @@ Answers (Zendesk counts any 2xx as delivered and retries or trips its circuit br
 
 =====  ==============================================================================================
 202    ``{"status": "queued"}``: a genuine delivery about a ticket, stored in the queue
-200    ``{"status": "duplicate"}``: this delivery was seen before (same invocation id, or same signature: on any
-       replica and after a restart, the store keeps the signatures of the last minutes); nothing changes. A
-       2xx so that Zendesk's own retries of an acknowledged delivery stop.
+200    ``{"status": "duplicate"}``: this delivery was seen before (same invocation id, or same signature);
+       nothing changes. A 2xx so that Zendesk's own retries of an acknowledged delivery stop.
 200    ``{"status": "ignored"}``: a genuine delivery of an event type intently does not act on
 400    malformed JSON, or no ticket id in a delivery that should carry one
 401    no signature, a bad signature, or a timestamp more than 5 minutes away from now (either way); without
@@ -153,9 +152,7 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
 
     def enqueue() -> bool:
         with services.writing():
-            return services.store.enqueue_delivery(
-                key, parsed.ticket_id, parsed.event_type, datetime.now(UTC), signature=signature
-            )
+            return services.store.enqueue_delivery(key, parsed.ticket_id, parsed.event_type, datetime.now(UTC))
 
     try:
         queued = await run_in_threadpool(enqueue)
