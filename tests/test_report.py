@@ -443,3 +443,18 @@ def test_html_generated_at_parameter_overrides(metrics: Metrics):
     html = render_html(metrics, generated_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
     assert "Generated 2030-01-02 03:04 UTC" in html
     assert "Generated" not in render_html(metrics.with_generated_at(None))
+
+
+def test_a_verdict_has_one_colour_on_pages_and_in_charts() -> None:
+    """The dashboard's verdict badges and every chart colour a verdict alike (blue here, slate there confused)."""
+    import re
+    from importlib import resources
+
+    from intently.report.formatting import VERDICT_COLOURS
+
+    css = resources.files("intently.web").joinpath("static/intently.css").read_text(encoding="utf-8")
+    found = dict(re.findall(r"--(assignee|own|intent|drive):(#[0-9a-fA-F]{6})", css))
+    names = {"assignee": "assignee", "ownership_change": "own", "intentional": "intent", "drive_by": "drive"}
+    assert {verdict: found[name].lower() for verdict, name in names.items()} == {
+        verdict: colour.lower() for verdict, colour in VERDICT_COLOURS.items()
+    }

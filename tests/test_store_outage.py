@@ -17,7 +17,7 @@ from intently.store import Store
 from tests.conftest import _postgres_admin
 from tests.dashboard_client import dashboard, ensure_account, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
-from tests.test_webhooks import loaded_store
+from tests.test_webhooks import event_body, loaded_store, signed
 
 HTML = {"Accept": "text/html"}
 
@@ -95,6 +95,7 @@ def test_the_api_and_the_pages_answer_503_when_the_store_is_gone(store: Store) -
     ticket = _first_ticket(store)
     viewer, admin = _bearer(store, "viewer"), _bearer(store, "admin")
     body = {"ticket_id": ticket, "agent_id": 101, "public": True}
+    delivery = event_body(ticket)
     with dashboard(store) as client:
         assert login(client, "val").status_code == 303
         _gone(store)
@@ -107,11 +108,13 @@ def test_the_api_and_the_pages_answer_503_when_the_store_is_gone(store: Store) -
             "ticket page": client.get(f"/tickets/{ticket}", headers=HTML),
             "sidebar": client.get(f"/sidebar?ticket_id={ticket}", headers=HTML),
             "settings as JSON": client.get("/settings"),
+            "webhook": client.post("/webhooks/zendesk", content=delivery, headers=signed(delivery, secret="s")),
         }
     assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(answers, 503)
     assert answers["healthz"].json() == {"status": "error", "reason": "the store cannot be read"}
     assert answers["judgements"].json() == {"detail": "the store is unavailable: try again shortly"}
     assert answers["judgements"].headers["retry-after"] == "10"
+    assert answers["webhook"].headers["retry-after"] == "10"  # Zendesk retries a 503 only with one
     assert "the store is unavailable" in answers["overview"].text and "<html" in answers["overview"].text
     for name, answer in answers.items():
         assert not [secret for secret in _secrets(store) if secret in answer.text], name

@@ -27,7 +27,8 @@ def _day(j: Judgement) -> date:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part / whole * 100:.1f}%" if whole else "n/a"
+    """A share as the tables show it: with its base, so that a reader can check it."""
+    return f"{part / whole * 100:.1f}% ({part:,} of {whole:,})" if whole else "n/a"
 
 
 def _rows(page: str, name: str) -> list[dict[str, str]]:
@@ -58,7 +59,7 @@ def test_the_engineers_rates_are_their_judgements(client: httpx.Client, store: S
 
 def test_the_engineers_table_sorts_on_the_server(client: httpx.Client) -> None:  # noqa: F811
     def rate(text: str) -> float:
-        return -1.0 if text == "n/a" else float(text.rstrip("%"))
+        return -1.0 if text == "n/a" else float(text.split("%")[0])
 
     by_rate = _rows(_ok(client, "/engineers?sort=drive_by_rate"), "engineers")
     rates = [rate(row["Drive-by rate"]) for row in by_rate]
@@ -146,7 +147,7 @@ def test_the_regions_page_from_the_customers_side(client: httpx.Client, store: S
         assert row["Public replies"] == f"{len(theirs):,}"
         known = [j for j in theirs if j.author_region]
         inside = [j for j in known if j.author_region == region]
-        expected = f"{_pct(len(inside), len(known))} ({len(inside):,} of {len(known):,})" if known else "n/a (none)"
+        expected = _pct(len(inside), len(known)) if known else "n/a (none)"
         assert row["From agents of the region"] == expected
 
 

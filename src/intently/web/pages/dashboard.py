@@ -29,6 +29,7 @@ from intently.report.formatting import (
     VERDICT_COLOURS,
     VOICE_LABELS,
     fmt_pct,
+    fmt_share,
     ticket_link,
 )
 from intently.report.metrics import (
@@ -495,8 +496,8 @@ def _cell(column: Column[Row], row: Row, f: Filters) -> Cell:
     value = column.value(row)
     if isinstance(value, str):
         return Cell(value, column.href(row) if column.href else None, sort_value=value.casefold())
-    if isinstance(value, Share):
-        text = fmt_pct(value.value)
+    if isinstance(value, Share):  # with its base, so that a reader can check it: "30.5% (29 of 95)"
+        text = fmt_share(value) if value.whole else "n/a"
         return Cell(text, numeric=True, sort_value=value.value)
     return num(value, link("/tickets", f, column.selects(row)) if column.selects else None)
 
@@ -728,7 +729,7 @@ async def regions(request: Request, session: Viewer) -> Response:
     split = Table(
         "regions",
         "Public replies by the author's region",
-        ["Author region", "Inside", "Outside", "Unknown", "Outside share"],
+        ["Author region", "Inside", "Outside", "Customer's region unknown or any", "Outside share"],
     )
     for name, s in m.regions.by_author_region.items():
         split.rows.append(

@@ -4,8 +4,8 @@ Answers (Zendesk counts any 2xx as delivered and retries or trips its circuit br
 
 =====  ==============================================================================================
 202    ``{"status": "queued"}``: a genuine delivery about a ticket, stored in the queue
-200    ``{"status": "duplicate"}``: this delivery was seen before (same invocation id, or same signature);
-       nothing changes. A 2xx so that Zendesk's own retries of an acknowledged delivery stop.
+200    ``{"status": "duplicate"}``: this delivery was seen before (same invocation id; without one, same
+       signature); nothing changes. A 2xx so that Zendesk's own retries of an acknowledged delivery stop.
 200    ``{"status": "ignored"}``: a genuine delivery of an event type intently does not act on
 400    malformed JSON, or no ticket id in a delivery that should carry one
 401    no signature, a bad signature, or a timestamp more than 5 minutes away from now (either way); without
@@ -54,21 +54,24 @@ class TooLarge(Exception):
 
 
 class SeenSignatures:
-    """Signatures of deliveries already handled, for the 5-minute window in which they could be replayed
-    (a replay with a different invocation id header is still the same signed delivery)."""
+    """The keys (:func:`delivery_key`) of deliveries already handled, for the 5-minute window in which a signed
+    delivery is accepted: a retry answered at once, without reading the store. Not the signature alone: Zendesk
+    signs the body and a timestamp in whole seconds, so two deliveries of one trigger's body in the same second
+    (two updates of a ticket) share a signature, and only the invocation id tells them apart. A replay under
+    another invocation id is queued; its ticket is fetched and judged again, which changes nothing."""
 
     def __init__(self, window_s: float = 2 * MAX_SKEW.total_seconds() + 60, limit: int = 200_000) -> None:
         self.window = window_s
         self.limit = limit
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    def __contains__(self, signature: str) -> bool:
+    def __contains__(self, key: str) -> bool:
         self._prune()
-        return signature in self._seen
+        return key in self._seen
 
-    def add(self, signature: str) -> None:
-        self._seen[signature] = time.monotonic()
-        self._seen.move_to_end(signature)
+    def add(self, key: str) -> None:
+        self._seen[key] = time.monotonic()
+        self._seen.move_to_end(key)
         self._prune()
 
     def _prune(self) -> None:
@@ -111,12 +114,20 @@ def _answer(
     status_code: int, status: str, started: float, level: int = logging.INFO, *, unread: bool = False, **fields: Any
 ) -> JSONResponse:
     """The answer, logged. ``unread``: given before the whole body was read, so the connection is closed (the
-    rest of the body is never read)."""
+    rest of the body is never read). A 503 says when to retry: Zendesk retries a 503 only with a Retry-After of at
+    most a minute."""
     emit("webhook.received", level, http_status=status_code, status=status, duration_ms=elapsed_ms(started), **fields)
     body: dict[str, Any] = {"status": status}
     if fields.get("reason"):
         body["reason"] = fields["reason"]
-    return JSONResponse(body, status_code=status_code, headers={"Connection": "close"} if unread else None)
+    headers = {"Connection": "close"} if unread else {}
+    if status_code == 503:
+        headers["Retry-After"] = RETRY_AFTER
+    return JSONResponse(body, status_code=status_code, headers=headers or None)
+
+
+RETRY_AFTER = "10"
+"""Seconds Zendesk is asked to wait before delivering again when the queue could not be written."""
 
 
 @router.post("/webhooks/zendesk", include_in_schema=False)
@@ -138,16 +149,18 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
     if not check.ok:
         return _answer(401, "rejected", started, logging.WARNING, reason=check.reason)
     assert signature is not None
-    if signature in web.seen:
+    # Zendesk's invocation id names a delivery (its retries keep it); two deliveries of the same body signed in
+    # the same second share a signature, so the signature names one only where no invocation id is sent.
+    key = delivery_key(request.headers.get(INVOCATION_HEADER), signature)
+    if key in web.seen:
         return _answer(200, "duplicate", started)
     try:
         parsed = parse_delivery(body)
     except BadPayload as exc:
         return _answer(400, "rejected", started, logging.WARNING, reason=str(exc))
     if parsed.ticket_id is None:
-        web.seen.add(signature)
+        web.seen.add(key)
         return _answer(200, "ignored", started, event_type=parsed.event_type, reason=parsed.ignored)
-    key = delivery_key(request.headers.get(INVOCATION_HEADER), signature)
     services = web.services
 
     def enqueue() -> bool:
@@ -158,7 +171,7 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
         queued = await run_in_threadpool(enqueue)
     except Exception as exc:
         return _answer(503, "error", started, logging.ERROR, reason="the queue is unavailable", error=error_text(exc))
-    web.seen.add(signature)
+    web.seen.add(key)
     fields: dict[str, Any] = {"ticket_id": parsed.ticket_id, "delivery_id": key, "event_type": parsed.event_type}
     if not queued:
         return _answer(200, "duplicate", started, **fields)
