@@ -529,3 +529,33 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(zd: FakeZendesk, tmp_path
     done = _run(_cli_sync(zd, db), env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert _snapshot(db) == reference
+
+
+def test_an_unreadable_ticket_is_skipped_with_a_warning_and_the_sync_goes_on(zd: FakeZendesk, store_url: str) -> None:
+    """One ticket Zendesk sends in a shape intently cannot read (a comment's public flag as text) must not stop
+    every later sync at its page: it is skipped, named in a warning, the others are synced, and it is read again
+    once it changes in Zendesk."""
+    first = _sync(zd, store_url)
+    assert first.tickets == len(zd.dataset.tickets) - first.deleted
+    ticket = zd.dataset.tickets[7]
+    author = next(a for a in zd.dataset.agents if a != ticket["assignee_id"])
+    broken = zd.add_comment(7, author, "A reply that arrives oddly.", True)
+    comment = next(e for e in broken["events"] if e["type"] == "Comment")
+    comment["public"] = "true"
+    zd.add_comment(8, author, "And one that is fine.", True)
+    second = _sync(zd, store_url)
+    skipped = [w for w in second.warnings if w.startswith("skipped, not read: ")]
+    assert len(skipped) == 1 and "ticket 7" in skipped[0] and "public must be true or false" in skipped[0]
+    assert second.tickets == 1  # ticket 8; ticket 7 keeps what the store had of it
+    with Store.open(store_url) as store:
+        kept = store.history(7)
+        assert kept is not None and comment["id"] not in {e.id for e in kept.events}
+        assert any(e.id == next(
+            ev["id"] for ev in zd.dataset.audits[8][-1]["events"] if ev["type"] == "Comment"
+        ) for e in store.history(8).events)  # fmt: skip
+    comment["public"] = True
+    zd.add_comment(7, ticket["assignee_id"], "Thanks, following up.", True)  # ticket 7 changes again
+    third = _sync(zd, store_url)
+    assert not [w for w in third.warnings if w.startswith("skipped")] and third.tickets == 1
+    with Store.open(store_url) as store:
+        assert comment["id"] in {e.id for e in store.history(7).events}

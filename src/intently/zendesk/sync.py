@@ -266,6 +266,14 @@ def _sync_ticket(
     except NotFoundError:  # deleted between the export page and now; the export will say so later
         _forget(store, ticket_id, stamp, stats)
         return
+    except InputError as exc:  # one unreadable ticket must not stop every later sync at the same page
+        stats.warnings.append(
+            f"skipped, not read: {exc}. The store keeps what it had of ticket {ticket_id}; the sync reads it again "
+            "when it next changes in Zendesk"
+        )
+        with store.batch() as batch:
+            batch.mark_synced(ticket_id, stamp)
+        return
     result = judge_ticket(history, users, policy)
     if raw is not None:  # before the commit: a ticket marked synced always has its audits on disk
         raw.ticket_audits(ticket_id, pages)
