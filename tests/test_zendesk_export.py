@@ -208,7 +208,17 @@ def test_an_export_without_audits_or_with_odd_roles_says_what_will_not_be_judged
         f"2 users without a role, or with one that is not end-user, agent or admin (user {agents[0]['id']}, "
         f"{agents[1]['id']}): not read as agents, so their comments are not judged"
     ]
-    assert not any("ticket_audits" in w for w in source.warnings)
+    assert not any("ticket_audits" in w or "no audits" in w for w in source.warnings)
+    tickets = sorted(export.glob("tickets*.json"))[0]
+    page_data = json.loads(tickets.read_text())
+    page_data["tickets"].append({**page_data["tickets"][0], "id": 990001})  # a ticket no audit names
+    tickets.write_text(json.dumps(page_data))
+    total = sum(len(json.loads(t.read_text())["tickets"]) for t in export.glob("tickets*.json"))
+    partial = ZendeskExport(export)
+    assert [w for w in partial.warnings if "no audits" in w] == [
+        f"1 of {total} tickets in tickets*.json have no audits in the export (ticket 990001): their comments are in "
+        "the audits, so none of them is judged. Is the export of the ticket audits complete?"
+    ]
     for audits in export.glob("ticket_audits*.json"):
         audits.unlink()
     bare = ZendeskExport(export)

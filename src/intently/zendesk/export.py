@@ -229,6 +229,7 @@ class ZendeskExport:
         finally:
             if scanning is not None:
                 scanning.close()
+        self._warn_tickets_without_audits()
         self.position: tuple[int, int] = (-1, -1)
         """The audit page and the audit on it being read (see :meth:`share`)."""
         self.missing_at: dict[Id, tuple[int, int, int]] = {}
@@ -347,6 +348,22 @@ class ZendeskExport:
             if not _is_utf8(data):
                 not_utf8.add(page)
         return last, not_utf8
+
+    def _warn_tickets_without_audits(self) -> None:
+        """One warning for the tickets of tickets*.json that no audit page names: an export whose audits are
+        incomplete (their comments are in the audits, so nothing on them is judged)."""
+        if not self.files["ticket_audits"]:
+            return  # said once, for the whole export, with the people
+        ids = self.tickets.keys()  # in the order of the ticket records (a TicketTable is not a dict)
+        bare = [ticket_id for ticket_id in ids if ticket_id not in self._last_page]
+        if not bare:
+            return
+        named = ", ".join(map(str, bare[:5])) + (f" and {len(bare) - 5:,} more" if len(bare) > 5 else "")
+        self.warnings.append(
+            f"{len(bare):,} of {len(self.tickets):,} tickets in tickets*.json have no audits in the export (ticket "
+            f"{named}): their comments are in the audits, so none of them is judged. Is the export of the ticket "
+            "audits complete?"
+        )
 
     @property
     def ticket_count(self) -> int:
