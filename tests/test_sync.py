@@ -559,3 +559,13 @@ def test_an_unreadable_ticket_is_skipped_with_a_warning_and_the_sync_goes_on(zd:
     assert not [w for w in third.warnings if w.startswith("skipped")] and third.tickets == 1
     with Store.open(store_url) as store:
         assert comment["id"] in {e.id for e in store.history(7).events}
+
+
+def test_rate_limit_answers_are_waited_out_not_counted_as_failures(zd: FakeZendesk) -> None:
+    """A large first sync meets the plan's rate limit again and again: each 429 with Retry-After is waited out as
+    told, however many come (9 here, over the 3 failures allowed), and the request then succeeds."""
+    zd.fail(429, times=9, retry_after=0.01, path="/users/me")
+    waits: list[float] = []
+    with _client(zd, waits, max_retries=3) as client:
+        assert client.me()["id"]
+    assert len(waits) == 9 and zd.count("/users/me") == 10

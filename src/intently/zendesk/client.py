@@ -5,7 +5,8 @@ a ticket and its audits, ``users/me`` and a safe ticket update (for write-back n
 
 Behaviour on failures:
 
-- ``429 Too Many Requests``: wait as long as ``Retry-After`` says, then try again;
+- ``429 Too Many Requests``: wait as long as ``Retry-After`` says, then try again (without it: as a ``5xx``);
+  these waits are not failures: a request gives up only after :data:`MAX_RATE_LIMITED` of them in a row;
 - ``5xx`` and connection failures or timeouts: back off exponentially (with jitter, capped) and try again,
   at most ``max_retries`` times;
 - ``401``/``403``/``404``: stop at once with an :class:`~intently.errors.IntentlyError` that says what
@@ -145,6 +146,11 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+MAX_RATE_LIMITED = 60
+"""Rate-limit answers (429 with Retry-After) in a row after which a request gives up: Zendesk keeps asking an
+account over its plan's limit to wait, so a long sync waits as told, but not for ever."""
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -435,7 +441,7 @@ class ZendeskClient:
         url, shown = self._target(target)
         what = f"{method} {shown}"
         safe_to_repeat = method in ("GET", "HEAD")
-        attempt = 0
+        attempt = limited = 0  # failures retried; rate-limit answers waited out (not failures)
         while True:
             self.requests += 1
             try:
@@ -485,6 +491,19 @@ class ZendeskClient:
                 return body
             label = f"{status} {response.reason_phrase}".strip()
             retryable = status == 429 or status == 503 or (status >= 500 and safe_to_repeat)
+            asked = _retry_after(response)
+            if status == 429 and asked is not None:  # the plan's rate limit: wait as told, however often
+                limited += 1
+                if limited > MAX_RATE_LIMITED:
+                    raise ZendeskUnavailableError(
+                        f"Zendesk answered {label} for {what} {limited} times in a row: giving up for now (run "
+                        "again later; a sync resumes where it stopped)",
+                        status=status,
+                        method=method,
+                        path=shown,
+                    )
+                self._wait(f"Zendesk asked us to wait {asked:.0f} s (rate limit, {what})", asked)
+                continue
             if retryable:
                 if attempt >= self.max_retries:
                     raise ZendeskUnavailableError(
@@ -494,7 +513,6 @@ class ZendeskClient:
                         method=method,
                         path=shown,
                     )
-                asked = _retry_after(response)
                 if status == 429 or asked is not None:
                     delay = asked if asked is not None else self._backoff(attempt)
                     reason = "rate limit" if status == 429 else label
