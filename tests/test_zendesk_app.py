@@ -78,6 +78,25 @@ def test_a_server_address_with_a_login_is_refused_and_never_echoed(tmp_path: Pat
     assert "s3cret" not in done.stdout + done.stderr and not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("https://intently.example.com?x=1", "without ?query or #fragment"),
+        ("https://intently.example.com/#top", "without ?query or #fragment"),
+        ("https://localhost:8000", "cannot reach localhost"),
+        ("https://127.0.0.1", "cannot reach 127.0.0.1"),
+        ("https://10.0.0.5", "cannot reach 10.0.0.5"),
+        ("https://[::1]:8443", "cannot reach ::1"),
+    ],
+)
+def test_an_address_zendesk_cannot_use_is_refused(tmp_path: Path, url: str, said: str) -> None:
+    """Zendesk's servers make the app's requests: an address with a query, or of this machine or a private
+    network, would build an app that can never reach intently."""
+    with pytest.raises(IntentlyError, match=re.escape(said)):
+        build_app_zip(tmp_path / "app.zip", url)
+    assert not (tmp_path / "app.zip").exists()
+
+
 def test_the_build_command(tmp_path: Path) -> None:
     out = tmp_path / "intently-app.zip"
     run = ["zendesk-app", "build", "--out", str(out)]

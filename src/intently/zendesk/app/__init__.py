@@ -9,6 +9,7 @@ in the app's secure settings.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import struct
@@ -84,7 +85,28 @@ def _server(intently_url: str) -> tuple[str, str]:
         raise IntentlyError(
             f"the intently server address must be an https:// URL that Zendesk can reach, got {intently_url!r}"
         )
+    if parts.query or parts.fragment or intently_url.rstrip().endswith(("?", "#")):
+        raise IntentlyError(
+            f"the intently server address is the server's address only (https://host or https://host/path), "
+            f"without ?query or #fragment; got {intently_url!r}"
+        )
+    if _not_public(parts.hostname):
+        raise IntentlyError(
+            f"Zendesk's servers make the app's requests (the token is a secure setting), and cannot reach "
+            f"{parts.hostname}: give the public https:// address of intently (its TLS proxy)"
+        )
     return intently_url.rstrip("/"), parts.hostname
+
+
+def _not_public(host: str) -> bool:
+    """Whether ``host`` is this machine or a private network's address (named as such, not looked up)."""
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def manifest(intently_url: str, author: Author | None = None) -> dict[str, object]:
