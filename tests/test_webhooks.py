@@ -681,3 +681,41 @@ def test_an_agent_new_since_the_last_sync_is_fetched_and_judged(zd: FakeZendesk,
     assert (judged[comment_id].author_id, judged[comment_id].verdict) == (7777, "drive_by")
     assert zd.count("/api/v2/users/show_many.json") == 1  # known from then on
     assert zd.count(f"/api/v2/tickets/{ticket_id}/audits.json") == 2  # once per delivery: not again to rebuild
+
+
+def test_serve_warns_when_write_back_would_take_a_persons_comments_out_of_the_figures(tmp_path: Path) -> None:
+    """Write-back writes as the API user, whose comments are then never judged: an API user who has worked
+    tickets (their comments judged in the store) is named in a warning before serving."""
+    from tests.fake_zendesk import API_USER_ID, ZendeskDataset
+
+    dataset = ZendeskDataset.generate(tickets=5)
+    with FakeZendesk(dataset) as zd:
+        ticket_id = sorted(zd.dataset.tickets)[0]
+        zd.add_comment(ticket_id, API_USER_ID, "I can help with this one.", True)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("INTENTLY_", "ZENDESK_"))},
+            **zd.credentials_env(),
+            "ZENDESK_WEBHOOK_SECRET": SECRET,
+        }
+        db = str(tmp_path / "store.db")
+        synced = subprocess.run(
+            [sys.executable, "-m", "intently", "sync", "zendesk", "--url", zd.url, "--db", db],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+        assert synced.returncode == 0, synced.stderr
+        with Store.open(db) as store:
+            assert store.authored_judgements(API_USER_ID) == 1
+        port = _free_port()
+        command = [sys.executable, "-m", "intently", "serve", "--db", db, "--url", zd.url, "--port", str(port)]
+        process = subprocess.Popen(
+            [*command, "--write-back"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            wait_for(lambda: _up(f"http://127.0.0.1:{port}") or process.poll() is not None, timeout=30, what="serve")
+            assert process.poll() is None
+        finally:
+            process.terminate()
+            _, stderr = process.communicate(timeout=20)
+    said = " ".join(stderr.split())
+    assert "warning: the API user Intently Bot wrote 1 of the judged comments in this store" in said
+    assert "Give intently an API user of its own" in said

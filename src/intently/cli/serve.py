@@ -136,6 +136,8 @@ def serve(
         raise IntentlyError(
             f"--write-back needs an agent or admin API user; {me.get('email') or 'this user'} is {me.get('role')!r}"
         )
+    if write_back and me.get("id") is not None:
+        _warn_if_a_person(store, me)
     configure_logging(level)
     from intently.web.access.ratelimit import login_limiter
     from intently.web.access.sessions import AccessState
@@ -259,6 +261,21 @@ def _probe(store: Any, client: Callable[[], Any], write_back: bool) -> tuple[dic
                 "webhooks are queued meanwhile"
             )
             return {}, probe.base_url
+
+
+def _warn_if_a_person(store: Any, me: dict[str, Any]) -> None:
+    """Write-back writes as the API user, which is then a service user whose comments are never judged: if that
+    is a person who works tickets, their past comments leave every figure. Said before serving."""
+    from intently.cli.common import err
+
+    written = store.authored_judgements(me["id"])
+    if written:
+        who = clean_text(me.get("name") or me.get("email") or f"user {me['id']}")
+        err.print(
+            f"[yellow]warning:[/] the API user {escape(who)} wrote {written:,} of the judged comments in this store. "
+            "With --write-back it becomes intently's service user, whose comments are never judged: those leave "
+            "every figure. Give intently an API user of its own (a dedicated agent) to keep them."
+        )
 
 
 def _hostport(host: str, port: int) -> str:

@@ -407,6 +407,15 @@ class Store:
         a reader checks before trusting them (else it judges again, or says why not)."""
         return self.judgements_stale(policy_fingerprint) is None
 
+    def authored_judgements(self, user_id: Id) -> int:
+        """How many stored judgements are of comments by ``user_id``."""
+        table = schema.judgements
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(func.count()).select_from(table).where(table.c.author_id == encode_id(user_id))
+            ).scalar_one()
+        return int(found)
+
     def verdict_counts(self) -> Counter[str]:
         """Stored judgements by verdict."""
         table = schema.judgements
