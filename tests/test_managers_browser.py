@@ -66,6 +66,12 @@ def test_every_page_fits_a_360_px_screen(browser: Any, dashboard_url: str) -> No
             "document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className)"
         )
         assert _sideways(page) <= 0, (path, wide)
+    page.goto(dashboard_url + "/")  # the weekly chart, wider than the screen, opens at its newest weeks
+    chart, box = page.evaluate(
+        "(() => { const box = document.querySelector('#drive-by-trend .scroll'); "
+        "return [box.querySelector('svg').getBoundingClientRect().toJSON(), box.getBoundingClientRect().toJSON()]; })()"
+    )
+    assert chart["width"] > box["width"] and abs(chart["right"] - box["right"]) <= 2, (chart, box)
     page.goto(dashboard_url + "/regions")
     assert page.locator("table[data-table=customer_side]").count() == 1
     page.screenshot(path=str(_artifact("managers-regions-360.png")), full_page=True)
