@@ -302,6 +302,11 @@ def test_regions(metrics: Metrics):
     assert (apac.inside, apac.outside, apac.unknown) == (0, 1, 1)
     assert list(regions.by_author_region) == ["AMER", "APAC", "EMEA"]
     assert regions.coverage_by_author_region == {"APAC": 1}
+    # The HTML report's bar gives the same outside share as the headline and the tables: of the known (50%, not
+    # 3 of 9), and says how many have no known region.
+    page = render_html(metrics)
+    assert "Outside the region: 3 of 6 (50.0%)" in page and "Outside the region: 3 of 9" not in page
+    assert "3 more have no known region" in page
 
 
 def test_drive_by_examples_are_newest_first_per_ticket(metrics: Metrics, judged):

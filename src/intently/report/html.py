@@ -158,27 +158,15 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     )
 
     split = metrics.regions.public_replies
+    known = split.inside + split.outside  # the shares are of these, as the headline's and the tables' are
     charts["regions"] = svg.share_bar(
         [
-            svg.Bar(
-                "Inside",
-                split.inside,
-                "#3f7fbf",
-                _share_tooltip("Inside the preferred region", split.inside, split.total),
-            ),
-            svg.Bar(
-                "Outside",
-                split.outside,
-                "#d9a03f",
-                _share_tooltip("Outside the preferred region", split.outside, split.total),
-            ),
-            svg.Bar(
-                "Unknown", split.unknown, MUTED_COLOUR, _share_tooltip("Region unknown", split.unknown, split.total)
-            ),
+            svg.Bar("Inside", split.inside, "#3f7fbf", _share_tooltip("Inside the region", split.inside, known)),
+            svg.Bar("Outside", split.outside, "#d9a03f", _share_tooltip("Outside the region", split.outside, known)),
         ],
         label=(
-            f"Public replies inside and outside the customer's preferred region: {split.inside:,} inside, "
-            f"{split.outside:,} outside, {split.unknown:,} unknown"
+            f"Public replies with a known region, inside and outside the customer's preferred region: "
+            f"{split.inside:,} inside, {split.outside:,} outside ({split.unknown:,} more with no known region)"
         ),
     )
     return charts
