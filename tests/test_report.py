@@ -463,3 +463,26 @@ def test_a_verdict_has_one_colour_on_pages_and_in_charts() -> None:
     assert {verdict: found[name].lower() for verdict, name in names.items()} == {
         verdict: colour.lower() for verdict, colour in VERDICT_COLOURS.items()
     }
+
+
+def test_a_share_of_few_is_a_hollow_dot_off_the_line() -> None:
+    """2 of 2 in one week (or a week the period only touches) would read as a spike or a collapse: a share of
+    fewer than 5 is drawn hollow, and the line does not pass through it; the others are joined as before."""
+    import re
+
+    from intently.report import svg
+
+    chart = str(
+        svg.share_line(
+            ["1 Sep", "8 Sep", "15 Sep", "22 Sep"],
+            [0.2, 1.0, 0.25, 0.3],
+            label="drive-by share",
+            tooltips=["a", "b", "c", "d"],
+            colour="#e0622a",
+            bases=[40, 2, 36, 30],
+        )
+    )
+    hollow = re.findall(r'<circle [^>]*fill="#fff" stroke="#e0622a"', chart)
+    assert len(hollow) == 1
+    lines = re.findall(r'<polyline points="([^"]+)"', chart)
+    assert [len(points.split()) for points in lines] == [2]  # 15 and 22 Sep joined; 1 Sep alone, 8 Sep apart

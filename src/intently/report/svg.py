@@ -291,16 +291,20 @@ def share_line(
     average_label: str = "period average",
     hrefs: Sequence[str | None] | None = None,
     years: Sequence[str] | None = None,
+    bases: Sequence[int] | None = None,
     width: float = 880,
     height: float = 240,
 ) -> Markup:
     """A line of shares (0 to 1) per category (a week), a dot on each with its tooltip (a link with ``hrefs``);
-    ``None`` (nothing to divide) breaks the line. ``average`` draws a dashed line across (the period's own share)."""
+    ``None`` (nothing to divide) breaks the line. ``average`` draws a dashed line across (the period's own share).
+    With ``bases`` (what each share is of), a share of fewer than :data:`FEW` is a hollow dot the line does not
+    pass through: 2 of 2 (or a week the period only touches) would otherwise read as a spike or a collapse."""
     left, right, top, plot_h, base, body = _share_frame(values, average, years, width, height)
     _, centres = _columns(len(categories), left, width - left - right)
+    few = [bases is not None and value is not None and bases[index] < FEW for index, value in enumerate(values)]
     runs: list[list[tuple[float, float]]] = [[]]
-    for centre, value in zip(centres, values, strict=True):
-        if value is None:
+    for index, (centre, value) in enumerate(zip(centres, values, strict=True)):
+        if value is None or few[index]:
             runs.append([])
         else:
             runs[-1].append((centre, base - value / top * plot_h))
@@ -315,9 +319,10 @@ def share_line(
                 f"{_title(tooltips[index])}</circle>"
             )
             continue
+        fill, stroke = ("#fff", _e(colour)) if few[index] else (_e(colour), "#fff")
         dot = (
-            f'<circle cx="{_n(centre)}" cy="{_n(base - value / top * plot_h)}" r="4" fill="{_e(colour)}" '
-            f'stroke="#fff" stroke-width="1.5">{_title(tooltips[index])}</circle>'
+            f'<circle cx="{_n(centre)}" cy="{_n(base - value / top * plot_h)}" r="4" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="1.5">{_title(tooltips[index])}</circle>'
         )
         body.append(_linked(hrefs[index] if hrefs is not None else None, dot))
     if average is not None:
@@ -326,6 +331,10 @@ def share_line(
     body.append(f'<line x1="{left}" x2="{_n(width - right)}" y1="{_n(base)}" y2="{_n(base)}" stroke="{AXIS}"/>')
     body.extend(_x_labels(categories, years, centres, base + 16))
     return _svg(width, height, label, body)
+
+
+FEW = 5
+"""A share of fewer than this many is shown apart (a hollow dot, off the line): too few to read a trend from."""
 
 
 def _clip(text: str, limit: int) -> str:
