@@ -300,7 +300,7 @@ def test_ticket_page_has_one_lane_per_participant(client: httpx.Client, account:
     assert "marker-assignment" in page and "⇄ assignment" in page
     for j in store.ticket_judgements(account["drive"]):
         assert html.escape(j.reason, quote=True) in page or html.escape(j.reason, quote=False) in page
-        assert f"<code>{j.rule}</code>" in page
+        assert f'<span class="rule" title="rule {j.rule} of the policy">' in page  # its title shown, its id named
     assert "v-drive_by" in page and "v-intentional" in page
     assert client.get("/tickets/999999999").status_code == 404
 
