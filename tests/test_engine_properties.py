@@ -143,3 +143,25 @@ def test_judging_without_the_outcome_changes_no_judgement(plan: list) -> None:
     lean = judge_ticket(history, USERS, POLICY, outcome=False)
     assert whole.outcome is not None and lean.outcome is None
     assert (lean.judgements, lean.skipped) == (whole.judgements, whole.skipped)
+
+
+def test_a_comment_no_agent_wrote_says_who_did() -> None:
+    """The timeline names why a comment is not judged in the words of who wrote it: the customer (the
+    requester), another end-user (a CC, or an agent Zendesk downgraded when deleting them), nobody, intently."""
+    from intently.engine.explain import timeline
+    from intently.model import Ticket
+
+    users = {**USERS, 900: User(id=900, name="intently", role="service")}
+    events = [
+        Comment(id=n, at=START + timedelta(minutes=n), actor=author, update=n, author=author, public=True, body="x")
+        for n, author in ((1, 1), (2, 1), (3, 2), (4, None), (5, 900))
+    ]
+    history = TicketHistory.of(Ticket(id=1, created_at=START, requester_id=1), events)
+    notes = [entry.not_judged for entry in timeline(history, users, POLICY)]
+    assert notes == [
+        "not judged: the opening description",
+        "not judged: written by the customer",
+        "not judged: written by an end-user, not an agent (a CC, or someone Zendesk no longer lists as an agent)",
+        "not judged: the comment names no author",
+        "not judged: a note by intently itself (its Zendesk API user)",
+    ]

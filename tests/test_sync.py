@@ -569,3 +569,15 @@ def test_rate_limit_answers_are_waited_out_not_counted_as_failures(zd: FakeZende
     with _client(zd, waits, max_retries=3) as client:
         assert client.me()["id"]
     assert len(waits) == 9 and zd.count("/users/me") == 10
+
+
+def test_a_user_without_a_known_role_is_warned_about(zd: FakeZendesk, store_url: str) -> None:
+    """As the export reader does: a Zendesk user with no role, or one that is none of end-user, agent and admin,
+    is no agent, so their comments are not judged: said in one warning."""
+    agent = next(user for user in zd.dataset.users if user["role"] == "agent")
+    agent["role"] = None
+    stats = _sync(zd, store_url)
+    assert [w for w in stats.warnings if "without a role" in w] == [
+        f"1 user without a role, or with one that is not end-user, agent or admin (user {agent['id']}): not read "
+        "as agents, so their comments are not judged"
+    ]

@@ -124,8 +124,20 @@ def timeline(
             elif event.via in ("rule", "system"):
                 note = "not judged: written by a trigger or automation"
             else:
-                note = "not judged: written by the customer"
+                note = f"not judged: {_not_an_agent(event, users, history.ticket.requester_id)}"
         judgement = judged.get(event.id)
         title = titles.get(judgement.rule) if judgement is not None else None
         entries.append(TimelineEntry(event, who, describe(event, users, groups), judgement, note, title))
     return entries
+
+
+def _not_an_agent(comment: Comment, users: Mapping[Id, User], requester: Id | None) -> str:
+    """Who wrote a comment the engine does not judge because no agent wrote it, in words."""
+    author = users.get(comment.author) if comment.author is not None else None
+    if comment.author is None:
+        return "the comment names no author"
+    if author is not None and author.role == "service":
+        return "a note by intently itself (its Zendesk API user)"
+    if comment.author == requester:
+        return "written by the customer"
+    return "written by an end-user, not an agent (a CC, or someone Zendesk no longer lists as an agent)"

@@ -40,6 +40,7 @@ from intently.zendesk.records import (
     field_titles,
     group_from_record,
     memberships,
+    odd_roles,
     user_from_record,
     zendesk_id,
 )
@@ -149,6 +150,9 @@ def sync_zendesk(
         if raw is not None:
             raw.export_page("users", user_page.raw)
         users = _users(user_page.users)
+        roles = odd_roles((user.id, record) for user, record in zip(users, user_page.users, strict=True))
+        if roles is not None:
+            stats.warnings.append(roles)
         changed = had_tickets and any(_differs(stored_people.get(user.id), user) for user in users)
         following = user_page.after_cursor or users_cursor
         with store.batch() as batch:
