@@ -482,7 +482,7 @@ def test_a_share_of_few_is_a_hollow_dot_off_the_line() -> None:
             bases=[40, 2, 36, 30],
         )
     )
-    hollow = re.findall(r'<circle [^>]*fill="#fff" stroke="#e0622a"', chart)
-    assert len(hollow) == 1
+    hollow = re.findall(r'<circle [^>]*fill="#fff" stroke="#e0622a"[^>]*><title>([^<]*)</title>', chart)
+    assert hollow == ["b; too few to read a trend from: a hollow dot, off the line"]
     lines = re.findall(r'<polyline points="([^"]+)"', chart)
     assert [len(points.split()) for points in lines] == [2]  # 15 and 22 Sep joined; 1 Sep alone, 8 Sep apart

@@ -298,7 +298,8 @@ def share_line(
     """A line of shares (0 to 1) per category (a week), a dot on each with its tooltip (a link with ``hrefs``);
     ``None`` (nothing to divide) breaks the line. ``average`` draws a dashed line across (the period's own share).
     With ``bases`` (what each share is of), a share of fewer than :data:`FEW` is a hollow dot the line does not
-    pass through: 2 of 2 (or a week the period only touches) would otherwise read as a spike or a collapse."""
+    pass through, its tooltip saying so: 2 of 2 (or a week the period only touches) would otherwise read as a spike
+    or a collapse."""
     left, right, top, plot_h, base, body = _share_frame(values, average, years, width, height)
     _, centres = _columns(len(categories), left, width - left - right)
     few = [bases is not None and value is not None and bases[index] < FEW for index, value in enumerate(values)]
@@ -320,9 +321,10 @@ def share_line(
             )
             continue
         fill, stroke = ("#fff", _e(colour)) if few[index] else (_e(colour), "#fff")
+        tooltip = f"{tooltips[index]}; {FEW_NOTE}" if few[index] else tooltips[index]
         dot = (
             f'<circle cx="{_n(centre)}" cy="{_n(base - value / top * plot_h)}" r="4" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="1.5">{_title(tooltips[index])}</circle>'
+            f'stroke="{stroke}" stroke-width="1.5">{_title(tooltip)}</circle>'
         )
         body.append(_linked(hrefs[index] if hrefs is not None else None, dot))
     if average is not None:
@@ -335,6 +337,8 @@ def share_line(
 
 FEW = 5
 """A share of fewer than this many is shown apart (a hollow dot, off the line): too few to read a trend from."""
+FEW_NOTE = "too few to read a trend from: a hollow dot, off the line"
+"""What the tooltip of such a share adds."""
 
 
 def _clip(text: str, limit: int) -> str:

@@ -224,7 +224,7 @@ def overview_charts(m: Metrics, filters: Filters) -> dict[str, Markup]:
         [sh.value for sh in weekly_share],
         label=f"Drive-by share per week, {len(weeks)} weeks; period average {fmt_pct(share.value)}",
         tooltips=[
-            f"{name}: {fmt_pct(sh.value)} ({sh.part:,} of {sh.whole:,}{FEW_NOTE if sh.whole < svg.FEW else ''})"
+            f"{name}: {fmt_pct(sh.value)} ({sh.part:,} of {sh.whole:,})"
             if sh.whole
             else f"{name}: no contributor replies"
             for name, sh in zip(names, weekly_share, strict=True)
@@ -560,9 +560,6 @@ def sorting_links(request: Request, columns: list[Column[Row]], order: Order) ->
         state = ("descending" if order.descending else "ascending") if current else None
         found[column.header] = (request.url.path + "?" + urlencode(pairs), state)
     return found
-
-
-FEW_NOTE = "; too few to read a trend from: a hollow dot, off the line"
 
 
 def _engineer_columns(f: Filters) -> list[Column[Engineer]]:
@@ -927,8 +924,7 @@ async def engineer(request: Request, session: Viewer, user_id: str) -> Response:
         label=f"{name}: drive-by rate per week; average {fmt_pct(share.value)}",
         tooltips=[
             f"Week of {w.start.isoformat()}: {fmt_pct(w.drive_by_share.value)} "
-            f"({w.contributor_drive_bys:,} of {w.contributor_public:,} replies as a contributor"
-            f"{FEW_NOTE if w.contributor_public < svg.FEW else ''})"
+            f"({w.contributor_drive_bys:,} of {w.contributor_public:,} replies as a contributor)"
             for w in mine.weeks
         ],
         bases=[w.contributor_public for w in mine.weeks],
