@@ -96,6 +96,12 @@ def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
     return result
 
 
+def merged_over(policy: Policy, override: dict[str, Any], source: str) -> Policy:
+    """``override`` (a proposal: only what differs, or a whole policy) merged over ``policy``, validated; what it
+    leaves out stays as ``policy`` has it. Problems are named as ``source``'s."""
+    return validate_policy(merged(policy.model_dump(), override, source), source)
+
+
 def policy_from_mapping(override: dict[str, Any] | None, source: str = "policy") -> Policy:
     """The default policy with an in-memory override merged over it (scenarios use this)."""
     return validate_policy(merged(default_policy_data(), override or {}, source), source)

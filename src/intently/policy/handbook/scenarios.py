@@ -70,7 +70,7 @@ from intently.model import (
     WatchersChange,
 )
 from intently.policy.conditions import FACTS, AllOf, Condition, Fact, Not
-from intently.policy.loader import merged, validate_policy
+from intently.policy.loader import merged_over
 from intently.policy.schema import VERDICTS, Policy, parse_duration
 
 EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee", "judged")
@@ -427,7 +427,7 @@ def scenario_from_data(data: dict[str, Any], source: str = "scenario", *, origin
 def effective_policy(scenario: Scenario, policy: Policy) -> Policy:
     """``policy`` with the scenario's own override (if any) merged over it."""
     if scenario.policy_override:
-        return validate_policy(merged(policy.model_dump(), scenario.policy_override, scenario.source), scenario.source)
+        return merged_over(policy, scenario.policy_override, scenario.source)
     return policy
 
 

@@ -25,7 +25,7 @@ from intently.model import Id, User, user_name
 from intently.policy import Policy
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_suite
-from intently.policy.loader import fingerprint, merged, validate_policy
+from intently.policy.loader import fingerprint, merged_over
 from intently.store import Store
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
@@ -106,7 +106,7 @@ def proposed_policy(current: Policy, text: str) -> Policy:
         data = {}
     if not isinstance(data, dict):
         raise PolicyError("proposal", ["the top level must be a mapping of keys"])
-    return validate_policy(merged(current.model_dump(), data, "proposal"), "proposal")
+    return merged_over(current, data, "proposal")
 
 
 def _compare(store: Store, current: Policy, proposed: Policy) -> Comparison:
