@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class IntentlyError(Exception):
     """A failure the user can fix: bad input, a missing file, an invalid policy."""
@@ -37,3 +39,9 @@ class PolicyError(IntentlyError):
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"invalid policy {source}:\n{lines}")
+
+
+def some_of(items: Sequence[object], shown: int = 5) -> str:
+    """The first few of a list a message names, and how many more: ``1, 2, 3, 4, 5 and 12 more``."""
+    named = ", ".join(map(str, items[:shown]))
+    return named + (f" and {len(items) - shown:,} more" if len(items) > shown else "")

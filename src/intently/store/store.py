@@ -33,7 +33,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from intently.engine import Judgement, TicketResult
 from intently.engine.outcomes import Outcome
-from intently.errors import IntentlyError
+from intently.errors import IntentlyError, some_of
 from intently.model import Directory, Id, Ticket, TicketHistory
 from intently.model.codec import history_from_record
 from intently.store import schema
@@ -212,11 +212,10 @@ class Store:
         with self.engine.begin() as conn:
             tables = set(inspect(conn).get_table_names())
             if tables and schema.meta.name not in tables:  # another application's database: never write into it
-                others = sorted(tables)
-                listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
                 raise IntentlyError(
-                    f"{self.shown_url} is not an intently store: it holds other tables ({listed}) and none of "
-                    "intently's. Point --db at an intently store, or at a new or empty database to make one there."
+                    f"{self.shown_url} is not an intently store: it holds other tables ({some_of(sorted(tables))}) "
+                    "and none of intently's. Point --db at an intently store, or at a new or empty database to make "
+                    "one there."
                 )
             if "alembic_version" in tables:
                 current = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalars().all()

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, cast
 import msgspec
 import orjson
 
-from intently.errors import InputError
+from intently.errors import InputError, some_of
 from intently.model import MAX_ID, MIN_ID, Directory, Group, Id, Ticket, TicketHistory, User
 from intently.model.repeats import Repeats
 from intently.zendesk.forked import Forked
@@ -358,11 +358,10 @@ class ZendeskExport:
         bare = [ticket_id for ticket_id in ids if ticket_id not in self._last_page]
         if not bare:
             return
-        named = ", ".join(map(str, bare[:5])) + (f" and {len(bare) - 5:,} more" if len(bare) > 5 else "")
         self.warnings.append(
             f"{len(bare):,} of {len(self.tickets):,} tickets in tickets*.json have no audits in the export (ticket "
-            f"{named}): their comments are in the audits, so none of them is judged. Is the export of the ticket "
-            "audits complete?"
+            f"{some_of(bare)}): their comments are in the audits, so none of them is judged. Is the export of the "
+            "ticket audits complete?"
         )
 
     @property

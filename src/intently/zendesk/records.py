@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from intently.errors import some_of
 from intently.model import (
     MAX_ID,
     MAX_ID_TEXT,
@@ -358,10 +359,9 @@ def odd_roles(user_ids_and_records: Iterable[tuple[Id, dict[str, Any]]]) -> str 
     odd = [user_id for user_id, record in user_ids_and_records if not _known_role(record.get("role"))]
     if not odd:
         return None
-    shown = ", ".join(map(str, odd[:5])) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
     return (
         f"{len(odd):,} user{'' if len(odd) == 1 else 's'} without a role, or with one that is not end-user, agent "
-        f"or admin (user {shown}): not read as agents, so their comments are not judged"
+        f"or admin (user {some_of(odd)}): not read as agents, so their comments are not judged"
     )
 
 
