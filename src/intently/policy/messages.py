@@ -69,6 +69,21 @@ _BY_TYPE = {
 }
 
 
+BOUNDS = {
+    "greater_than_equal": "at least",
+    "less_than_equal": "at most",
+    "greater_than": "more than",
+    "less_than": "less than",
+}
+"""A pydantic bound error's type, in words: ``must be at least 1``."""
+
+
+def type_words(kind: str) -> str | None:
+    """What a value should have been, for a pydantic error of type ``kind``, in words (``a whole number``); None
+    when there are none for it. The neutral format's reader says its errors in the same words."""
+    return _BY_TYPE.get(kind)
+
+
 def plain_problems(errors: Iterable[ErrorDetails], model: type[BaseModel]) -> list[str]:
     """One line per problem (the several errors pydantic gives for one value of a union become one)."""
     grouped: dict[str, list[ErrorDetails]] = {}
@@ -106,16 +121,9 @@ def _sentence(group: list[ErrorDetails], model: type[BaseModel]) -> str:
         return first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "literal_error":
         return f"must be {first.get('ctx', {}).get('expected', 'one of the allowed values')}{_given(first)}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        ctx = first.get("ctx", {})
-        bound = next(iter(ctx.values()), "")
-        words = {
-            "greater_than_equal": "at least",
-            "less_than_equal": "at most",
-            "greater_than": "more than",
-            "less_than": "less than",
-        }[kind]
-        return f"must be {words} {bound}{_given(first)}"
+    if kind in BOUNDS:
+        bound = next(iter(first.get("ctx", {}).values()), "")
+        return f"must be {BOUNDS[kind]} {bound}{_given(first)}"
     return f"expected {_expected(group, loc)}{_given(first)}"
 
 

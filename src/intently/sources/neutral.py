@@ -25,6 +25,7 @@ from intently.model.codec import (
     user_to_record,
 )
 from intently.model.repeats import Repeats, differing_copies, unique_events
+from intently.policy.messages import BOUNDS, type_words
 
 IdValue = (
     Annotated[StrictInt, Field(ge=MIN_ID, le=MAX_ID)]
@@ -179,25 +180,9 @@ def _describe(error: Any) -> tuple[str, str]:
     return "".join(parts) or "(record)", _plain(error)
 
 
-_BOUNDS = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "more than"}
-_TYPES = {
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "string_type": "a text",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "datetime_type": "a time such as 2026-03-02T09:00:00Z",
-    "datetime_parsing": "a time such as 2026-03-02T09:00:00Z",
-    "datetime_from_date_parsing": "a time such as 2026-03-02T09:00:00Z",
-}
-
-
 def _plain(error: Any) -> str:
-    """A pydantic error in words a person reads (not the library's "Input should be ..."), with the value given."""
+    """A pydantic error in words a person reads (not the library's "Input should be ..."), with the value given: the
+    policy's words for types and bounds (:mod:`intently.policy.messages`)."""
     kind, ctx = error["type"], error.get("ctx") or {}
     given = "" if "input" not in error or isinstance(error["input"], dict | list) else f", got {error['input']!r}"
     if kind == "extra_forbidden":
@@ -210,11 +195,10 @@ def _plain(error: Any) -> str:
         return f"required field {ctx.get('discriminator', '')} is missing".replace("'", "")
     if kind == "literal_error":
         return f"must be {ctx.get('expected', 'one of the allowed values')}{given}"
-    if kind in _BOUNDS:
-        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}{given}"
-    if kind in _TYPES:
-        return f"must be {_TYPES[kind]}{given}"
-    return str(error["msg"]) + given
+    if kind in BOUNDS:
+        return f"must be {BOUNDS[kind]} {next(iter(ctx.values()), '')}{given}"
+    words = type_words(kind)
+    return f"must be {words}{given}" if words else str(error["msg"]) + given
 
 
 def _ticket_key(data: Any) -> Id | None:
