@@ -121,7 +121,8 @@ def test_adoption_is_refused_with_reasons_and_nothing_changes(store: Store, zd: 
     with served(store, zd) as (client, _):
         assert login(client, "ada").status_code == 303
         same_version = _adopt(client, "rules:\n  solicited:\n    enabled: false\n")
-        assert same_version.status_code == 422 and "give the proposal a new version" in same_version.text
+        assert same_version.status_code == 422
+        assert "keeps its version" in same_version.text and "give it a new one" in same_version.text
         nothing = _adopt(client, "version: 1.0.0\n")
         assert nothing.status_code == 422 and "the proposal changes nothing" in nothing.text
         invalid = _adopt(client, "version: 2.0.0\nrules:\n  coverage:\n    wait_fraction: -1\n")

@@ -189,3 +189,12 @@ def test_policy_adopt_adopts_what_policy_compare_weighed(tmp_path: Path) -> None
     assert replaced.returncode == 0 and "settings changed: organisation.pods" in replaced.stdout
     with Store.open(db) as store:
         assert store.saved_policy() == {**load_policy().model_dump(mode="json"), "version": "2026.4"}
+
+    # a change under the version in force is refused, as the dashboard refuses it: judgements name their version
+    proposal.write_text("rules:\n  solicited:\n    enabled: false\n")
+    before = snapshot(db)
+    kept = intently("policy", "adopt", str(proposal), "--db", db, env=_env(), cwd=tmp_path)
+    assert kept.returncode == 1 and "Traceback" not in kept.stderr
+    said = " ".join(kept.stderr.split())
+    assert "was not adopted" in said and "keeps its version '2026.4'" in said and "version: 2026.4-1" in said
+    assert snapshot(db) == before

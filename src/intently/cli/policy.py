@@ -25,8 +25,8 @@ from intently.cli.common import (
     store_if_any,
     store_policy,
     verdict_markup,
-    warn,
 )
+from intently.errors import IntentlyError
 from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
@@ -282,6 +282,7 @@ def policy_adopt(
     the store and every stored ticket judged again under it, in one transaction. Prints what changes."""
     from intently.engine import Tally
     from intently.policy import fingerprint
+    from intently.policy.loader import version_problem
     from intently.store.pipeline import classify_store
 
     store = open_store(db)
@@ -294,14 +295,10 @@ def policy_adopt(
         )
         store.close()
         return
-    if policy.version == previous.version:
-        warn(
-            [
-                f"{file} keeps the version {previous.version} of the policy it changes: judgements and reports name "
-                "the version they were made under, so give it a new one (e.g. version: "
-                f"{previous.version}-1)"
-            ]
-        )
+    kept = version_problem(previous, policy)
+    if kept is not None:
+        store.close()
+        raise IntentlyError(f"{file} was not adopted: {kept}; the store's policy and judgements are as they were")
     before = store.verdict_counts()
     tally = Tally()
     tickets = store.ticket_count()

@@ -113,6 +113,18 @@ def fingerprint(policy: Policy) -> str:
     return hashlib.sha256(payload).hexdigest()[:12]
 
 
+def version_problem(current: Policy, proposed: Policy) -> str | None:
+    """Why ``proposed`` cannot replace ``current`` as it is: it changes the policy but keeps its version (judgements
+    and reports name the version they were made under, so two definitions under one name would mix in every figure).
+    None when it may: a new version, or no change at all (adopting that judges nothing again)."""
+    if proposed.version != current.version or fingerprint(proposed) == fingerprint(current):
+        return None
+    return (
+        f"it changes the policy but keeps its version {current.version!r}: give it a new one (e.g. version: "
+        f"{current.version}-1 or a higher number), since judgements and reports name the version they were made under"
+    )
+
+
 def dump_policy(policy: Policy) -> str:
     """The effective policy as YAML, in the shape of the policy file."""
     return yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)

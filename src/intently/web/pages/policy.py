@@ -25,7 +25,7 @@ from intently.model import Id, User, user_name
 from intently.policy import Policy
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_suite
-from intently.policy.loader import fingerprint, merged_over
+from intently.policy.loader import fingerprint, merged_over, version_problem
 from intently.store import Store
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
@@ -225,12 +225,8 @@ def adoption_problems(current: Policy, proposed: Policy, from_file: str | None) 
         return [f"this server's policy comes from {from_file}: edit the file and restart intently serve"]
     if fingerprint(proposed) == fingerprint(current):
         return ["the proposal changes nothing"]
-    if proposed.version == current.version:
-        return [
-            f"give the proposal a new version (e.g. version: {current.version}-1 or a higher number): judgements "
-            "and reports name the version they were made under"
-        ]
-    return []
+    kept = version_problem(current, proposed)
+    return [] if kept is None else [kept]
 
 
 @router.post("/policy/adopt")
