@@ -188,6 +188,22 @@ def test_a_ticket_only_mentioned_in_another_audit_is_still_read(tmp_path: Path) 
     assert sorted(h.ticket.id for h in source.histories()) == [7, 8]
 
 
+@pytest.mark.parametrize("unusual", [False, True], ids=["decoded-straight", "decoded-generically"])
+def test_a_comment_without_an_author_is_the_audits_authors(tmp_path: Path, unusual: bool) -> None:
+    """A Comment event whose ``author_id`` is null (as when it is absent) was written by the audit's author, and is
+    judged as theirs, however the page is decoded."""
+    b = _small_export()
+    b.audit(7, "2026-03-02T11:00:00Z", 11, comment("Checked the logs: a proration bug.", public=False, author_id=None))
+    if unusual:  # an object where intently expects a plain value: the page is decoded generically
+        b.audits[-1]["events"][0]["value"] = {"odd": True}
+    source = open_source(b.write(tmp_path / "export"))
+    (history,) = list(source.histories())
+    note = next(e for e in history.events if isinstance(e, Comment) and e.body.startswith("Checked the logs"))
+    assert note.author == 11
+    judged = judge_ticket(history, source.directory.users, load_policy())
+    assert [j.author_id for j in judged.judgements if j.comment_id == note.id] == [11]
+
+
 def test_an_export_without_audits_or_with_odd_roles_says_what_will_not_be_judged(tmp_path: Path) -> None:
     """Tickets without their audits judge no comment; a user with no role, or one Zendesk does not have, is no
     agent: each said in one warning, where nothing else would show it. A role in capitals is the role."""

@@ -518,7 +518,7 @@ class HistoryBuilder:
                 if not isinstance(public, bool):
                     raise ValueError(f"comment {event_id}: public must be true or false")
                 raw = event.author_id
-                if raw is UNSET:
+                if raw is UNSET or raw is None:  # absent or null: the comment is the audit's author's
                     author = actor
                 else:
                     author = raw if type(raw) is int and MIN_ID <= raw <= MAX_ID else zendesk_id(raw)
