@@ -2,6 +2,7 @@
 
     python bench/classify_export.py [--tickets 50000] [--audits-per-page 2000] [--repeat 5] [--out bench/out]
     python bench/classify_export.py --tickets 500000 --repeat 1     # the large run (generates ~8 GiB once)
+    python bench/classify_export.py --floor    # and how fast classify could be here at best (see FLOOR)
 
 Generates (once, cached by parameters) a synthetic export whose audits are spread over many pages in
 time order, not grouped by ticket; then, alternating, each in a fresh process:
@@ -158,6 +159,51 @@ def run(command: list[str]) -> tuple[float, int, int, float]:
     return elapsed, max(peak, usage.ru_maxrss), counted[0], usage.ru_utime + usage.ru_stime
 
 
+FLOOR = """
+import sys, time, pathlib
+t0 = time.process_time()
+import intently.cli  # what classify imports before it reads anything
+started = time.process_time() - t0
+from intently.engine import judge_ticket
+from intently.policy import load_policy
+from intently.zendesk.export import ZendeskExport
+from intently.zendesk.records import AUDIT_PAGE
+export = pathlib.Path(sys.argv[1])
+decoding = 0.0
+for path in sorted(export.glob("ticket_audits*.json")):
+    data = path.read_bytes()
+    t = time.process_time()
+    AUDIT_PAGE.decode(data)
+    decoding += time.process_time() - t
+source = ZendeskExport(export)
+users, policy = source.directory.users, load_policy()
+judging = 0.0
+for history in source.histories():
+    t = time.process_time()
+    judge_ticket(history, users, policy, outcome=False)
+    judging += time.process_time() - t
+print(started, decoding, judging)
+"""
+"""The floor: the CPU time of the three parts of ``classify`` no restructuring removes, each measured alone: starting
+(importing the command), decoding the audit pages into the records intently reads (msgspec, the fastest decoding
+it has), and the engine judging every history (the one pure engine, in Python). Everything else (reading files,
+turning records into histories, writing the output, sharing the work among processes) is left out, as if free."""
+
+
+def floor(export: Path, cores: int, duckdb_seconds: float | None, parse_seconds: float) -> None:
+    """Prints the floor (:data:`FLOOR`): how fast ``classify`` could be on this machine's cores if all but those
+    three parts cost nothing, against the baselines."""
+    done = subprocess.run([sys.executable, "-c", FLOOR, str(export)], check=True, capture_output=True, text=True)
+    started, decoding, judging = map(float, done.stdout.split())
+    bound = started + (decoding + judging) / cores
+    print("floor (CPU of the parts no restructuring removes, each measured alone, one run; see FLOOR):")
+    print(f"  start {started:.2f} s, decode the audit pages {decoding:.2f} s, judge every history {judging:.2f} s")
+    print(f"  on {cores} cores, with everything else free: at least {bound:.2f} s wall")
+    print(f"  floor / parse: {bound / parse_seconds:.2f}")
+    if duckdb_seconds is not None:
+        print(f"  floor / duckdb: {bound / duckdb_seconds:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=50_000, help="500000 for the large run")
@@ -166,6 +212,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds of runs (alternating); medians are shown")
     parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure the floor: the parts of classify no restructuring removes"
+    )
     args = parser.parse_args()
 
     export = args.out / f"export-{args.tickets}-{args.audits_per_page}-{args.seed}"
@@ -223,6 +272,9 @@ def main() -> None:
             if base in commands:
                 ratio = statistics.median(r[name][0] / r[base][0] for r in rounds)
                 print(f"  ratio {labels[name]} / {base}: {ratio:.2f}")
+    if args.floor:
+        duckdb_seconds = statistics.median(r["duckdb"][0] for r in rounds) if "duckdb" in commands else None
+        floor(export, cores, duckdb_seconds, statistics.median(r["parse"][0] for r in rounds))
 
 
 if __name__ == "__main__":
