@@ -22,7 +22,7 @@ from intently.policy import load_policy
 from intently.store import Store
 from intently.store import schema as tables
 from intently.web import create_app
-from intently.web.access import accounts
+from intently.web.access import accounts, csrf
 from intently.web.access.ratelimit import LoginLimiter
 from intently.web.access.sessions import COOKIE, AccessState, safe_next
 from tests.cli_runner import intently as run_intently
@@ -43,6 +43,10 @@ def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
     ensure_account(store, "ada", "admin")
     yield store
     store.close()
+
+
+HOST_COOKIE = "__Host-" + COOKIE
+HOST_LOGIN = "__Host-" + csrf.LOGIN_COOKIE
 
 
 def _cookie_header(response: httpx.Response, name: str) -> str:
@@ -181,25 +185,71 @@ def test_session_cookie_is_secure_unless_local_plain_http(store: Store) -> None:
     proxied = {"x-forwarded-proto": "https"}  # from a TLS proxy on this machine, named by --forwarded-allow-ips
     with dashboard(store, forwarded_allow_ips="127.0.0.1") as client:
         page = client.get("/login", headers=proxied)
-        assert "; secure" in _cookie_header(page, "intently_login_csrf").lower()
+        assert "; secure" in _cookie_header(page, HOST_LOGIN).lower()
         assert page.headers["strict-transport-security"] == "max-age=31536000"  # over HTTPS: keep to it
         assert "strict-transport-security" not in client.get("/login").headers  # plain local HTTP: none
         token = form_csrf(page.text)
         answer = client.post(
             "/login",
             data={"csrf": token, "username": "val", "password": PASSWORD},
-            headers={**proxied, "cookie": f"intently_login_csrf={token}"},  # httpx keeps Secure cookies for https
+            headers={**proxied, "cookie": f"{HOST_LOGIN}={token}"},  # httpx keeps Secure cookies for https
         )
         assert answer.status_code == 303
-        cookie = _cookie_header(answer, COOKIE).lower()
+        cookie = _cookie_header(answer, HOST_COOKIE).lower()
         assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
         remote = client.get("/login", headers={"host": "intently.example.com"})  # plain http, but not local
-        assert "; secure" in _cookie_header(remote, "intently_login_csrf").lower()
+        assert "; secure" in _cookie_header(remote, HOST_LOGIN).lower()
     with dashboard(store, secure_cookies=True) as client:
-        assert "; secure" in _cookie_header(client.get("/login"), "intently_login_csrf").lower()
+        assert "; secure" in _cookie_header(client.get("/login"), HOST_LOGIN).lower()
     with dashboard(store, secure_cookies=False) as client:
         page = client.get("/login", headers=proxied)
-        assert "secure" not in _cookie_header(page, "intently_login_csrf").lower()
+        assert "secure" not in _cookie_header(page, csrf.LOGIN_COOKIE).lower()  # not Secure: no __Host- either
+
+
+def _host_only(header: str) -> str:
+    """The value of a ``__Host-`` cookie's Set-Cookie header, once checked that a browser would keep it: Secure,
+    Path=/ and no Domain."""
+    attributes = [part.strip().lower() for part in header.split(";")[1:]]
+    assert "secure" in attributes and "path=/" in attributes, header
+    assert not any(part.startswith("domain") for part in attributes), header
+    return header.split(";")[0].split("=", 1)[1].strip('"')
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_over_https_the_cookies_are_host_only_and_a_planted_plain_cookie_is_ignored(store: Store) -> None:
+    https = {"x-forwarded-proto": "https"}  # a TLS proxy on this machine, named by --forwarded-allow-ips
+    with dashboard(store, forwarded_allow_ips="127.0.0.1") as client:
+        page = client.get("/login", headers=https)
+        assert not [value for value in page.headers.get_list("set-cookie") if not value.startswith("__Host-")]
+        token = _host_only(_cookie_header(page, HOST_LOGIN))
+        fields = {"csrf": token, "username": "val", "password": PASSWORD}
+        # a sibling subdomain's cookie comes under the plain name (it cannot set a __Host- one): not read
+        planted = client.post("/login", data=fields, headers={**https, "cookie": f"{csrf.LOGIN_COOKIE}={token}"})
+        assert planted.status_code == 403
+        answer = client.post("/login", data=fields, headers={**https, "cookie": f"{HOST_LOGIN}={token}"})
+        assert answer.status_code == 303
+        assert all(value.startswith("__Host-") for value in answer.headers.get_list("set-cookie"))
+        session_id = _host_only(_cookie_header(answer, HOST_COOKIE))
+        _host_only(_cookie_header(answer, HOST_LOGIN))  # the login form's cookie cleared under the name it has
+        home = client.get("/engineers", headers={**https, "cookie": f"{HOST_COOKIE}={session_id}"})
+        assert home.status_code == 200 and "val (viewer)" in home.text
+        plain = client.get("/engineers", headers={**https, "cookie": f"{COOKIE}={session_id}"})
+        assert plain.status_code == 303 and plain.headers["location"].startswith("/login")
+        out = client.post(
+            "/logout", data={"csrf": form_csrf(home.text)}, headers={**https, "cookie": f"{HOST_COOKIE}={session_id}"}
+        )
+        assert out.status_code == 303
+        cleared = _cookie_header(out, HOST_COOKIE)
+        assert _host_only(cleared) == "" and "max-age=0" in cleared.lower()
+        assert client.get("/", headers={**https, "cookie": f"{HOST_COOKIE}={session_id}"}).status_code == 303
+        # plain local http: the plain names, as before; a __Host- name is not read there
+        assert login(client, "val").status_code == 303
+        assert not [value for value in client.get("/login").headers.get_list("set-cookie") if "__Host-" in value]
+        local_id = client.cookies[COOKIE]
+        assert client.get("/engineers").status_code == 200
+        client.cookies.clear()
+        assert client.get("/", headers={"cookie": f"{HOST_COOKIE}={local_id}"}).status_code == 303
+        assert client.get("/", headers={"cookie": f"{COOKIE}={local_id}"}).status_code == 200
 
 
 def test_wrong_password_or_unknown_user_is_refused_alike(store: Store) -> None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -284,6 +284,59 @@ def test_a_filter_naming_nothing_known_is_a_400_listing_what_is(client: httpx.Cl
         assert answer.status_code == 400, (path, answer.status_code)
         assert said in html.unescape(answer.text), (path, answer.text[-800:])
     assert client.get(f"/?region={region.lower()}&priority=High").status_code == 200  # any case
+
+
+def _ways_back(page: str) -> dict[str, str]:
+    """An error page's ways back: each link's label and its href, as a browser reads them (unescaped)."""
+    found = re.search(r'<ul class="ways-back">(.*?)</ul>', page, re.S)
+    assert found, "no way back on the page"
+    links = re.findall(r'<a href="([^"<>]*)">([^<]*)</a>', found.group(1))
+    return {html.unescape(label): html.unescape(href) for href, label in links}
+
+
+def test_a_period_that_ends_before_it_starts_is_a_400_whose_ways_back_keep_the_other_filters(
+    client: httpx.Client, store: Store
+) -> None:
+    region = next(j.preferred_region for j in store.judgements() if j.preferred_region)
+    for path in ("/tickets", "/", "/engineers", "/outcomes"):
+        chosen = {"region": region, "verdict": "drive_by"}
+        if path == "/tickets":
+            chosen |= {"sort": "subject", "q": "invoice"}
+        query = {**chosen, "from": "2026-09-10", "to": "2026-09-01", "page": "2"}
+        answer = client.get(path, params=query, headers={"Accept": "text/html"})
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert "to 2026-09-01: before from 2026-09-10" in html.unescape(answer.text), path
+        ways = _ways_back(answer.text)
+        assert set(ways) == {"From 2026-09-01 to 2026-09-10", "Without dates"}, path
+        for href in ways.values():
+            assert urlsplit(href).path == path
+        swapped = parse_qs(urlsplit(ways["From 2026-09-01 to 2026-09-10"]).query)
+        undated = parse_qs(urlsplit(ways["Without dates"]).query)
+        assert swapped == {**{k: [v] for k, v in chosen.items()}, "from": ["2026-09-01"], "to": ["2026-09-10"]}
+        assert undated == {k: [v] for k, v in chosen.items()}  # no dates, and back to the first page
+        assert client.get(ways["Without dates"]).status_code == 200, path
+    # the way back lists what the same filters list without dates
+    chosen = {"region": region, "verdict": "drive_by", "sort": "subject"}
+    reversed_query = {**chosen, "from": "2026-09-10", "to": "2026-09-01"}
+    undated = _ways_back(client.get("/tickets", params=reversed_query, headers={"Accept": "text/html"}).text)
+    listed = tables(_ok(client, undated["Without dates"])).tables["tickets"]
+    assert len(listed) > 1 and listed == tables(_ok(client, "/tickets?" + urlencode(chosen))).tables["tickets"]
+
+
+def test_the_ways_back_carry_hostile_values_encoded_and_escaped(client: httpx.Client) -> None:
+    quote_break = '"><img src=x onerror=alert(1)>'
+    query = {"from": "2026-09-10", "to": "2026-09-01", "verdict": SCRIPT, "pod": quote_break, "q": "a&b=c#d"}
+    answer = client.get("/tickets", params=query, headers={"Accept": "text/html"})
+    assert answer.status_code == 400
+    assert SCRIPT not in answer.text and "<img" not in answer.text
+    ways = _ways_back(answer.text)
+    assert set(ways) == {"From 2026-09-01 to 2026-09-10", "Without dates"}
+    kept = parse_qs(urlsplit(ways["Without dates"]).query)
+    assert kept == {"verdict": [SCRIPT], "pod": [quote_break], "q": ["a&b=c#d"]}  # each value as it came
+    # and the way back answers as the same query without dates does: a 400 naming the unknown pod, escaped
+    back = client.get(ways["Without dates"], headers={"Accept": "text/html"})
+    assert back.status_code == 400 and f"pod {quote_break}: no such pod" in html.unescape(back.text)
+    assert "<img" not in back.text
 
 
 # --- the ticket page ------------------------------------------------------------------------------

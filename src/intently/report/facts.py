@@ -188,12 +188,19 @@ class TicketFilter:
         ]
         return [(name, value) for name, value in pairs if value]
 
+    def reversed_period(self) -> str | None:
+        """What is wrong with a period that ends before it starts, naming both dates; None for any other."""
+        if self.start is not None and self.end is not None and self.end < self.start:
+            return f"to {self.end.isoformat()}: before from {self.start.isoformat()}"
+        return None
+
     def known(self, policy: Policy, groups: Iterable[Group]) -> Self:
         """The filter with its region and priority in the policy's words ("emea" is EMEA, "High" high). A period
         that ends before it starts, or a region, pod, group or priority nobody knows, is a ValueError naming the
         filter and the known values: a typo would otherwise count nothing, silently."""
-        if self.start is not None and self.end is not None and self.end < self.start:
-            raise ValueError(f"to {self.end.isoformat()}: before from {self.start.isoformat()}")
+        reversed_period = self.reversed_period()
+        if reversed_period is not None:
+            raise ValueError(reversed_period)
         chosen = self
         if self.region is not None and self.region != UNKNOWN:
             code = policy.region_of_value(self.region)

@@ -5,6 +5,7 @@ again later); 500 for anything else, logged without ticket text."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -54,6 +55,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _crashed)
 
 
+class BadQuery(StarletteHTTPException):
+    """A 400 for a page's query that offers ways back: (label, URL) links to the same page with the query mended,
+    every other parameter as it came (the URLs encoded already: the page escapes them, nothing more)."""
+
+    def __init__(self, detail: str, ways_back: Sequence[tuple[str, str]]) -> None:
+        super().__init__(400, detail)
+        self.ways_back = list(ways_back)
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     # Browsers on dashboard pages get a page; API clients (and anything not asking for HTML) get JSON.
     path = request.url.path
@@ -72,6 +82,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         status=exc.status_code,
         title=_TITLES.get(exc.status_code, "Something went wrong"),
         detail=str(exc.detail),
+        ways_back=exc.ways_back if isinstance(exc, BadQuery) else [],
     )
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value

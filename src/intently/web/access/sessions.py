@@ -5,6 +5,12 @@ The cookie is HttpOnly, SameSite=Lax, Path=/ and Secure, except when ``secure_co
 no TLS proxy): a Secure cookie would never come back there. Behind a TLS proxy named with ``intently serve
 --forwarded-allow-ips``, uvicorn takes the scheme from ``X-Forwarded-Proto``, so the cookie is Secure (and the
 client's address, which the login limit counts, from ``X-Forwarded-For``: see :mod:`intently.web.server`).
+
+Wherever a cookie is Secure it goes by its name with the ``__Host-`` prefix (``__Host-intently_session``): a
+browser then keeps it only with Secure, Path=/ and no Domain, so a sibling subdomain (``x.example.com`` next to
+``intently.example.com``) can neither plant nor overwrite it. Such a request reads the prefixed name only, never
+the plain one a planted cookie would use. Where the cookie is not Secure (plain http to this machine, or
+``--no-secure-cookies``) a browser would refuse the prefix, so the plain name is set and read there.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from intently.web.access.accounts import Session
 from intently.web.access.ratelimit import LoginLimiter
 
 COOKIE = "intently_session"
+HOST_PREFIX = "__Host-"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
 PURGE_EVERY = 300.0
 """Seconds between two purges of expired sessions from the store."""
@@ -69,14 +76,33 @@ def secure_cookie(request: Request) -> bool:
     return not (request.url.scheme == "http" and (request.url.hostname or "") in LOCAL_HOSTS)
 
 
+def cookie_name(request: Request, name: str) -> str:
+    """The name the cookie ``name`` goes by for this request: ``__Host-`` and ``name`` where it is Secure."""
+    return HOST_PREFIX + name if secure_cookie(request) else name
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    """The request's cookie ``name`` under the name it goes by for this request (:func:`cookie_name`) only."""
+    return request.cookies.get(cookie_name(request, name))
+
+
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """Set the cookie ``name`` (under :func:`cookie_name`): HttpOnly, SameSite=Lax, Path=/, no Domain."""
     response.set_cookie(
-        name, value, max_age=max_age, path="/", secure=secure_cookie(request), httponly=True, samesite="lax"
+        cookie_name(request, name),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=secure_cookie(request),
+        httponly=True,
+        samesite="lax",
     )
 
 
 def clear_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(name, path="/", secure=secure_cookie(request), httponly=True, samesite="lax")
+    response.delete_cookie(
+        cookie_name(request, name), path="/", secure=secure_cookie(request), httponly=True, samesite="lax"
+    )
 
 
 def client_address(request: Request) -> str:
@@ -98,7 +124,7 @@ async def current_session(request: Request) -> Session | None:
     store = request.app.state.intently.services.store
     if access(request).purge_due():
         await run_in_threadpool(accounts.purge_sessions, store)
-    session_id = request.cookies.get(COOKIE)
+    session_id = read_cookie(request, COOKIE)
     if not session_id:
         return None
     found: Session | None = await run_in_threadpool(accounts.session, store, session_id)

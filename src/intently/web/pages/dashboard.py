@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from markupsafe import Markup
@@ -45,6 +45,7 @@ from intently.report.metrics import (
 from intently.store.queries import RegionTickets, id_encodings, public_replies_by_region, region_tickets
 from intently.web.access.accounts import Session
 from intently.web.access.sessions import viewer
+from intently.web.errors import BadQuery
 from intently.web.ids import engineer_path, parse_id, ticket_path
 from intently.web.pages.render import page
 from intently.web.pages.timeline import ticket_view
@@ -83,9 +84,36 @@ def query_params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
+def this_page(request: Request, changed: Mapping[str, str | None]) -> str:
+    """This page's URL with its query as it came, but the parameters in ``changed`` set to a value or dropped
+    (None), and without the page number (other filters list other tickets); every part encoded."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changed and k != "page"]
+    pairs += [(k, v) for k, v in changed.items() if v is not None]
+    return quote(request.url.path, safe="/") + ("?" + urlencode(pairs) if pairs else "")
+
+
+def reversed_period(request: Request, filters: Filters) -> BadQuery | None:
+    """A period that ends before it starts: a 400 whose ways back keep the rest of the query (region, pod,
+    verdict...), with the two dates swapped or without dates."""
+    problem = filters.reversed_period()
+    if problem is None or filters.start is None or filters.end is None:
+        return None
+    earlier, later = filters.end.isoformat(), filters.start.isoformat()
+    return BadQuery(
+        f"query parameter {problem} (the period ends before it starts)",
+        [
+            (f"From {earlier} to {later}", this_page(request, {"from": earlier, "to": later})),
+            ("Without dates", this_page(request, {"from": None, "to": None})),
+        ],
+    )
+
+
 async def page_data(request: Request) -> Data:
     services = request.app.state.intently.services
     filters = Filters.from_query(query_params(request))
+    bad_period = reversed_period(request, filters)
+    if bad_period is not None:
+        raise bad_period
     if filters.active():  # a filter naming nothing known is a 400 listing what is, not an empty page
         directory = (await run_in_threadpool(services.directory))[0]
         try:

@@ -21,6 +21,7 @@ from intently.web.access.sessions import (
     clear_cookie,
     client_address,
     current_session,
+    read_cookie,
     safe_next,
     set_cookie,
     viewer,
@@ -63,7 +64,7 @@ async def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await csrf.read_form(request)
-    if not csrf.same(request.cookies.get(csrf.LOGIN_COOKIE), form.get(csrf.FIELD)):
+    if not csrf.same(read_cookie(request, csrf.LOGIN_COOKIE), form.get(csrf.FIELD)):
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token: reload the login page")
     name = form.get("username", "")[: accounts.MAX_NAME]
     password = form.get("password", "")
@@ -89,7 +90,7 @@ async def login(request: Request) -> Response:
         emit("login.failed", logging.WARNING, username=name, client=address, reason="wrong user name or password")
         return _form(request, target, message=WRONG, username=name, status_code=401)
     limiter.succeeded(name)
-    old = request.cookies.get(COOKIE)
+    old = read_cookie(request, COOKIE)
     if old:  # never keep a session id from before the login (session fixation)
         await run_in_threadpool(accounts.end_session, store, old)
     session_id, _ = await run_in_threadpool(accounts.start_session, store, account.name)
@@ -107,7 +108,8 @@ async def logout(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     form = await csrf.read_form(request)
     csrf.check(session, form)
-    await run_in_threadpool(accounts.end_session, request.app.state.intently.services.store, request.cookies[COOKIE])
+    session_id = read_cookie(request, COOKIE) or ""  # there: the session was found by it
+    await run_in_threadpool(accounts.end_session, request.app.state.intently.services.store, session_id)
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(response, request, COOKIE)
     return response
@@ -155,7 +157,7 @@ async def change_password(request: Request, session: Annotated[Session, Depends(
         return refused("The two new passwords differ: nothing was changed.", 422)
     try:
         accounts.check_password(password)
-        keep = request.cookies.get(COOKIE)
+        keep = read_cookie(request, COOKIE)
 
         def write() -> int | None:
             with services.writing():
