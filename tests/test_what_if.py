@@ -198,3 +198,36 @@ def test_policy_adopt_adopts_what_policy_compare_weighed(tmp_path: Path) -> None
     said = " ".join(kept.stderr.split())
     assert "was not adopted" in said and "keeps its version '2026.4'" in said and "version: 2026.4-1" in said
     assert snapshot(db) == before
+
+
+def test_policy_compare_on_a_store_weighs_what_adopt_replaces_even_beside_a_policy_file(tmp_path: Path) -> None:
+    """In a folder with its own ./intently.yaml (read by default), ``policy compare`` on the store still weighs the
+    proposal against the store's policy, which ``adopt`` replaces, and says the file is not used: the verdicts it
+    shows for the proposal are those adopting it gives."""
+    demo = tmp_path / "demo"
+    assert intently("demo", "--out", str(demo), "--tickets", "40", "--until", "2026-11-29", env=_env()).returncode == 0
+    db = str(demo / "intently.db")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "intently.yaml").write_text('version: "local"\nrules:\n  ownership:\n    window: 5m\n')
+    (work / "proposal.yaml").write_text('version: "2026.9"\nrules:\n  solicited:\n    enabled: false\n')
+    weighed = intently("policy", "compare", "proposal.yaml", "--db", db, env=_env(), cwd=work)
+    assert weighed.returncode == 0, weighed.stderr
+    said = " ".join(weighed.stderr.split())
+    assert "Weighed against the store's policy" in said and "intently policy compare --over-default" in said
+    with Store.open(db) as store:
+        saved = store.saved_policy()
+    assert saved is not None
+    assert f"current:  {saved['name']} {saved['version']}\n" in weighed.stdout and " 2026.9 " in weighed.stdout
+    adopted = intently("policy", "adopt", "proposal.yaml", "--db", db, env=_env(), cwd=work)
+    assert adopted.returncode == 0, adopted.stderr
+
+    def verdicts(table: str, column: int) -> list[str]:  # the "Verdicts" table: verdict │ before │ after │ change
+        lines = table.splitlines()
+        after = lines[next(i for i, line in enumerate(lines) if "Verdicts" in line) :]
+        rows = [line.split("│") for line in after if line.count("│") == 5][:4]  # the four verdicts
+        return [row[column].strip() for row in rows]
+
+    assert verdicts(weighed.stdout, 3) == verdicts(adopted.stdout, 3)  # proposed, as weighed = now, as adopted
+    what_if = intently("report", "--db", db, env=_env(), cwd=work)  # ./intently.yaml: a what-if whose hint is true
+    assert "intently policy adopt --over-default" in " ".join(what_if.stdout.split() + what_if.stderr.split())

@@ -174,7 +174,7 @@ def judging(config: Path | None, store: Store) -> Judging:
     return Judging(
         given,
         f"what-if: judged under {path} ({mine}); the store's judgements ({theirs}) are unchanged "
-        f"(`intently policy adopt {path}` makes it the store's policy)",
+        f"(`intently policy adopt --over-default {path}` makes it the store's policy)",
     )
 
 

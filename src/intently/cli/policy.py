@@ -242,6 +242,15 @@ def policy_compare(
 
     data = dataset(path, db, config)
     current = data.policy
+    if path is None and data.what_if is not None:  # weigh against what `policy adopt` replaces: the store's policy
+        current, source = store_policy(data.origin)
+        given = config_path(config)
+        err.print(
+            f"[yellow]Weighed against the store's policy ({shown(current.name)} {shown(current.version)}, {source}), "
+            f"which `intently policy adopt` replaces; the policy file {shown(given)} is not used here (to weigh it as "
+            f"the proposal: intently policy compare --over-default {shown(given)})[/]",
+            soft_wrap=True,
+        )
     proposed = _proposed(current, file, over_default)
     comparison = compare_policies(data.histories, data.users, current, proposed)
     share = comparison.changed / comparison.judgements if comparison.judgements else 0.0
