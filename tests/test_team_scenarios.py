@@ -206,3 +206,42 @@ def test_built_in_scenarios_document_the_default_definition() -> None:
 
     switched_off = policy_from_mapping({"rules": {"coverage": {"enabled": False}}})
     assert own_rules(switched_off)
+
+
+def test_adopting_a_policy_whose_team_scenarios_fail_is_refused_unless_forced(team: Path, tmp_path: Path) -> None:
+    """The team's scenarios are the definition's own tests: ``policy adopt`` refuses a policy they fail under, names
+    each failing scenario with its first mismatch and leaves the store as it was; ``--force`` adopts it anyway."""
+    from tests.store_snapshot import snapshot
+    from tests.test_zendesk_export import _small_export
+
+    db = str(tmp_path / "store.db")
+    export = _small_export().write(tmp_path / "export")
+    assert intently("import", str(export), "--db", db).returncode == 0
+    wrong = {**OUTSIDE_SCENARIO, "expect": [*OUTSIDE_SCENARIO["expect"][:1], {"step": 4, "rule": "pod_voice"}]}
+    path = _write(team.parent / "team.scenarios" / "02-outside-the-pod.yaml", wrong)
+    before = snapshot(db)
+    refused = intently("policy", "adopt", str(team), "--db", db)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert "was not adopted: scenarios of the team's fail under it" in said
+    assert f"{path}: scenario outside-the-pod, step 4: rule expected 'pod_voice', got 'unsolicited_reply'" in said
+    assert "--force" in said and "pod-second-voice" not in said  # the passing one is not named
+    assert snapshot(db) == before
+    forced = intently("policy", "adopt", str(team), "--db", db, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "exports-team 2026.1-pods" in " ".join(forced.stdout.split())
+
+
+def test_adopting_a_change_of_thresholds_warns_of_the_built_in_scenarios_it_fails(tmp_path: Path) -> None:
+    """Built-in scenarios illustrate the default's thresholds: a policy that changes one is adopted, with a warning
+    naming the built-in scenarios that no longer hold."""
+    from tests.test_zendesk_export import _small_export
+
+    db = str(tmp_path / "store.db")
+    assert intently("import", str(_small_export().write(tmp_path / "export")), "--db", db).returncode == 0
+    proposal = tmp_path / "shorter.yaml"
+    proposal.write_text('version: "2026.2"\nrules:\n  ownership:\n    window: 5m\n')
+    adopted = intently("policy", "adopt", str(proposal), "--db", db)
+    assert adopted.returncode == 0, adopted.stderr
+    said = " ".join(adopted.stderr.split())
+    assert "2 built-in scenario(s) fail under" in said and "unassigned-taken-at-30m" in said

@@ -25,8 +25,9 @@ from intently.cli.common import (
     store_if_any,
     store_policy,
     verdict_markup,
+    warn,
 )
-from intently.errors import IntentlyError
+from intently.errors import IntentlyError, some_of
 from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
@@ -286,9 +287,14 @@ def policy_adopt(
     ],
     db: DbOption = None,
     over_default: OverDefault = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Adopt it even though scenarios of the team's (beside FILE) fail")
+    ] = False,
 ) -> None:
-    """Make a policy file the store's policy: read as `intently policy compare FILE` reads it, validated, saved in
-    the store and every stored ticket judged again under it, in one transaction. Prints what changes."""
+    """Make a policy file the store's policy: read as `intently policy compare FILE` reads it, validated, checked
+    against its scenarios (the team's, beside FILE in FILE-STEM.scenarios/, must pass; the built-in ones are
+    warned about), saved in the store and every stored ticket judged again under it, in one transaction. Prints
+    what changes."""
     from intently.engine import Tally
     from intently.policy import fingerprint
     from intently.policy.loader import version_problem
@@ -308,6 +314,14 @@ def policy_adopt(
     if kept is not None:
         store.close()
         raise IntentlyError(f"{file} was not adopted: {kept}; the store's policy and judgements are as they were")
+    failing = _failing_scenarios(policy, file)
+    if failing and not force:
+        store.close()
+        raise IntentlyError(
+            f"{file} was not adopted: scenarios of the team's fail under it, so the definition does not do what its "
+            f"own examples say:\n{failing}\nMend the policy or the scenarios (`intently policy test` shows every "
+            "scenario), or adopt it anyway with --force; the store's policy and judgements are as they were"
+        )
     before = store.verdict_counts()
     tally = Tally()
     tickets = store.ticket_count()
@@ -326,6 +340,31 @@ def policy_adopt(
         out.print(f"  {shown(line)}")
     out.print(_verdict_changes(before, tally.verdicts, "before", "now"))
     store.close()
+
+
+def _failing_scenarios(policy: Policy, file: Path) -> str:
+    """The team's scenarios beside ``file`` that fail under ``policy``, a line each with its first mismatch ("" when
+    none fails); a built-in scenario that fails is warned about (it documents the default's thresholds)."""
+    from intently.policy.handbook.scenarios import run_suite
+
+    results = run_suite(policy, policy_file=file)
+    built_in = [r.scenario.id for r in results if r.failed and r.scenario.origin != "team"]
+    if built_in:
+        warn(
+            [
+                f"{len(built_in):,} built-in scenario(s) fail under {file} ({some_of(built_in)}): they illustrate the "
+                "default's thresholds; restate one under its id in the team's scenarios to keep it as an example"
+            ]
+        )
+    lines = []
+    for result in results:
+        if result.failed and result.scenario.origin == "team":
+            first = result.mismatches[0]
+            lines.append(
+                f"  - {_file(result.scenario)}: scenario {result.scenario.id}, step {first.step}: {first.key} "
+                f"expected {_said(first.expected)}, got {_said(first.actual)}"
+            )
+    return "\n".join(lines)
 
 
 def _verdict_changes(before: Mapping[str, int], after: Mapping[str, int], was: str, becomes: str) -> FitTable:
