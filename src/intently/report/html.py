@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment
@@ -38,6 +39,13 @@ TEMPLATE = "report.html.j2"
 MAX_ENGINEER_ROWS = 200
 MORE_VOICES_COLOUR = "#e3a05b"
 """Tickets with more than one public voice: a warm colour, but not the drive-by one (a hand-over adds a voice too)."""
+
+
+@cache
+def chart_css() -> Markup:
+    """The charts' stylesheet for narrow screens (``static/charts.css``), which the dashboard serves as a file: the
+    report inlines it (its own file, trusted, so markup: a ``>`` in it must stay one inside ``<style>``)."""
+    return Markup(files("intently.report").joinpath("static", "charts.css").read_text(encoding="utf-8"))
 
 
 @cache
@@ -198,6 +206,7 @@ def render_html(
         class_colours=CLASS_COLOURS,
         min_tickets=MIN_TICKETS,
         m=metrics,
+        chart_css=chart_css(),
         charts=_charts(metrics),
         generated_at=when,
         period=fmt_period(metrics.first_comment_at, metrics.last_comment_at),
