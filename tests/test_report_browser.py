@@ -1,9 +1,10 @@
 """The offline HTML report as a reader sees it, in a real headless Chromium: on a phone its charts keep readable
 text and scroll sideways inside their card (the week-by-week ones open at the newest weeks), as the dashboard's do;
-on a desktop nothing scrolls. Screenshots go to ``test-artifacts/``."""
+on a desktop nothing scrolls. And it writes a day as the dashboard does. Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from intently.policy import Policy, load_policy
 from intently.report.kept import write_stored_report
 from intently.store import Store
 from intently.store.pipeline import import_path
+from tests.dashboard_client import dashboard, ensure_account, login
 from tests.test_sidebar_browser import ARTIFACTS, browser  # noqa: F401 - the shared Chromium fixture
 
 PHONE = {"width": 390, "height": 844}
@@ -90,3 +92,30 @@ def test_on_a_desktop_charts_fit_and_nothing_scrolls(
     for chart in charts:
         assert chart["overflow"] <= 0, chart
         assert chart["smallest_text"] >= READABLE, chart
+
+
+def _week_labels(page: str) -> list[str]:
+    """The days under the columns of a page's week-by-week charts (``7 Sep``), in order."""
+    labels = re.findall(r'<text [^>]*text-anchor="middle">([^<]+)', page)
+    return [label for label in labels if re.fullmatch(r"\d+ [A-Z][a-z]{2}", label)]
+
+
+def _week_names(page: str) -> set[str]:
+    """The weeks the charts' tooltips name (``Week of 7 Sep 2026``)."""
+    return set(re.findall(r"Week of ([^:·<]+?) ?[:·]", page))
+
+
+def test_the_report_and_the_dashboard_write_a_day_alike(demo: tuple[Store, Policy, Path]) -> None:
+    store, policy, report = demo
+    ensure_account(store, "maya")
+    with dashboard(store, policy) as client:
+        assert login(client, "maya").status_code == 303
+        overview = client.get("/")
+    assert overview.status_code == 200
+    on_report, on_dashboard = _week_labels(report.read_text(encoding="utf-8")), _week_labels(overview.text)
+    assert "7 Sep" in on_report  # Monday 7 Sep 2026, no leading zero
+    assert not any(label.startswith("0") for label in on_report + on_dashboard), (on_report, on_dashboard)
+    # the two weekly charts of each (judged comments, drive-by share) have the same weeks, written alike
+    assert on_report and sorted(on_dashboard) == sorted(on_report), (on_report, on_dashboard)
+    names = _week_names(report.read_text(encoding="utf-8"))
+    assert "7 Sep 2026" in names and names == _week_names(overview.text), (names, _week_names(overview.text))

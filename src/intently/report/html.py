@@ -23,6 +23,7 @@ from intently.report.formatting import (
     OTHER_COLOUR,
     VERDICT_COLOURS,
     VOICE_LABELS,
+    fmt_date,
     fmt_pct,
     fmt_period,
     fmt_share,
@@ -82,7 +83,7 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     weeks = metrics.weeks
     categories = [fmt_short_date(w.start) for w in weeks]
     years = [str(w.start.year) for w in weeks]
-    week_names = [f"Week of {w.start.isoformat()}" for w in weeks]
+    week_names = [f"Week of {fmt_date(w.start)}" for w in weeks]
     charts: dict[str, Markup] = {}
 
     verdicts = list(metrics.by_verdict)
