@@ -182,7 +182,7 @@ def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = intently("demo", "--out", str(out), "--tickets", "300", "--seed", "11", "--until", "2026-10-01")
     assert done.returncode == 0, done.stderr
-    assert "(seed 11, 02 Jul 2026 to 30 Sep 2026)" in done.stdout  # the quarter that ends the day before --until
+    assert "(seed 11, 2 Jul – 30 Sep 2026)" in done.stdout  # the quarter that ends the day before --until
     for name in ("intently.db", "report.html", "handbook.md", "intently.yaml", "export/users.page-001.json"):
         assert (out / name).is_file(), name
     assert re.search(r"agent comments judged on [\d,]+ tickets worked, of 300 imported", done.stdout)
@@ -207,11 +207,13 @@ def test_demo_leaves_a_store_a_report_and_a_handbook(tmp_path: Path) -> None:
 def test_demo_quarter_ends_yesterday_by_default(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from intently.report.formatting import fmt_date
+
     before = datetime.now(UTC).date()
     done = intently("demo", "--out", str(tmp_path / "demo"), "--tickets", "30")
     after = datetime.now(UTC).date()
     assert done.returncode == 0, done.stderr
-    assert any(f"to {day - timedelta(days=1):%d %b %Y})" in done.stdout for day in {before, after})
+    assert any(f"{fmt_date(day - timedelta(days=1))})" in done.stdout for day in {before, after})
 
 
 def test_demo_never_replaces_what_it_did_not_write(tmp_path: Path, export: Path) -> None:

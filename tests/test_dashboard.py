@@ -19,6 +19,7 @@ import pytest
 from intently.engine.judgement import Judgement
 from intently.model import Id
 from intently.policy import load_policy
+from intently.report.html import chart_css
 from intently.report.metrics import week_of
 from intently.store import Store
 from tests.dashboard_client import dashboard, ensure_account, login, tables
@@ -393,6 +394,8 @@ def test_pages_are_offline(client: httpx.Client, account: dict[str, int]) -> Non
                 assert re.fullmatch(r"https://example\.zendesk\.com/agent/tickets/\d+", target.group(1)), (url, tag)
                 assert 'target="_blank"' in tag and 'rel="noopener noreferrer"' in tag, tag
     assert client.get("/static/intently.css").headers["content-type"].startswith("text/css")
+    shared = client.get("/static/charts.css")  # the charts' rules for narrow screens: the HTML report inlines them
+    assert shared.headers["content-type"].startswith("text/css") and shared.text == chart_css()
 
 
 # --- the policy page ------------------------------------------------------------------------------

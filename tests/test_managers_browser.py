@@ -72,6 +72,11 @@ def test_every_page_fits_a_360_px_screen(browser: Any, dashboard_url: str) -> No
         "return [box.querySelector('svg').getBoundingClientRect().toJSON(), box.getBoundingClientRect().toJSON()]; })()"
     )
     assert chart["width"] > box["width"] and abs(chart["right"] - box["right"]) <= 2, (chart, box)
+    smallest = page.evaluate(  # its text as drawn on the screen (px): not shrunk to the screen's width
+        "Math.min(...[...document.querySelectorAll('svg.chart text')]"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"
+    )
+    assert smallest >= 10, smallest
     page.goto(dashboard_url + "/regions")
     assert page.locator("table[data-table=customer_side]").count() == 1
     page.screenshot(path=str(_artifact("managers-regions-360.png")), full_page=True)

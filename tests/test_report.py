@@ -21,6 +21,7 @@ from intently.model import Comment, Id, User
 from intently.policy import RULE_IDS, Policy, policy_from_mapping
 from intently.policy.handbook.scenarios import Scenario, scenario_from_data
 from intently.report import Metrics, build_metrics, print_report, render_html
+from intently.report.formatting import fmt_date, fmt_period, fmt_short_date, fmt_span
 from intently.report.metrics import week_of
 from intently.report.svg import Bar, horizontal_bars
 
@@ -436,8 +437,8 @@ def test_html_sections_and_charts(metrics: Metrics):
     assert html.count("aria-label=") >= 6
     assert html.count("How to read this:") == html.count('class="how"') >= 7
     # Tooltips give exact numbers.
-    assert "<title>Week of 2026-03-02 · Drive-by: 2 of 5</title>" in html
-    assert "Week of 2026-03-16: no contributor public replies" in html
+    assert "<title>Week of 2 Mar 2026 · Drive-by: 2 of 5</title>" in html
+    assert "Week of 16 Mar 2026: no contributor public replies" in html
     assert "50.0%" in html  # drive-by share card
     assert "Generated 2026-04-06 08:00 UTC" in html
     assert POLICY.name in html and POLICY.version in html
@@ -486,3 +487,14 @@ def test_a_share_of_few_is_a_hollow_dot_off_the_line() -> None:
     assert hollow == ["b; too few to read a trend from: a hollow dot, off the line"]
     lines = re.findall(r'<polyline points="([^"]+)"', chart)
     assert [len(points.split()) for points in lines] == [2]  # 15 and 22 Sep joined; 1 Sep alone, 8 Sep apart
+
+
+def test_a_day_is_written_one_way() -> None:
+    """``7 Sep``, no leading zero, everywhere; the year once, unless a span crosses one; a time's day in UTC."""
+    assert fmt_short_date(date(2026, 9, 7)) == "7 Sep" and fmt_date(date(2026, 9, 7)) == "7 Sep 2026"
+    assert fmt_span(date(2026, 9, 7), date(2026, 9, 7)) == "7 Sep 2026"
+    assert fmt_span(date(2026, 9, 7), date(2026, 9, 13)) == "7–13 Sep 2026"
+    assert fmt_span(date(2026, 9, 28), date(2026, 10, 4)) == "28 Sep – 4 Oct 2026"
+    assert fmt_span(date(2026, 12, 28), date(2027, 1, 3)) == "28 Dec 2026 – 3 Jan 2027"
+    late = datetime(2026, 9, 6, 23, 30, tzinfo=timezone(timedelta(hours=-2)))  # 7 Sep in UTC
+    assert fmt_short_date(late) == "7 Sep" and fmt_period(late, datetime(2026, 9, 20, tzinfo=UTC)) == "7–20 Sep 2026"

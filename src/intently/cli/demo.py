@@ -47,6 +47,7 @@ def demo(
     from intently.policy import load_policy
     from intently.policy.handbook.render import render_handbook
     from intently.policy.handbook.scenarios import run_suite
+    from intently.report.formatting import fmt_span
     from intently.store.pipeline import import_path
 
     export_dir = out_dir / "export"
@@ -87,7 +88,7 @@ def demo(
     handbook_path.write_text(render_handbook(policy, run_suite(policy)), encoding="utf-8")
     warn(outcome.warnings)
     last_day = end - timedelta(days=1)
-    out.print(f"[bold]intently demo[/] (seed {seed}, {start:%d %b %Y} to {last_day:%d %b %Y})")
+    out.print(f"[bold]intently demo[/] (seed {seed}, {fmt_span(start, last_day)})")
     out.print(
         f"  {outcome.stats.tickets:,} tickets, {outcome.stats.users:,} people, "
         f"{outcome.stats.events:,} events imported into {db_path}"

@@ -162,18 +162,38 @@ def fmt_share(value: Share) -> str:
     return f"{fmt_pct(value.value)} ({fmt_int(value.part)} of {fmt_int(value.whole)})"
 
 
+def _utc_day(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).date()
+    return value
+
+
+def fmt_short_date(value: date | datetime) -> str:
+    """``7 Sep``: the one way a day is written in words, everywhere (the report, the dashboard, the digest, the
+    terminal): the day without a leading zero, the month's short name; a time is taken in UTC. With the year:
+    :func:`fmt_date`; two days: :func:`fmt_span`."""
+    day = _utc_day(value)
+    return f"{day.day} {day:%b}"
+
+
 def fmt_date(value: date | datetime | None) -> str:
-    """``2 Mar 2026`` (UTC)."""
+    """``7 Sep 2026`` (UTC); ``n/a`` for None."""
     if value is None:
         return "n/a"
-    if isinstance(value, datetime):
-        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).date()
-    return f"{value.day} {value:%b %Y}"
+    return f"{fmt_short_date(value)} {_utc_day(value).year}"
 
 
-def fmt_short_date(value: date) -> str:
-    """``2 Mar``."""
-    return f"{value.day} {value:%b}"
+def fmt_span(first: date | datetime, last: date | datetime) -> str:
+    """From ``first`` to ``last`` (both included, UTC), the year written once unless the span crosses one:
+    ``7 Sep 2026``, ``7–13 Sep 2026``, ``28 Sep – 4 Oct 2026``, ``28 Dec 2026 – 3 Jan 2027``."""
+    start, end = _utc_day(first), _utc_day(last)
+    if start == end:
+        return fmt_date(start)
+    if start.year != end.year:
+        return f"{fmt_date(start)} – {fmt_date(end)}"
+    if start.month != end.month:
+        return f"{fmt_short_date(start)} – {fmt_date(end)}"
+    return f"{start.day}–{fmt_date(end)}"
 
 
 def fmt_datetime(value: datetime | None) -> str:
@@ -185,10 +205,10 @@ def fmt_datetime(value: datetime | None) -> str:
 
 
 def fmt_period(first: datetime | None, last: datetime | None) -> str:
+    """The days from the first comment to the last (:func:`fmt_span`), or ``no comments``."""
     if first is None or last is None:
         return "no comments"
-    start, end = fmt_date(first), fmt_date(last)
-    return start if start == end else f"{start} – {end}"
+    return fmt_span(first, last)
 
 
 def sparkline(values: list[float | None]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment
@@ -22,6 +23,7 @@ from intently.report.formatting import (
     OTHER_COLOUR,
     VERDICT_COLOURS,
     VOICE_LABELS,
+    fmt_date,
     fmt_pct,
     fmt_period,
     fmt_share,
@@ -38,6 +40,13 @@ TEMPLATE = "report.html.j2"
 MAX_ENGINEER_ROWS = 200
 MORE_VOICES_COLOUR = "#e3a05b"
 """Tickets with more than one public voice: a warm colour, but not the drive-by one (a hand-over adds a voice too)."""
+
+
+@cache
+def chart_css() -> Markup:
+    """The charts' stylesheet for narrow screens (``static/charts.css``), which the dashboard serves as a file: the
+    report inlines it (its own file, trusted, so markup: a ``>`` in it must stay one inside ``<style>``)."""
+    return Markup(files("intently.report").joinpath("static", "charts.css").read_text(encoding="utf-8"))
 
 
 @cache
@@ -74,7 +83,7 @@ def _charts(metrics: Metrics) -> dict[str, Markup]:
     weeks = metrics.weeks
     categories = [fmt_short_date(w.start) for w in weeks]
     years = [str(w.start.year) for w in weeks]
-    week_names = [f"Week of {w.start.isoformat()}" for w in weeks]
+    week_names = [f"Week of {fmt_date(w.start)}" for w in weeks]
     charts: dict[str, Markup] = {}
 
     verdicts = list(metrics.by_verdict)
@@ -198,6 +207,7 @@ def render_html(
         class_colours=CLASS_COLOURS,
         min_tickets=MIN_TICKETS,
         m=metrics,
+        chart_css=chart_css(),
         charts=_charts(metrics),
         generated_at=when,
         period=fmt_period(metrics.first_comment_at, metrics.last_comment_at),

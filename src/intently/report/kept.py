@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-FORMAT = "1"
+FORMAT = "3"
 """Changes whenever what a kept figure holds or how it is computed changes (with intently's version)."""
 
 METRICS = "metrics"

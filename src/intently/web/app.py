@@ -105,7 +105,9 @@ def create_app(
     app.include_router(sidebar_page.router)
     app.include_router(settings_page.router)
     app.include_router(health.router)
-    app.mount("/static", StaticFiles(packages=[("intently.web", "static")]), name="static")
+    # the dashboard's stylesheet, and the charts' one it shares with the offline HTML report (which inlines it)
+    static = StaticFiles(packages=[("intently.web", "static"), ("intently.report", "static")])
+    app.mount("/static", static, name="static")
 
     errors.install(app)
     app.add_middleware(BodyLimit)  # inside the request log, so that a refused body is logged too

@@ -16,7 +16,7 @@ from typing import Literal
 from intently.engine.judgement import Judgement
 from intently.model import Id, User, id_sort_key, user_name
 from intently.policy import Policy
-from intently.report.formatting import clean_text, fmt_int, fmt_pct, fmt_share, ticket_link
+from intently.report.formatting import clean_text, fmt_date, fmt_int, fmt_pct, fmt_share, fmt_span, ticket_link
 from intently.report.metrics import Metrics, Share, build_metrics
 
 PERIODS = ("day", "week", "month")
@@ -57,13 +57,9 @@ class Period:
         """``Monday 5 Oct 2026``, ``week of 5–11 Oct 2026`` (``week of 28 Sep – 4 Oct 2026``) or ``October 2026``."""
         first, last = self.start, self.last_day
         if self.kind == "day":
-            return f"{first:%A} {first.day} {first:%b %Y}"
+            return f"{first:%A} {fmt_date(first)}"
         if self.kind == "week":
-            if (first.year, first.month) == (last.year, last.month):
-                return f"week of {first.day}–{last.day} {last:%b %Y}"
-            if first.year == last.year:
-                return f"week of {first.day} {first:%b} – {last.day} {last:%b %Y}"
-            return f"week of {first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+            return f"week of {fmt_span(first, last)}"
         return f"{first:%B %Y}"
 
     @property

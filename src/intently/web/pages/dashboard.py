@@ -28,8 +28,11 @@ from intently.report.formatting import (
     OTHER_COLOUR,
     VERDICT_COLOURS,
     VOICE_LABELS,
+    fmt_date,
     fmt_pct,
     fmt_share,
+    fmt_short_date,
+    fmt_span,
     ticket_link,
 )
 from intently.report.metrics import (
@@ -178,10 +181,10 @@ def _verdict_colour(verdict: str) -> str:
 def overview_charts(m: Metrics, filters: Filters) -> dict[str, Markup]:
     """The report's overview charts, each bar a link to the tickets behind it."""
     weeks = m.weeks
-    names = [f"Week of {w.start.isoformat()}" for w in weeks]
+    names = [f"Week of {fmt_date(w.start)}" for w in weeks]
     charts: dict[str, Markup] = {}
     charts["weekly"] = svg.stacked_columns(
-        [f"{w.start:%d %b}" for w in weeks],
+        [fmt_short_date(w.start) for w in weeks],
         [
             svg.Series(
                 VERDICT_LABELS.get(v, v),
@@ -248,7 +251,7 @@ def overview_charts(m: Metrics, filters: Filters) -> dict[str, Markup]:
     )
     weekly_share = [w.drive_by_share for w in weeks]
     charts["drive_by_trend"] = svg.share_line(
-        [f"{w.start:%d %b}" for w in weeks],
+        [fmt_short_date(w.start) for w in weeks],
         [sh.value for sh in weekly_share],
         label=f"Drive-by share per week, {len(weeks)} weeks; period average {fmt_pct(share.value)}",
         tooltips=[
@@ -308,9 +311,7 @@ def compared_periods(f: Filters, m: Metrics) -> tuple[Filters, Filters, bool] | 
 def _days(start: date | None, end: date | None) -> str:
     if start is None or end is None:
         return ""
-    if start == end:
-        return f"{start:%-d %b %Y}"
-    return f"{start:%-d %b %Y} – {end:%-d %b %Y}" if start.year != end.year else f"{start:%-d %b} – {end:%-d %b %Y}"
+    return fmt_span(start, end)
 
 
 def trends(data: Data, m: Metrics) -> dict[str, Trend]:
@@ -947,11 +948,11 @@ async def engineer(request: Request, session: Viewer, user_id: str) -> Response:
     tickets_table.name, tickets_table.title = "tickets", "Their latest tickets"
     share = mine.drive_by_share
     trend = svg.share_line(
-        [f"{w.start:%d %b}" for w in mine.weeks],
+        [fmt_short_date(w.start) for w in mine.weeks],
         [w.drive_by_share.value for w in mine.weeks],
         label=f"{name}: drive-by rate per week; average {fmt_pct(share.value)}",
         tooltips=[
-            f"Week of {w.start.isoformat()}: {fmt_pct(w.drive_by_share.value)} "
+            f"Week of {fmt_date(w.start)}: {fmt_pct(w.drive_by_share.value)} "
             f"({w.contributor_drive_bys:,} of {w.contributor_public:,} replies as a contributor)"
             for w in mine.weeks
         ],

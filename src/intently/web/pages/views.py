@@ -29,7 +29,7 @@ from intently.engine.outcomes import CLASS_LABELS, CLASSES
 from intently.model import Directory, Group, Id, User, user_name
 from intently.policy import VERDICTS, Policy, fingerprint
 from intently.report.facts import OUTCOMES, TicketFacts, TicketFilter, stored_facts
-from intently.report.formatting import csv_text, short_id, ticket_link
+from intently.report.formatting import csv_text, fmt_date, short_id, ticket_link
 from intently.report.kept import kept_metrics, kept_outcomes
 from intently.report.metrics import Metrics, week_of
 from intently.report.outcomes import OutcomeReport
@@ -289,7 +289,7 @@ class Selection:
             VERDICT_LABELS.get(self.verdict, self.verdict) if self.verdict else None,
             f"not {VERDICT_LABELS.get(self.other_than, self.other_than).lower()}" if self.other_than else None,
             ("rule " + " or ".join(titles.get(r, r) for r in self.rule)) if self.rule else None,
-            f"week of {self.week.isoformat()}" if self.week else None,
+            f"week of {fmt_date(self.week)}" if self.week else None,
             yes_no(self.public, "public replies", "internal notes"),
             yes_no(self.contributor, "by contributors (not the assignee)", "by the assignee"),
             yes_no(self.own, "own work", "on others' tickets"),
