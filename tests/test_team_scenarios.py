@@ -103,6 +103,18 @@ def test_a_team_scenario_with_a_wrong_expectation_fails_naming_file_step_and_key
         f"FAIL {path}: scenario outside-the-pod, step 4: rule expected 'pod_voice', got 'unsolicited_reply'"
     ]
     assert ": 1 passed, 1 failed" in done.stdout
+    reason = done.stdout.splitlines()[done.stdout.splitlines().index(lines[0]) + 1]  # the engine's, to check against
+    assert reason.strip().startswith("the engine's reason: Public reply by Ben")
+
+
+def test_an_expectation_naming_a_rule_the_policy_lacks_is_an_error_that_suggests_the_rule(team: Path) -> None:
+    misspelt = {**OUTSIDE_SCENARIO, "expect": [{"step": 4, "rule": "unsolicted_reply"}]}
+    path = _write(team.parent / "team.scenarios" / "02-outside-the-pod.yaml", misspelt)
+    done = intently("policy", "test", "--config", str(team))
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and "Traceback" not in done.stderr and str(path) in said
+    assert "expect step 4: rule 'unsolicted_reply' is not a rule of this policy" in said
+    assert "(did you mean unsolicited_reply?)" in said
 
 
 def test_render_shows_the_team_scenario_under_its_rule_and_lists_every_fact(team: Path, tmp_path: Path) -> None:
@@ -245,3 +257,5 @@ def test_adopting_a_change_of_thresholds_warns_of_the_built_in_scenarios_it_fail
     assert adopted.returncode == 0, adopted.stderr
     said = " ".join(adopted.stderr.split())
     assert "2 built-in scenario(s) fail under" in said and "unassigned-taken-at-30m" in said
+    tested = intently("policy", "test", "--config", str(proposal))
+    assert tested.returncode == 1 and "copy it into the team's scenarios" in " ".join(tested.stdout.split())

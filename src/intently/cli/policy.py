@@ -110,13 +110,25 @@ def policy_test(
             )
     for result in results:
         if result.failed:
+            reasons: set[int] = set()  # one reason a step, however many of its keys differ
             for mismatch in result.mismatches:
+                because = ""
+                if mismatch.reason is not None and mismatch.step not in reasons:
+                    reasons.add(mismatch.step)
+                    because = f"\n     the engine's reason: {shown(mismatch.reason)}"
                 out.print(
                     f"[bold red]FAIL[/] {shown(_file(result.scenario))}: scenario {shown(result.scenario.id)}, "
                     f"step {mismatch.step}: {shown(mismatch.key)} expected {shown(_said(mismatch.expected))}, "
-                    f"got {shown(_said(mismatch.actual))}",
+                    f"got {shown(_said(mismatch.actual))}{because}",
                     soft_wrap=True,
                 )
+    if any(r.failed and r.scenario.origin == "built-in" for r in results):
+        out.print(
+            "[yellow]Built-in scenarios illustrate the default's thresholds[/]: under changed ones some no longer "
+            "hold. To keep one as an example of yours, copy it into the team's scenarios beside the policy file "
+            "under the same id, with the verdicts your policy gives; it then takes the built-in one's place.",
+            soft_wrap=True,
+        )
     differing = [r for r in results if r.judged_differently]
     if differing:
         out.print(

@@ -132,6 +132,8 @@ class Mismatch:
     key: str
     expected: Any
     actual: Any
+    reason: str | None = None
+    """The engine's reason for the judgement at that step (None where the step was not judged)."""
 
 
 @dataclass
@@ -454,7 +456,7 @@ def run_scenario(scenario: Scenario, policy: Policy) -> ScenarioResult:
                 continue
             actual = judgement.assignee_id if key == "assignee" else getattr(judgement, key)
             if actual != expected:
-                outcome.mismatches.append(Mismatch(expectation.step, key, expected, actual))
+                outcome.mismatches.append(Mismatch(expectation.step, key, expected, actual, judgement.reason))
     return outcome
 
 
@@ -507,8 +509,9 @@ def illustratable(policy: Policy) -> tuple[str, ...]:
 
 
 def check_illustrates(scenarios: list[Scenario], policy: Policy) -> None:
-    """Every name in each scenario's ``illustrates`` is one of the policy's rules, a flag, a definition or a fact;
-    else an :class:`InputError` naming the file and the key."""
+    """Every name in each scenario's ``illustrates`` is one of the policy's rules, a flag, a definition or a fact,
+    and every rule an expectation names is one of the policy's; else an :class:`InputError` naming the file and the
+    key (a misspelt rule would otherwise read as an ordinary failure)."""
     known = illustratable(policy)
     for scenario in scenarios:
         for name in scenario.illustrates:
@@ -520,6 +523,16 @@ def check_illustrates(scenarios: list[Scenario], policy: Policy) -> None:
                     f"{name!r} is not a rule, flag, definition or fact of this policy{hint}; the rules are "
                     f"{', '.join(policy.rule_ids)}",
                     "illustrates",
+                )
+        for expectation in scenario.expectations:
+            rule = expectation.values.get("rule")
+            if rule is not None and rule not in policy.rule_ids:
+                near = get_close_matches(str(rule), policy.rule_ids, n=1)
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                raise _fail(
+                    scenario.source,
+                    f"expect step {expectation.step}: rule {rule!r} is not a rule of this policy{hint}; the rules are "
+                    f"{', '.join(policy.rule_ids)}",
                 )
 
 
