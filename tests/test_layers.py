@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Lowest first. A module belongs to the layer of the longest prefix that names it; it may import modules of
 # its own layer and of lower ones, never of a higher one.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("core: the model and errors", ["intently.model", "intently.errors", "intently._version"]),
+    ("core: the model and errors", ["intently.model", "intently.errors", "intently.files", "intently._version"]),
     ("define: the policy as data", ["intently.policy"]),
     ("judge: the engine", ["intently.engine"]),
     ("define and guide, through the engine", ["intently.policy.handbook", "intently.guide"]),

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Ta
 from rich.text import Text
 
 from intently.engine.judgement import verdict_label
+from intently.files import write_whole
 from intently.model import Group, Id, TicketHistory, User
 from intently.policy import Policy
 from intently.report.formatting import clean_text
@@ -377,5 +378,5 @@ def write_report(
     )
     if path is not None:
         outcomes = outcomes_by_class(facts()) if facts is not None else None
-        path.write_text(render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes), encoding="utf-8")
+        write_whole(path, render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes))
     return metrics

@@ -41,6 +41,7 @@ from intently.cli.common import (
     write_report,
 )
 from intently.errors import IntentlyError
+from intently.files import write_whole
 from intently.model import Id, TicketHistory, User, utc
 from intently.report.formatting import csv_text
 from intently.report.tables import FitTable
@@ -356,10 +357,8 @@ def report(
             from intently.report.outcomes import outcomes_by_class
 
             outcomes = outcomes_by_class(collector.facts())
-            html.write_text(
-                render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=base),
-                encoding="utf-8",
-            )
+            page = render_html(metrics, generated_at=datetime.now(UTC), outcomes=outcomes, zendesk_base=base)
+            write_whole(html, page)
     print_report(metrics, out, zendesk_base=base)
     if html is not None:
         out.print(f"\nHTML report written to {html}")

@@ -28,6 +28,7 @@ from intently.cli.common import (
     warn,
 )
 from intently.errors import IntentlyError, some_of
+from intently.files import write_whole
 from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
@@ -40,6 +41,29 @@ policy_app = typer.Typer(help="Show, validate, test, render, compare and adopt t
 def register(app: typer.Typer) -> None:
     """Add the ``policy`` group to the ``intently`` app."""
     app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("init")
+def policy_init(
+    file: Annotated[Path, typer.Argument(help="The policy file to write, e.g. team.yaml (never replaced)")],
+    name: Annotated[str, typer.Option(help="Your policy's name, shown with every judgement")] = "my-team",
+    version: Annotated[str, typer.Option(help="Its first version")] = "2026.1",
+) -> None:
+    """Write a first policy file of your team's own: only what differs from the default (as written, the name and
+    version), with the settings teams change most shown at their default values, commented out, and the commands
+    that check, test, weigh and adopt it. An existing file is never replaced."""
+    from intently.policy.starter import starter_text
+
+    text = starter_text(file, name, version)
+    try:
+        write_whole(file, text, replace=False)
+    except FileExistsError:
+        raise IntentlyError(f"{file} exists and was left as it is: give another file name") from None
+    out.print(
+        f"Wrote {shown(file)} (policy {shown(name)} {shown(version)}). Uncomment what you want to change, then: "
+        f"intently policy validate {shown(file)}",
+        soft_wrap=True,
+    )
 
 
 @policy_app.command("show")
@@ -193,7 +217,7 @@ def policy_render(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        write_whole(out_file, text)
         out.print(f"Handbook written to {out_file}")
 
 
