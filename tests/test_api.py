@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -353,3 +354,39 @@ def test_head_says_what_get_would_without_the_body(store: Store, account: tuple[
             assert head.status_code == got.status_code != 405, path
             assert head.content == b"" and head.headers.get("content-type") == got.headers.get("content-type")
             assert head.headers.get("location") == got.headers.get("location")
+
+
+def test_intently_guide_says_what_check_reply_answers(store: Store, account: tuple[FakeZendesk, int]) -> None:
+    """``intently guide TICKET --agent WHO`` on the terminal gives the API's answers: the same verdicts, reasons and
+    intentional path for a public reply and an internal note, the agent named by e-mail or id."""
+    ticket_id = account[1]
+    token = store.create_token("t", "viewer")
+    with api(store) as client:
+        answers = [
+            client.post(
+                "/api/check-reply",
+                json={"ticket_id": ticket_id, "agent_id": MARIA, "public": public},
+                headers=bearer(token),
+            ).json()
+            for public in (True, False)
+        ]
+    maria = store.directory().users[MARIA]
+    assert maria.email
+    shown = intently("guide", str(ticket_id), "--agent", maria.email, "--db", store.url, "-f", "json")
+    assert shown.returncode == 0, shown.stderr
+    mine = json.loads(shown.stdout)
+    volatile = {"coverage", "policy"}  # the customer's wait is counted to the second the answer is made
+    assert [{k: v for k, v in a.items() if k not in volatile} for a in mine] == [
+        {k: v for k, v in a.items() if k not in volatile} for a in answers
+    ]
+    text = intently("guide", str(ticket_id), "--agent", str(MARIA), "--db", store.url)
+    assert text.returncode == 0, text.stderr
+    said = " ".join(text.stdout.split())
+    assert answers[0]["headline"] in said and " ".join(answers[0]["reason"].split()) in said
+    assert "A public reply would be Drive-by (unsolicited_reply)" in said
+    assert "An internal note would be Intentional help (internal_note)" in said
+    assert all(" ".join(step["description"].split()) in said for step in answers[0]["intentional_path"])
+    customer = intently("guide", str(ticket_id), "--agent", str(CUSTOMER), "--db", store.url)
+    assert customer.returncode == 1 and "is not an agent" in customer.stderr
+    unknown = intently("guide", str(ticket_id), "--agent", "who@nowhere.test", "--db", store.url)
+    assert unknown.returncode == 1 and "no user 'who@nowhere.test'" in unknown.stderr

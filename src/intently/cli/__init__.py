@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from intently.cli import data, demo, digest, outcomes, policy, serve, sync, users, zendesk_app
+from intently.cli import data, demo, digest, guide, outcomes, policy, serve, sync, users, zendesk_app
 from intently.cli.common import close_stores, err
 from intently.errors import IntentlyError
 
@@ -49,6 +49,7 @@ def _command(
 policy.register(app)
 demo.register(app)
 data.register(app)
+guide.register(app)
 outcomes.register(app)
 digest.register(app)
 sync.register(app)

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from intently.engine.judgement import verdict_label
 from intently.files import write_whole
-from intently.model import Group, Id, TicketHistory, User
+from intently.model import Directory, Group, Id, TicketHistory, User
 from intently.policy import Policy
 from intently.report.formatting import clean_text
 from intently.report.metrics import worked_tickets
@@ -319,6 +319,33 @@ def dataset(path: Path | None, db: str | None, config: Path | None, jobs: int = 
     choice = judging(config, store)
     directory = store.directory()
     return Dataset(store.histories(), directory.users, choice.policy, store, choice.what_if, directory.groups)
+
+
+def one_ticket(
+    ticket_id: str, path: Path | None, db: str | None, config: Path | None
+) -> tuple[TicketHistory, Directory, Policy, Store | None]:
+    """One ticket's history, who is who and the policy to judge it under: from files (PATH), or from the store (the
+    store opened, and brought up to date unless the run is a what-if, which says so)."""
+    from intently.errors import IntentlyError
+
+    wanted = parse_id(ticket_id)
+    store: Store | None = None
+    history: TicketHistory | None
+    if path is not None:
+        from intently.sources import open_source
+
+        source = open_source(path)
+        directory, policy = source.directory, effective_policy(config)
+        history = next((h for h in source.histories() if h.ticket.id == wanted), None)
+    else:
+        store = open_store(db)
+        choice = judging(config, store)
+        bring_up_to_date(store, choice.policy, choice.what_if, out)
+        directory, policy = store.directory(), choice.policy
+        history = store.history(wanted)
+    if history is None:
+        raise IntentlyError(f"ticket {ticket_id} not found in {path or 'the store'}")
+    return history, directory, policy, store
 
 
 def fmt_time(at: datetime) -> str:

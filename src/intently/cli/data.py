@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import orjson
 import typer
@@ -28,10 +28,9 @@ from intently.cli.common import (
     err,
     fmt_time,
     is_store,
-    judging,
+    one_ticket,
     open_store,
     out,
-    parse_id,
     print_tally,
     progress,
     shown,
@@ -45,9 +44,6 @@ from intently.files import write_whole
 from intently.model import Id, TicketHistory, User, utc
 from intently.report.formatting import csv_text
 from intently.report.tables import FitTable
-
-if TYPE_CHECKING:
-    from intently.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -262,24 +258,8 @@ def explain(
     from intently.engine.explain import timeline
     from intently.report.formatting import ticket_link
 
-    wanted = parse_id(ticket_id)
-    store: Store | None = None
-    history: TicketHistory | None
-    if path is not None:
-        from intently.sources import open_source
-
-        source = open_source(path)
-        directory, policy = source.directory, effective_policy(config)
-        history = next((h for h in source.histories() if h.ticket.id == wanted), None)
-    else:
-        store = open_store(db)
-        choice = judging(config, store)
-        bring_up_to_date(store, choice.policy, choice.what_if, out)
-        directory, policy = store.directory(), choice.policy
-        history = store.history(wanted)
+    history, directory, policy, store = one_ticket(ticket_id, path, db, config)
     users = directory.users
-    if history is None:
-        raise IntentlyError(f"ticket {ticket_id} not found in {path or 'the store'}")
     ticket = history.ticket
     assignee = users[ticket.assignee_id].name if ticket.assignee_id in users else (ticket.assignee_id or "nobody")
     out.print(f"[bold]Ticket {shown(ticket.id)}[/]: {shown(ticket.subject)}")
