@@ -328,6 +328,12 @@ def one_ticket(
     store opened, and brought up to date unless the run is a what-if, which says so)."""
     from intently.errors import IntentlyError
 
+    if path is not None and not path.exists() and Path(ticket_id).exists():  # the two the other way round
+        raise typer.BadParameter(
+            f"the ticket comes first, then the data: {shown(path)} {shown(ticket_id)}, not {shown(ticket_id)} "
+            f"{shown(path)}",
+            param_hint="TICKET",
+        )
     wanted = parse_id(ticket_id)
     store: Store | None = None
     history: TicketHistory | None
