@@ -206,3 +206,15 @@ def test_built_in_scenarios_document_the_default_definition() -> None:
 
     switched_off = policy_from_mapping({"rules": {"coverage": {"enabled": False}}})
     assert own_rules(switched_off)
+
+
+def test_render_counts_one_team_example_and_a_bound_of_none_in_words(team: Path, tmp_path: Path) -> None:
+    (team.parent / "team.scenarios" / "02-outside-the-pod.yaml").unlink()
+    out = tmp_path / "handbook.md"
+    done = intently("policy", "render", "--config", str(team), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert " 1 of the examples is this team's own (marked *team*)." in text
+    rule = text[text.index("(`pod_voice`)") : text.index("\n### Rule", text.index("(`pod_voice`)"))]
+    assert "no contributors (not the assignee) replied publicly before the comment" in rule
+    assert "at most 0" not in text and "1 contributors" not in text
