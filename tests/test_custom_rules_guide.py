@@ -259,8 +259,8 @@ def test_the_path_that_was_open_starts_from_the_ticket_as_it_was() -> None:
         ("internal_note", "Leave an internal note with what you found instead of a public reply."),
         (
             "request_handover",
-            "Request a handover: take the ticket and be assigned in the same update or within 30m after replying; "
-            "you own the reply.",
+            "Take the ticket: assign it to yourself in the same update or within 30m after replying; you own the "
+            "reply.",
         ),
     ]
 

@@ -4,6 +4,7 @@ it offers: all read from the engine under the policy in force (check-reply's ``h
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from intently.guide.advice import Paths, check_reply, headline
 from intently.policy import Policy, load_policy
 from intently.policy.handbook.scenarios import Scenario, scenario_from_data
 from intently.policy.loader import policy_from_mapping
-from tests.team_rules import PEOPLE, START
+from tests.team_rules import EXPORTS_POD, PEOPLE, POD_VOICE, START, before_last
 
 DEFAULT = load_policy()
 TUESDAY_MORNING = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)  # 11:30 in Amsterdam: Ana (EMEA) on shift
@@ -103,3 +104,46 @@ def test_actions_the_assignee_asks_with_the_policys_tag_and_anyone_else_writes_t
     (note,) = _check(_scenario(), "pip", TUESDAY_MORNING)["actions"]
     assert note["kind"] == "internal_note" and note["label"] == "Ask Ana Lee in an internal note"
     assert note["text"].startswith("@Ana Lee ")
+
+
+def _unassigned(*more: dict[str, Any]) -> Scenario:
+    """The customer's ticket before anyone has taken it."""
+    ticket = {"id": 1, "requester": "casey", "priority": "normal", "preferred_region": "emea"}
+    return scenario_from_data(
+        {"id": "new", "title": "new", "people": PEOPLE, "ticket": ticket, "timeline": [START[0], *more], "expect": []}
+    )
+
+
+def test_on_an_unassigned_ticket_the_way_is_to_take_it() -> None:
+    scenario = _unassigned()
+    answer = _check(scenario, "pip", TUESDAY_MORNING)
+    assert (answer["verdict"], answer["rule"]) == ("drive_by", "unowned_reply")
+    assert answer["headline"] == (
+        "A public reply now would be a drive-by: take the ticket first (assign it to yourself), or leave an internal "
+        "note."
+    )
+    take = next(step for step in answer["intentional_path"] if step["action"] == "request_handover")
+    assert take["description"] == (
+        "Take the ticket: assign it to yourself in the same update or within 30m after replying; you own the reply."
+    )
+    assert answer["actions"] == [
+        {
+            "kind": "take_ticket",
+            "label": "Take the ticket: assign it to yourself",
+            "assignee_id": scenario.handles["pip"],
+        }
+    ]
+    assert "nobody" not in json.dumps(answer).lower()
+    # with nothing open now, the reply is left to whoever takes the ticket (there is nobody to name)
+    assert headline(True, "drive_by", "", Paths(), None) == (
+        "A public reply now would be a drive-by: leave it to whoever takes the ticket."
+    )
+
+
+def test_on_an_unassigned_ticket_the_facts_about_the_assignee_say_there_is_none_once() -> None:
+    pod = policy_from_mapping({"rules": before_last(POD_VOICE), "organisation": EXPORTS_POD}, "team.yaml")
+    answer = _check(_unassigned(), "pip", TUESDAY_MORNING, pod)
+    closed = {item["rule"]: item["why"] for item in answer["not_open"]}
+    assert closed["pod_voice"] == "does not hold now: the ticket is unassigned"  # not "in nobody's pod"
+    assert closed["coverage"] == "does not hold now: the ticket is unassigned"  # said once, not twice
+    assert "nobody" not in json.dumps(answer).lower()
