@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from intently.guide.advice import Paths, check_reply, headline
 from intently.policy import Policy, load_policy
 from intently.policy.handbook.scenarios import Scenario, scenario_from_data
@@ -147,3 +149,27 @@ def test_on_an_unassigned_ticket_the_facts_about_the_assignee_say_there_is_none_
     assert closed["pod_voice"] == "does not hold now: the ticket is unassigned"  # not "in nobody's pod"
     assert closed["coverage"] == "does not hold now: the ticket is unassigned"  # said once, not twice
     assert "nobody" not in json.dumps(answer).lower()
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (
+            "closed",
+            "This ticket is closed: Zendesk adds nothing to a closed ticket, so you would write on a follow-up ticket.",
+        ),
+        ("solved", "This ticket is solved: the customer has been told it is done, and an answer from them reopens it."),
+    ],
+)
+def test_the_headline_says_first_that_the_ticket_is_closed_or_solved(status: str, said: str) -> None:
+    done = _scenario({"at": "+1h", "by": "ana", "status": status})
+    answer = _check(done, "pip", TUESDAY_MORNING)
+    assert answer["ticket_status"] == status
+    assert answer["headline"] == f"{said} A public reply now would be a drive-by: ask Ana Lee first (or leave an " + (
+        "internal note)."
+    )
+    note = _check(done, "pip", TUESDAY_MORNING, public=False)
+    assert note["headline"].startswith(said + " An internal note now would be")
+    reopened = _scenario({"at": "+1h", "by": "ana", "status": status}, {"at": "+2h", "by": "casey", "status": "open"})
+    open_again = _check(reopened, "pip", datetime(2026, 3, 3, 12, 30, tzinfo=UTC))
+    assert open_again["ticket_status"] == "open" and open_again["headline"].startswith("A public reply now")

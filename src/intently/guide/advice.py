@@ -33,6 +33,7 @@ from intently.model import (
     Event,
     FieldChange,
     Id,
+    StatusChange,
     TagsChange,
     Ticket,
     TicketHistory,
@@ -169,11 +170,14 @@ def check_reply(
     assignee = judged.assignee_id
     rule = policy.rules.get(judged.rule)
     named = user_name(users, assignee) if assignee is not None else None
+    status = status_now(history)
+    said = headline(public, judged.verdict, rule.title if rule else "", paths, named)
     return {
         "verdict": judged.verdict,
         "rule": judged.rule,
         "title": rule.title if rule is not None else "",
-        "headline": headline(public, judged.verdict, rule.title if rule else "", paths, named),
+        "headline": " ".join(filter(None, (STATUS_NOTES.get(status or ""), said))),
+        "ticket_status": status,
         "reason": judged.reason,
         "intentional_path": [step.to_dict() for step in paths.steps],
         "not_open": [closed.to_dict() for closed in paths.closed],
@@ -191,6 +195,24 @@ WOULD_BE = {
     "drive_by": "a drive-by",
 }
 """A verdict as the end of "A public reply now would be …"."""
+
+
+STATUS_NOTES = {
+    "solved": "This ticket is solved: the customer has been told it is done, and an answer from them reopens it.",
+    "closed": "This ticket is closed: Zendesk adds nothing to a closed ticket, so you would write on a follow-up "
+    "ticket.",
+}
+"""What the panel says first on a ticket in one of these statuses (:func:`status_now`), before what a reply would
+be judged on this ticket."""
+
+
+def status_now(history: TicketHistory) -> str | None:
+    """The ticket's status at the end of its history: the last status change, else the ticket's own status."""
+    status = history.ticket.status
+    for event in history.events:
+        if isinstance(event, StatusChange):
+            status = event.status
+    return status.strip().lower() if status else None
 
 
 def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str | None) -> str:
