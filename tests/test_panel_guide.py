@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from intently.engine import judge_ticket
 from intently.guide.advice import Paths, check_reply, headline
 from intently.policy import Policy, load_policy
 from intently.policy.handbook.scenarios import Scenario, scenario_from_data
@@ -148,6 +149,7 @@ def test_on_an_unassigned_ticket_the_facts_about_the_assignee_say_there_is_none_
     closed = {item["rule"]: item["why"] for item in answer["not_open"]}
     assert closed["pod_voice"] == "does not hold now: the ticket is unassigned"  # not "in nobody's pod"
     assert closed["coverage"] == "does not hold now: the ticket is unassigned"  # said once, not twice
+    assert answer["reason"].endswith("not covering for an unavailable assignee (the ticket is unassigned).")
     assert "nobody" not in json.dumps(answer).lower()
 
 
@@ -173,3 +175,20 @@ def test_the_headline_says_first_that_the_ticket_is_closed_or_solved(status: str
     reopened = _scenario({"at": "+1h", "by": "ana", "status": status}, {"at": "+2h", "by": "casey", "status": "open"})
     open_again = _check(reopened, "pip", datetime(2026, 3, 3, 12, 30, tzinfo=UTC))
     assert open_again["ticket_status"] == "open" and open_again["headline"].startswith("A public reply now")
+
+
+def test_the_guide_speaks_of_the_reply_in_the_present_and_explain_of_a_comment_in_the_past() -> None:
+    own = _check(_scenario(), "ana", TUESDAY_MORNING)
+    assert own["reason"] == "Ana Lee is the assignee."
+    waiting = _scenario({"at": "+30m", "by": "casey", "comment": "Any news?"})  # 09:45 UTC
+    ahead = _check(waiting, "pip", TUESDAY_MORNING)
+    assert "not covering for an unavailable assignee (Ana Lee is within EMEA business hours)" in ahead["reason"]
+    assert "Pip Okafor has not been added as follower or CC" in ahead["reason"]
+    # the same reply, written: explain and the stored judgement keep the past
+    written = _scenario(
+        {"at": "+30m", "by": "casey", "comment": "Any news?"}, {"at": "+45m", "by": "pip", "reply": "Hi"}
+    )
+    judged = judge_ticket(written.history, written.directory.users, DEFAULT).judgements
+    assert judged[0].reason == "Ana Lee was the assignee when writing this public reply."
+    assert "(Ana Lee was within EMEA business hours)" in judged[-1].reason
+    assert "Pip Okafor was not added as follower or CC" in judged[-1].reason

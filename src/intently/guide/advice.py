@@ -142,7 +142,8 @@ def judge_reply(
     """The judgement a comment by ``agent_id`` at ``at`` would get, after the ``before`` events and with
     the ``same_update`` events made together with it; None when the engine would not judge it (e.g. the
     ticket has no comment yet, so it would be the ticket's description)."""
-    result = judge_ticket(_hypothesis(history, agent_id, public, at, before, same_update), users, policy, outcome=False)
+    hypothesis = _hypothesis(history, agent_id, public, at, before, same_update)
+    result = judge_ticket(hypothesis, users, policy, outcome=False, unwritten=REPLY_ID)
     return next((j for j in result.judgements if j.comment_id == REPLY_ID), None)
 
 
