@@ -103,7 +103,7 @@ def test_the_default_policy_gives_the_path_it_always_gave() -> None:
     ]
     assert answer["intentional_path"][1]["title"] == "Asked to help"
     # cover is the one rule that would make the reply intentional but is not open: nobody is waiting
-    assert _closed(answer) == {"coverage": "does not hold now: no customer comment was waiting for a reply"}
+    assert _closed(answer) == {"coverage": "does not hold now: no customer comment is waiting for a reply"}
     # not a drive-by: no path
     note = check_reply(_scenario(START).history, _scenario(START).directory.users, DEFAULT_POLICY, 4, False, MORNING)
     assert note is not None and note["intentional_path"] == [] and note["not_open"] == []
@@ -133,7 +133,7 @@ def test_facts_the_agent_cannot_change_close_a_rule_and_say_what_does_not_hold()
 
     second = _scenario([*START, {"at": "+1h", "by": "pip", "reply": "A workaround: export in two parts."}])
     pip = _check(POD_POLICY, second, "pip", datetime(2026, 3, 3, 11, 0, tzinfo=UTC))
-    assert _closed(pip)["pod_voice"] == "does not hold now: 1 contributors had replied publicly before"
+    assert _closed(pip)["pod_voice"] == "does not hold now: 1 contributor has replied publicly before"
 
 
 def test_a_rule_that_holds_later_says_from_when_and_the_engine_agrees() -> None:
@@ -259,8 +259,8 @@ def test_the_path_that_was_open_starts_from_the_ticket_as_it_was() -> None:
         ("internal_note", "Leave an internal note with what you found instead of a public reply."),
         (
             "request_handover",
-            "Request a handover: take the ticket and be assigned in the same update or within 30m after replying; "
-            "you own the reply.",
+            "Take the ticket: assign it to yourself in the same update or within 30m after replying; you own the "
+            "reply.",
         ),
     ]
 

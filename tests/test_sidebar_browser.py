@@ -77,13 +77,15 @@ def browser() -> Iterator[Any]:
 
 
 @contextmanager
-def _serving(tmp_path: Path, mention_maria: bool) -> Iterator[tuple[str, str, int]]:
+def _serving(tmp_path: Path, mention_maria: bool, assigned: bool = True) -> Iterator[tuple[str, str, int]]:
     """``intently serve``'s app over a real socket on a store with one ticket: assigned to Ana, who already
     answered the customer (so nobody is waiting and a colleague's public reply cannot be cover); with
-    ``mention_maria``, Ana then @mentions Maria in an internal note, which makes her a follower."""
+    ``mention_maria``, Ana then @mentions Maria in an internal note, which makes her a follower. Not ``assigned``:
+    a new ticket nobody has taken or answered yet."""
     zd = FakeZendesk(ZendeskDataset.generate(tickets=3))
-    ticket_id = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA)
-    zd.add_comment(ticket_id, ANA, "Looking into it.", public=True)
+    ticket_id = zd.add_ticket(CUSTOMER, "Invoice wrong", "My invoice is wrong.", assignee_id=ANA if assigned else None)
+    if assigned:
+        zd.add_comment(ticket_id, ANA, "Looking into it.", public=True)
     if mention_maria:
         zd.add_comment(ticket_id, ANA, "@Maria Santos could you check the invoice run?", public=False, follow=[MARIA])
     store: Store = loaded_store(str(tmp_path / "store.db"), zd, tmp_path, load_policy())
@@ -214,6 +216,25 @@ def test_one_click_lets_the_assignee_ask_for_help_with_the_tag(
     assert invoked == [["ticket.tags.add", "needs_collaboration"]]
     assert "save the ticket" in button.inner_text()
     page.close()
+
+
+def test_one_click_takes_an_unassigned_ticket(browser: Any, tmp_path: Path) -> None:
+    with _serving(tmp_path, mention_maria=False, assigned=False) as (server_url, token, ticket_id):
+        page = _open_app(browser, tmp_path, server_url, token, ticket_id, MARIA)
+        button = page.wait_for_selector("button[data-action=take_ticket]")
+        headline = page.inner_text("[data-headline]")
+        assert headline == (
+            "A public reply now would be a drive-by: take the ticket first (assign it to yourself), or leave an "
+            "internal note."
+        )
+        assert "nobody" not in page.locator(".card").nth(0).inner_text().lower()
+        assert button.inner_text() == "Take the ticket: assign it to yourself"
+        button.click()
+        page.wait_for_selector("button[data-action=take_ticket]:disabled")
+        invoked = [call for call in page.evaluate("window.__invoked") if call[0] != "resize"]
+        assert invoked == [["set:ticket.assignee", {"userId": MARIA}]]  # the stand-in's ticket has no group
+        assert button.inner_text() == "Assigned to you: save the ticket, then reply"
+        page.close()
 
 
 def test_a_server_address_the_app_was_not_built_for_is_named(

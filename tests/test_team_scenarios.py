@@ -256,6 +256,18 @@ def test_adopting_a_change_of_thresholds_warns_of_the_built_in_scenarios_it_fail
     adopted = intently("policy", "adopt", str(proposal), "--db", db)
     assert adopted.returncode == 0, adopted.stderr
     said = " ".join(adopted.stderr.split())
-    assert "2 built-in scenario(s) fail under" in said and "unassigned-taken-at-30m" in said
+    assert "2 built-in scenarios fail under" in said and "unassigned-taken-at-30m" in said
     tested = intently("policy", "test", "--config", str(proposal))
     assert tested.returncode == 1 and "copy it into the team's scenarios" in " ".join(tested.stdout.split())
+
+
+def test_render_counts_one_team_example_and_a_bound_of_none_in_words(team: Path, tmp_path: Path) -> None:
+    (team.parent / "team.scenarios" / "02-outside-the-pod.yaml").unlink()
+    out = tmp_path / "handbook.md"
+    done = intently("policy", "render", "--config", str(team), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert " 1 of the examples is this team's own (marked *team*)." in text
+    rule = text[text.index("(`pod_voice`)") : text.index("\n### Rule", text.index("(`pod_voice`)"))]
+    assert "no contributors (not the assignee) replied publicly before the comment" in rule
+    assert "at most 0" not in text and "1 contributors" not in text

@@ -42,6 +42,7 @@ from intently.cli.common import (
 from intently.errors import IntentlyError
 from intently.files import write_whole
 from intently.model import Id, TicketHistory, User, utc
+from intently.policy.messages import counted
 from intently.report.formatting import csv_text
 from intently.report.tables import FitTable
 
@@ -85,7 +86,7 @@ def import_(
     warn(outcome.warnings + unknown_people(policy, store.directory().users))
     stats = outcome.stats
     out.print(
-        f"Imported {_counted(stats.tickets, 'ticket')}, {stats.users:,} people and {_counted(stats.events, 'event')} "
+        f"Imported {counted(stats.tickets, 'ticket')}, {stats.users:,} people and {counted(stats.events, 'event')} "
         f"into {store.shown_url}"
     )
     if fingerprint(policy) != fingerprint(before):
@@ -94,11 +95,6 @@ def import_(
             f"{before.name} {before.version} ({before_source}): every stored ticket was judged under it."
         )
     print_tally(outcome.tally)
-
-
-def _counted(count: int, thing: str) -> str:
-    """``1 ticket``, ``3,000 tickets``."""
-    return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
 def classify(

@@ -29,6 +29,7 @@ from intently.cli.common import (
 )
 from intently.errors import IntentlyError, some_of
 from intently.files import write_whole
+from intently.policy.messages import counted
 from intently.report.tables import FitTable
 
 if TYPE_CHECKING:
@@ -156,8 +157,9 @@ def policy_test(
     differing = [r for r in results if r.judged_differently]
     if differing:
         out.print(
-            f"[yellow]{len(differing):,} built-in scenario(s) judged differently from the default definition[/]: they "
-            "document the default's rules, which this policy replaces with its own, so they are reported, not failed.",
+            f"[yellow]{counted(len(differing), 'built-in scenario')} judged differently from the default "
+            "definition[/]: they document the default's rules, which this policy replaces with its own, so they are "
+            "reported, not failed.",
             soft_wrap=True,
         )
         for result in differing:
@@ -388,7 +390,8 @@ def _failing_scenarios(policy: Policy, file: Path) -> str:
     if built_in:
         warn(
             [
-                f"{len(built_in):,} built-in scenario(s) fail under {file} ({some_of(built_in)}): they illustrate the "
+                f"{counted(len(built_in), 'built-in scenario')} {'fails' if len(built_in) == 1 else 'fail'} under "
+                f"{file} ({some_of(built_in)}): they illustrate the "
                 "default's thresholds; restate one under its id in the team's scenarios to keep it as an example"
             ]
         )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from intently.cli.common import DbOption, SavedConfigOption
+from intently.policy.messages import counted
 
 sync_app = typer.Typer(
     help="Bring a live helpdesk's tickets into the store and judge them.",
@@ -108,8 +109,9 @@ def zendesk(
         began = "the beginning" if stats.start_time == 0 else _day(stats.start_time)
         out.print(f"{'Backfill' if stats.backfill else 'First sync'} from {began} ({client.base_url})")
     out.print(
-        f"Synced {_n(stats.tickets, 'ticket')} ({_n(stats.audits, 'audit')} on {_n(stats.pages, 'export page')}) "
-        f"and {_n(stats.users, 'person', 'people')} into {where} ({_n(stats.requests, 'API request')})"
+        f"Synced {counted(stats.tickets, 'ticket')} ({counted(stats.audits, 'audit')} on "
+        f"{counted(stats.pages, 'export page')}) "
+        f"and {counted(stats.users, 'person', 'people')} into {where} ({counted(stats.requests, 'API request')})"
     )
     extras = []
     if stats.skipped:
@@ -126,10 +128,6 @@ def zendesk(
         out.print("  Nothing changed since the last sync.")
     if save_raw is not None:
         out.print(f"  Raw API responses kept in {save_raw} (a Zendesk export directory)")
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def _day(epoch: int) -> str:

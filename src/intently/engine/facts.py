@@ -4,6 +4,9 @@ The facts are defined (names, parameters, meaning) in :mod:`intently.policy.cond
 reads from the ticket's state at the comment. :func:`holds` answers only yes or no (it runs for every rule tried
 on every comment, so it stays cheap); :func:`explain` says why, with the evidence, for the rule that decided and
 for the rules that did not.
+
+The words speak of a comment written (``was``, ``had``) or, for the guide's reply not yet written
+(:attr:`Moment.ahead`), in the present (``is``, ``has``): each phrase picks its tense with :meth:`Moment.tense`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from intently.engine.judgement import Evidence
 from intently.model import AssigneeChange, Comment, Event, Id, TicketHistory, User, user_name
 from intently.policy.conditions import AllOf, AnyOf, Condition, Fact, Not, format_duration
+from intently.policy.messages import counted
 from intently.policy.schema import Policy
 
 
@@ -57,6 +61,18 @@ class Moment(Context):
     """The engine's replay state (:class:`intently.engine.judge._State`)."""
     group: Sequence[Event]
     group_end: int
+    ahead: bool = False
+    """A reply not yet written (the guide asking what it would be): the facts speak of it in the present."""
+
+    def tense(self, past: str, present: str) -> str:
+        """``past`` for a comment written, ``present`` for a reply not yet written (:attr:`ahead`)."""
+        return present if self.ahead else past
+
+    @property
+    def unassigned(self) -> str:
+        """The ticket had no assignee at the comment: one phrase for every fact that needs one (so that the guide,
+        which lists what does not hold, says it once)."""
+        return self.tense("the ticket was unassigned", "the ticket is unassigned")
 
     @property
     def kind(self) -> str:
@@ -126,7 +142,9 @@ def _text_say(_: Moment, p: Any, held: bool) -> Said:
 
 def _is_assignee_say(m: Moment, _: Any, held: bool) -> Said:
     who = m.author.name
-    return (f"{who} was the assignee when writing this {m.kind}" if held else f"{who} was not the assignee"), []
+    if not held:
+        return f"{who} {m.tense('was', 'is')} not the assignee", []
+    return m.tense(f"{who} was the assignee when writing this {m.kind}", f"{who} is the assignee"), []
 
 
 def taken(m: Moment, within: timedelta) -> AssigneeChange | None:
@@ -148,13 +166,16 @@ def _takes_say(m: Moment, p: Any, held: bool) -> Said:
     who, window = m.author.name, format_duration(p.within)
     event = taken(m, p.within) if held else None
     if event is None:
-        return f"{who} did not take the ticket (no assignment to {who} within {window})", []
+        return f"no assignment to {who} within {window}", []
     if event.update == m.comment.update:
         at = "in the same update"
     else:
         at = f"{format_duration(event.at - m.comment.at)} later, within the {window} ownership window"
-    by = "" if event.actor == m.comment.author else f" (assigned by {m.name(event.actor)})"
-    phrase = f"{who} became the assignee {at}{by}: the ticket changed owner, it did not gain a second voice"
+    by = "" if event.actor == m.comment.author else f", assigned by {m.name(event.actor)}"
+    phrase = m.tense(
+        f"{who} became the assignee {at}{by}: the ticket changed owner, it did not gain a second voice",
+        f"{who} becomes the assignee {at}{by}: the ticket changes owner, it does not gain a second voice",
+    )
     return phrase, [evidence(event, "assigned", f"assigned to {who}")]
 
 
@@ -169,7 +190,9 @@ def _author_region_say(m: Moment, p: Any, held: bool) -> Said:
 
 def _pods_say(m: Moment, p: Any, held: bool) -> Said:
     pods = ", ".join(name for name, _ in m.policy.pods_of(m.author)) or "no pod"
-    return (f"{m.author.name} is in the {pods} pod" if held else f"{m.author.name} is in {pods}, not {p.values}"), []
+    if held:
+        return f"{m.author.name} is in the {pods} pod", []
+    return f"{m.author.name} is in {pods}, not {', '.join(p.values)}", []
 
 
 def _same_pod(m: Moment, _: Any) -> bool:
@@ -178,6 +201,8 @@ def _same_pod(m: Moment, _: Any) -> bool:
 
 
 def _same_pod_say(m: Moment, _: Any, held: bool) -> Said:
+    if m.state.assignee is None:
+        return m.unassigned, []
     owner = m.name(m.state.assignee)
     return (f"{m.author.name} is in {owner}'s pod" if held else f"{m.author.name} is not in {owner}'s pod"), []
 
@@ -194,12 +219,15 @@ def _added_say(m: Moment, p: Any, held: bool) -> Said:
     who = m.author.name
     event = _added(m, p) if held else None
     if event is None:
-        return f"{who} was not added as follower or CC by someone else", []
+        return f"{who} {m.tense('was not', 'has not been')} added as follower or CC by someone else", []
     label = "follower" if event is m.state.followers.get(m.comment.author) else "CC"
     detail = f"{m.name(event.actor)} added {who} as a {label} at {when(event.at)}"
-    return f"{who} was asked to help before this {m.kind}: {detail}", [
-        evidence(event, f"{label.lower()} added", detail)
-    ]
+    return f"{_asked(m)}: {detail}", [evidence(event, f"{label.lower()} added", detail)]
+
+
+def _asked(m: Moment) -> str:
+    who = m.author.name
+    return m.tense(f"{who} was asked to help before this {m.kind}", f"{who} has been asked to help")
 
 
 def _naming_note(m: Moment) -> Comment | None:
@@ -217,16 +245,20 @@ def _named_say(m: Moment, _: Any, held: bool) -> Said:
     note = _naming_note(m) if held else None
     owner, who = m.name(m.state.assignee), m.author.name
     if note is None:
-        return f"{owner} had not named {who} in an internal note", []
+        if m.state.assignee is None:
+            return m.unassigned, []
+        return f"{owner} {m.tense('had', 'has')} not named {who} in an internal note", []
     detail = f"{owner} named {who} in an internal note at {when(note.at)}"
-    return f"{who} was handed the reply: {detail}", [evidence(note, "named", detail)]
+    return f"{who} {m.tense('was', 'has been')} handed the reply: {detail}", [evidence(note, "named", detail)]
 
 
 # --- the ticket -------------------------------------------------------------------------------------------------
 
 
 def _unassigned_say(m: Moment, _: Any, held: bool) -> Said:
-    return ("the ticket was unassigned" if held else f"the ticket was assigned to {m.name(m.state.assignee)}"), []
+    if held:
+        return m.unassigned, []
+    return f"the ticket {m.tense('was', 'is')} assigned to {m.name(m.state.assignee)}", []
 
 
 def _tag_event(m: Moment, p: Any) -> tuple[str, Event] | None:
@@ -243,7 +275,7 @@ def _tag_say(m: Moment, p: Any, held: bool) -> Said:
         return f"no {', '.join(p.tags)} tag added by someone else", []
     tag, event = found
     detail = f"{m.name(event.actor)} added the {tag} tag at {when(event.at)}"
-    return f"{m.author.name} was asked to help before this {m.kind}: {detail}", [evidence(event, "tag added", detail)]
+    return f"{_asked(m)}: {detail}", [evidence(event, "tag added", detail)]
 
 
 def _priority(m: Moment, p: Any) -> bool:
@@ -258,7 +290,8 @@ def _group(m: Moment, p: Any) -> bool:
 def _value_say(label: str, read: Callable[[Moment], object]) -> Callable[[Moment, Any, bool], Said]:
     def say(m: Moment, p: Any, held: bool) -> Said:
         value = read(m) or "not set"
-        return (f"the {label} was {value}" if held else f"the {label} was {value}, not {', '.join(p.values)}"), []
+        phrase = f"the {label} {m.tense('was', 'is')} {value}"
+        return (phrase if held else f"{phrase}, not {', '.join(p.values)}"), []
 
     return say
 
@@ -269,7 +302,9 @@ def _count(found: int, p: Any) -> bool:
 
 def _count_say(label: str, read: Callable[[Moment], int]) -> Callable[[Moment, Any, bool], Said]:
     def say(m: Moment, p: Any, held: bool) -> Said:
-        return f"{read(m)} {label} had replied publicly before", []
+        found = read(m)
+        verb = m.tense("had", "has" if found == 1 else "have")
+        return f"{counted(found, label)} {verb} replied publicly before", []
 
     return say
 
@@ -282,15 +317,16 @@ def availability(m: Moment) -> tuple[bool | None, str]:
     assignee = m.assignee
     name = m.name(m.state.assignee)
     if assignee is None:
-        return None, "the ticket had no assignee"
+        return None, m.unassigned
+    was = m.tense("was", "is")
     if m.policy.out_of_office(assignee, m.comment.at) is not None:
-        return False, f"{name} was out of office"
+        return False, f"{name} {was} out of office"
     region = m.policy.region_of_user(assignee)
     if region is None:
         return None, f"{name}'s region is unknown, so their business hours are too"
     if m.policy.is_business_hours(region, m.comment.at):
-        return True, f"{name} was within {region} business hours"
-    return False, f"{name} was outside {region} business hours"
+        return True, f"{name} {was} within {region} business hours"
+    return False, f"{name} {was} outside {region} business hours"
 
 
 def _availability_say(m: Moment, _: Any, held: bool) -> Said:
@@ -302,12 +338,16 @@ def _away(m: Moment, _: Any) -> bool:
 
 
 def _away_say(m: Moment, _: Any, held: bool) -> Said:
+    if m.state.assignee is None:
+        return m.unassigned, []
     name = m.name(m.state.assignee)
-    return (f"{name} was out of office" if held else f"{name} was not out of office"), []
+    return f"{name} {m.tense('was', 'is')}{'' if held else ' not'} out of office", []
 
 
-def _unchanged_say(_: Moment, __: Any, held: bool) -> Said:
-    return ("the assignee was left unchanged" if held else "the assignee was changed in the same update"), []
+def _unchanged_say(m: Moment, __: Any, held: bool) -> Said:
+    if held:
+        return m.tense("the assignee was left unchanged", "the assignee is left unchanged"), []
+    return m.tense("the assignee was changed in the same update", "the assignee changes in the same update"), []
 
 
 def _percent(share: float, threshold: float) -> str:
@@ -358,16 +398,16 @@ def waited(m: Moment, share: float) -> tuple[bool, str, Comment | None]:
     customer comment waited on."""
     clock = reply_clock(m)
     if clock is None:
-        return False, "no customer comment was waiting for a reply", None
+        return False, f"no customer comment {m.tense('was', 'is')} waiting for a reply", None
     wait, limit = clock.wait(m.comment.at), clock.target
     since_what = "ticket creation" if clock.first else "the customer's comment"
     ratio = _percent(clock.share(m.comment.at), share)
     detail = (
-        f"the customer had waited {format_duration(wait)} since {since_what}, {ratio} of the "
+        f"the customer {m.tense('had', 'has')} waited {format_duration(wait)} since {since_what}, {ratio} of the "
         f"{format_duration(limit)} {'first' if clock.first else 'next'}-reply target for {clock.priority} priority"
     )
     if wait < limit * share:
-        return False, f"{detail} (at least {share:.0%} is needed)", None
+        return False, f"{detail}, short of the {share:.0%} needed", None
     return True, detail, clock.waited_on
 
 
@@ -403,11 +443,11 @@ FACT_RULES: dict[str, FactRule] = {
         _value_say("preferred region", lambda m: m.policy.region_of_value(m.state.preferred)),
     ),
     "public_voices": FactRule(
-        lambda m, p: _count(len(m.state.voices), p), _count_say("agents", lambda m: len(m.state.voices))
+        lambda m, p: _count(len(m.state.voices), p), _count_say("agent", lambda m: len(m.state.voices))
     ),
     "contributor_voices": FactRule(
         lambda m, p: _count(len(m.state.contributor_voices), p),
-        _count_say("contributors", lambda m: len(m.state.contributor_voices)),
+        _count_say("contributor", lambda m: len(m.state.contributor_voices)),
     ),
     "assignee_on_shift": FactRule(lambda m, p: availability(m)[0] is True, _availability_say),
     "assignee_unavailable": FactRule(lambda m, p: availability(m)[0] is False, _availability_say),

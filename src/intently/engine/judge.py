@@ -74,10 +74,17 @@ def _start(history: TicketHistory, users: Mapping[Id, User], policy: Policy) -> 
 
 
 def judge_ticket(
-    history: TicketHistory, users: Mapping[Id, User], policy: Policy, *, outcome: bool = True
+    history: TicketHistory,
+    users: Mapping[Id, User],
+    policy: Policy,
+    *,
+    outcome: bool = True,
+    unwritten: Id | None = None,
 ) -> TicketResult:
     """Every agent comment of the ticket gets exactly one judgement (or is skipped, with the cause); with
-    ``outcome``, the ticket's outcome too (:mod:`intently.engine.outcomes`; ``classify`` does not show it)."""
+    ``outcome``, the ticket's outcome too (:mod:`intently.engine.outcomes`; ``classify`` does not show it).
+    ``unwritten`` is the id of a reply not yet written (the guide's look-ahead): its reason speaks in the present
+    (:attr:`Moment.ahead`), every other comment's in the past."""
     ctx, state, first_comment = _start(history, users, policy)
     events = ctx.events
     ticket = history.ticket
@@ -103,7 +110,7 @@ def judge_ticket(
                 continue
             if not author.is_agent:
                 continue
-            judgement = _judge_comment(ctx, event, author, state, group, end)
+            judgement = _judge_comment(ctx, event, author, state, group, end, event.id == unwritten)
             if not event.public and judgement.assignee_id != event.author:
                 notes.append((len(judgements), end))
             judgements.append(judgement)
@@ -116,8 +123,9 @@ def judge_ticket(
 
 def moment_of(history: TicketHistory, users: Mapping[Id, User], policy: Policy, comment_id: Id) -> Moment | None:
     """The engine's view of one comment of ``history``: the ticket as it stood just before it, as
-    :func:`judge_ticket` replays it (what the guide asks the facts about a reply not yet written). None when the
-    comment is not there or would not be judged (the description, an author nobody knows)."""
+    :func:`judge_ticket` replays it (what the guide asks the facts about a reply not yet written: the facts speak of
+    it in the present, :attr:`Moment.ahead`). None when the comment is not there or would not be judged (the
+    description, an unknown author)."""
     ctx, state, first = _start(history, users, policy)
     events = ctx.events
     for start, end in _groups(events):
@@ -127,7 +135,7 @@ def moment_of(history: TicketHistory, users: Mapping[Id, User], policy: Policy, 
             author = users.get(comment.author) if comment.author is not None else None
             if comment is first or author is None:
                 return None
-            return Moment(history, users, policy, events, comment, author, state, group, end)
+            return Moment(history, users, policy, events, comment, author, state, group, end, ahead=True)
         _apply(state, group, ctx, first)
     return None
 
@@ -213,10 +221,16 @@ def _is_customer(ctx: Context, comment: Comment) -> bool:
 
 
 def _judge_comment(
-    ctx: Context, comment: Comment, author: User, state: _State, group: Sequence[Event], group_end: int
+    ctx: Context,
+    comment: Comment,
+    author: User,
+    state: _State,
+    group: Sequence[Event],
+    group_end: int,
+    ahead: bool = False,
 ) -> Judgement:
     """The first rule of the policy whose condition holds decides; the reason says why in the facts' words."""
-    m = Moment(ctx.history, ctx.users, ctx.policy, ctx.events, comment, author, state, group, group_end)
+    m = Moment(ctx.history, ctx.users, ctx.policy, ctx.events, comment, author, state, group, group_end, ahead)
     own = evidence(comment, m.kind)
     assigned = (
         [evidence(state.assigned_by, "assigned", f"assigned to {ctx.name(state.assignee)}")]
@@ -257,7 +271,7 @@ def _reason(m: Moment, rule: Rule, phrases: list[str], tried: list[Rule]) -> str
     if rule.verdict != "drive_by":
         if len(phrases) == 1:
             return _sentence(phrases[0])
-        return _sentence(f"{m.kind} by {who}: " + "; ".join(phrases))
+        return _sentence(_led(f"{m.kind} by {who}", phrases))
     owner = (
         f"a ticket assigned to {m.name(m.state.assignee)}" if m.state.assignee is not None else "an unassigned ticket"
     )
@@ -267,6 +281,21 @@ def _reason(m: Moment, rule: Rule, phrases: list[str], tried: list[Rule]) -> str
         if other.verdict not in (rule.verdict, "assignee")
     ]
     return _sentence(f"{m.kind} by {who} on {owner}" + (": " + "; ".join(missed) if missed else ""))
+
+
+def _led(lead: str, phrases: list[str]) -> str:
+    """``lead: phrase; phrase``, saying the lead once: a phrase that is the lead (the ``public`` fact's "public
+    reply by Lukas Becker") is not said again (and with one phrase left, that phrase says it all), and one that
+    starts with it (the ``internal`` fact's "internal note by Lukas Becker: asynchronous help, ...") leads
+    instead."""
+    own = next((p for p in phrases if p.lower().startswith(lead.lower())), None)
+    others = [p for p in phrases if p is not own]
+    rest = "; ".join(others)
+    if own is None:
+        return f"{lead}: {rest}"
+    if own.lower() == lead.lower():
+        return others[0] if len(others) == 1 else (f"{lead}: {rest}" if rest else lead)
+    return f"{own}; {rest}" if rest else own
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from intently.model import (
     Event,
     FieldChange,
     Id,
+    StatusChange,
     TagsChange,
     Ticket,
     TicketHistory,
@@ -141,7 +142,8 @@ def judge_reply(
     """The judgement a comment by ``agent_id`` at ``at`` would get, after the ``before`` events and with
     the ``same_update`` events made together with it; None when the engine would not judge it (e.g. the
     ticket has no comment yet, so it would be the ticket's description)."""
-    result = judge_ticket(_hypothesis(history, agent_id, public, at, before, same_update), users, policy, outcome=False)
+    hypothesis = _hypothesis(history, agent_id, public, at, before, same_update)
+    result = judge_ticket(hypothesis, users, policy, outcome=False, unwritten=REPLY_ID)
     return next((j for j in result.judgements if j.comment_id == REPLY_ID), None)
 
 
@@ -168,11 +170,15 @@ def check_reply(
     paths = open_paths(history, users, policy, agent_id, at) if judged.verdict == "drive_by" else Paths()
     assignee = judged.assignee_id
     rule = policy.rules.get(judged.rule)
+    named = user_name(users, assignee) if assignee is not None else None
+    status = status_now(history)
+    said = headline(public, judged.verdict, rule.title if rule else "", paths, named)
     return {
         "verdict": judged.verdict,
         "rule": judged.rule,
         "title": rule.title if rule is not None else "",
-        "headline": headline(public, judged.verdict, rule.title if rule else "", paths, user_name(users, assignee)),
+        "headline": " ".join(filter(None, (STATUS_NOTES.get(status or ""), said))),
+        "ticket_status": status,
         "reason": judged.reason,
         "intentional_path": [step.to_dict() for step in paths.steps],
         "not_open": [closed.to_dict() for closed in paths.closed],
@@ -192,9 +198,28 @@ WOULD_BE = {
 """A verdict as the end of "A public reply now would be …"."""
 
 
-def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str) -> str:
+STATUS_NOTES = {
+    "solved": "This ticket is solved: the customer has been told it is done, and an answer from them reopens it.",
+    "closed": "This ticket is closed: Zendesk adds nothing to a closed ticket, so you would write on a follow-up "
+    "ticket.",
+}
+"""What the panel says first on a ticket in one of these statuses (:func:`status_now`), before what a reply would
+be judged on this ticket."""
+
+
+def status_now(history: TicketHistory) -> str | None:
+    """The ticket's status at the end of its history: the last status change, else the ticket's own status."""
+    status = history.ticket.status
+    for event in history.events:
+        if isinstance(event, StatusChange):
+            status = event.status
+    return status.strip().lower() if status else None
+
+
+def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str | None) -> str:
     """The panel's first line, for a reply not yet written: what it would be and, for a drive-by, the first thing
-    to do instead ("A public reply now would be a drive-by: ask Jordan first.")."""
+    to do instead ("A public reply now would be a drive-by: ask Jordan first."). ``assignee`` is the assignee's
+    name; None on an unassigned ticket (taking it is then the way to reply)."""
     text = f"{'A public reply' if public else 'An internal note'} now would be {WOULD_BE.get(verdict, verdict)}"
     named = title[:1].lower() + title[1:]
     if verdict in HELPING_VERDICTS and title and named != WOULD_BE.get(verdict):
@@ -202,14 +227,25 @@ def headline(public: bool, verdict: str, title: str, paths: Paths, assignee: str
     elif verdict == "drive_by":
         open_now = {step.action for step in paths.steps}
         ways = []  # a way to reply to the customer first, then the note, which leaves the reply to the assignee
-        if "ask_assignee" in open_now:
+        if "ask_assignee" in open_now and assignee is not None:
             ways.append(f"ask {assignee} first")
         elif "request_handover" in open_now:
-            ways.append(f"ask {assignee} to hand the ticket over first")
+            ways.append(
+                f"ask {assignee} to hand the ticket over first"
+                if assignee is not None
+                else "take the ticket first (assign it to yourself)"
+            )
         if "internal_note" in open_now:
-            ways.append(f"leave an internal note for {assignee} instead" if not ways else "leave an internal note")
+            if ways:
+                ways.append("leave an internal note")
+            else:
+                ways.append(f"leave an internal note{f' for {assignee}' if assignee is not None else ''} instead")
         if ways:
-            text += ": " + ways[0] + (f" (or {ways[1]})" if len(ways) > 1 else "")
+            if len(ways) > 1:  # one level of brackets: the first way may carry its own
+                ways[1] = f", or {ways[1]}" if ways[0].endswith(")") else f" (or {ways[1]})"
+            text += ": " + "".join(ways)
+        elif assignee is None:
+            text += ": leave it to whoever takes the ticket"
         else:
             opening = min((c.opens_at for c in paths.closed if c.opens_at is not None), default=None)
             text += f": leave it to {assignee}" + (f" until {when(opening)}" if opening is not None else "")
@@ -294,9 +330,9 @@ def actions(
 ) -> list[dict[str, Any]]:
     """One-click actions for the agent: the assignee can ask for help by adding the policy's first asking tag
     (:attr:`Policy.solicitation`, when it is not on the ticket yet); anyone else can start an internal note that
-    names the assignee."""
+    names the assignee; on an unassigned ticket, the agent can take it (assign it to themselves)."""
     if assignee is None:
-        return []
+        return [{"kind": "take_ticket", "label": "Take the ticket: assign it to yourself", "assignee_id": agent_id}]
     if assignee == agent_id:
         current = set(_current_tags(history))
         return [
@@ -539,17 +575,16 @@ class _Advisor:
             if window > timedelta(0)
             else "in the same update"
         )
-        whom = f"ask {self.name(assignee)} to hand the ticket over" if assignee is not None else "take the ticket"
         event = AssigneeChange(
             id="intently:handover", at=self.at, actor=self.agent_id, update=REPLY_ID, via="web", assignee=self.agent_id
         )
-        return _Move(
-            "request_handover",
-            "handover",
-            f"Request a handover: {whom} and be assigned {when_taken}; you own the reply.",
-            f"{whom} and be assigned {when_taken}",
-            same_update=(event,),
-        )
+        if assignee is None:
+            whom = f"assign the ticket to yourself {when_taken}"
+            description = f"Take the ticket: assign it to yourself {when_taken}; you own the reply."
+        else:
+            whom = f"ask {self.name(assignee)} to hand the ticket over and be assigned {when_taken}"
+            description = f"Request a handover: {whom}; you own the reply."
+        return _Move("request_handover", "handover", description, whom, same_update=(event,))
 
     def _ask(self, key: str, event: Event, how: str) -> _Move:
         return _Move("ask_assignee", key, f"Ask the assignee: {how}.", how, before=(event,))

@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from intently.policy.messages import counted
+
 DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
 
 
@@ -525,13 +527,14 @@ def fact_words(fact: Fact) -> str:
         case "preferred_region":
             return f"the customer's preferred region is {_list(p.values)}"
         case "public_voices" | "contributor_voices":
-            who = "agents" if fact.name == "public_voices" else "contributors (not the assignee)"
-            bound = (
-                f"at least {p.at_least}"
-                if p.at_most is None
-                else (f"at most {p.at_most}" if p.at_least == 0 else f"{p.at_least} to {p.at_most}")
-            )
-            return f"{bound} {who} replied publicly before the comment"
+            one, note = ("agent", "") if fact.name == "public_voices" else ("contributor", " (not the assignee)")
+            if p.at_most is None:
+                bound = f"at least {counted(p.at_least, one)}"
+            elif p.at_least == 0:
+                bound = f"no {one}s" if p.at_most == 0 else f"at most {counted(p.at_most, one)}"
+            else:
+                bound = f"{p.at_least} to {counted(p.at_most, one)}"
+            return f"{bound}{note} replied publicly before the comment"
         case "assignee_on_shift":
             return "the assignee is within their region's business hours and not out of office"
         case "assignee_unavailable":

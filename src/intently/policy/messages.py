@@ -69,6 +69,12 @@ _BY_TYPE = {
 }
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """A number of things in words: ``1 contributor``, ``0 contributors``, ``3,000 tickets`` (``many`` where the
+    plural is not ``one`` + ``s``)."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 BOUNDS = {
     "greater_than_equal": "at least",
     "less_than_equal": "at most",

@@ -20,6 +20,7 @@ from intently.model import Comment, FieldChange, TagsChange, User
 from intently.policy.conditions import FACTS, FactSpec, condition_words, facts_in, format_duration, parse_condition
 from intently.policy.handbook.scenarios import FLAG_IDS, Mismatch, Scenario, ScenarioResult, effective_policy
 from intently.policy.loader import fingerprint
+from intently.policy.messages import counted
 from intently.policy.schema import ALL_REGIONS, RULE_IDS, WEEKDAYS, Policy, Rule
 
 VERDICT_MEANINGS = {
@@ -776,13 +777,13 @@ def render_handbook(policy: Policy, results: list[ScenarioResult]) -> str:
     summary = f"{sum(r.passed for r in results)} of {len(results)} examples pass under this policy."
     if differing:
         summary += (
-            f" {len(differing)} built-in examples of the default definition are judged differently under this "
-            "policy's own rules: they document the default's rules, not this policy's, so they are not shown as "
-            "worked examples above."
+            f" {counted(len(differing), 'built-in example')} of the default definition "
+            f"{'is' if len(differing) == 1 else 'are'} judged differently under this policy's own rules: they document "
+            "the default's rules, not this policy's, so they are not shown as worked examples above."
         )
     team = sum(r.scenario.origin == "team" for r in results)
     if team:
-        summary += f" {team} of the examples are this team's own (marked *team*)."
+        summary += f" {team} of the examples {'is' if team == 1 else 'are'} this team's own (marked *team*)."
     lines += [
         "## All examples",
         "",

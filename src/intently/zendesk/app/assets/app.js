@@ -40,6 +40,15 @@
       return client.set("comment.type", "internalNote").then(function () {
         return client.invoke("comment.appendText", action.text);
       });
+    },
+    /* Zendesk assigns an agent within a group: the ticket's group is kept when it has one. */
+    take_ticket: function (action) {
+      return client.get("ticket.assignee").then(function (data) {
+        var group = ((data || {})["ticket.assignee"] || {}).group;
+        var value = { userId: action.assignee_id };
+        if (group && group.id) { value.groupId = group.id; }
+        return client.set("ticket.assignee", value);
+      });
     }
   };
 

@@ -70,8 +70,15 @@
     return el("ul", { "class": "coverage", "data-list": "coverage" }, items);
   }
 
-  /* One-click actions (adding the asking tag, starting an internal note to the assignee): each button calls
-   * the handler the app gave for its kind; without one (the standalone page) no button is shown. */
+  /* One-click actions (adding the asking tag, starting an internal note to the assignee, taking an unassigned
+   * ticket): each button calls the handler the app gave for its kind; without one (the standalone page) no button
+   * is shown. */
+  var DONE = {
+    add_tag: "Tag added: save the ticket to ask",
+    internal_note: "Note started below",
+    take_ticket: "Assigned to you: save the ticket, then reply"
+  };
+
   function actionButtons(actions, handlers) {
     var buttons = (actions || []).filter(function (action) { return handlers && handlers[action.kind]; });
     if (!buttons.length) { return null; }
@@ -80,7 +87,7 @@
       button.addEventListener("click", function () {
         button.disabled = true;
         Promise.resolve(handlers[action.kind](action)).then(function () {
-          button.textContent = action.kind === "add_tag" ? "Tag added: save the ticket to ask" : "Note started below";
+          button.textContent = DONE[action.kind] || "Done: save the ticket";
         }, function () {
           button.disabled = false;
           button.textContent = action.label + " (failed: try again)";
