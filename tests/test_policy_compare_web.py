@@ -4,6 +4,7 @@ under both policies; admins only, CSRF-checked, invalid proposals named, spreads
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -134,6 +135,27 @@ def test_an_invalid_proposal_shows_the_page_with_its_problems(admin: httpx.Clien
     assert "window: soon" in answer.text  # the proposal is kept in the form, to fix
     broken = admin.post("/policy/compare.csv", data={"csrf": _token(admin), "proposal": "rules: [\n"})
     assert broken.status_code == 422 and "not valid YAML" in broken.text
+
+
+@pytest.mark.parametrize(
+    ("proposal", "problem"),
+    [
+        (
+            "rules: {ownership: {window: 99999999999999999999999}}\n",
+            "rules.ownership.window: must be between 0m and 30d, got 99999999999999999999999 (minutes)",
+        ),
+        ("rules: {ownership: {window: 999999999d}}\n", "rules.ownership.window: must be between 0m and 30d"),
+        (
+            "organisation:\n  reply_targets:\n    low: {first: 24h, next: 999999999d}\n",
+            "organisation.reply_targets.low.next: must be between 1m and 365d, got '999999999d'",
+        ),
+    ],
+)
+def test_a_duration_out_of_range_is_named_not_a_server_error(admin: httpx.Client, proposal: str, problem: str) -> None:
+    for action in ("/policy/compare", "/policy/compare.csv", "/policy/adopt"):
+        answer = admin.post(action, data={"csrf": _token(admin), "proposal": proposal})
+        assert answer.status_code == 422, (action, answer.status_code)
+        assert problem in html.unescape(answer.text), action
 
 
 def test_the_csv_needs_the_csrf_token(admin: httpx.Client) -> None:

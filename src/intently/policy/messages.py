@@ -17,6 +17,10 @@ from pydantic_core import ErrorDetails
 
 _DATE = "a date such as 2026-08-03 or a time such as 2026-08-03T14:00:00Z"
 _AGENT = "an agent id or e-mail address"
+DURATION_WORDS = "a duration such as 30m, 4h, 1h30m or 2d"
+NOT_A_NUMBER = ".nan (not a number), which is not allowed"
+"""What a value of ``.nan`` is said to be (YAML's "not a number": it compares as neither more nor less than any
+bound)."""
 
 # What a value of each key is, in words (the last named key of the location decides).
 _WHAT = {
@@ -32,9 +36,10 @@ _WHAT = {
     "agent": _AGENT,
     "start": _DATE,
     "end": _DATE,
-    "window": "a duration such as 30m, 4h or 1h30m",
-    "first": "a duration such as 30m, 4h or 1h30m",
-    "next": "a duration such as 30m, 4h or 1h30m",
+    "window": DURATION_WORDS,
+    "within": DURATION_WORDS,
+    "first": DURATION_WORDS,
+    "next": DURATION_WORDS,
 }
 # Element of a list, by the list's key.
 _ITEM = {"members": _AGENT, "tags": "a tag", "days": "a weekday", "business_days": "a weekday"}

@@ -28,6 +28,7 @@ from pydantic import (
 from intently.model import Id, User
 from intently.policy.conditions import (
     FACTS,
+    REPLY_TARGET_RANGE,
     Condition,
     Fact,
     always_holds,
@@ -53,7 +54,14 @@ KEEP_ENABLED = ("assignee", "internal_note", "unsolicited_reply")
 VERDICTS = ("assignee", "ownership_change", "intentional", "drive_by")
 ALL_REGIONS = "ALL"
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")]
+
+def _reply_target(value: Any) -> timedelta:
+    return parse_duration(value, REPLY_TARGET_RANGE)
+
+
+ReplyTargetDuration = Annotated[
+    timedelta, BeforeValidator(_reply_target), PlainSerializer(format_duration, when_used="json")
+]
 
 
 class _Strict(BaseModel):
@@ -305,8 +313,8 @@ def _check_days(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class ReplyTarget(_Strict):
-    first: Duration
-    next: Duration
+    first: ReplyTargetDuration
+    next: ReplyTargetDuration
 
 
 class PreferredRegionSetting(_Strict):

@@ -1,0 +1,86 @@
+"""What a support-operations person sees for a policy file they got wrong: ``intently policy validate`` exits 1
+with no traceback, and each problem names the key (and the line, where the file has it) and says how to fix it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import intently
+
+
+def validate(tmp_path: Path, text: str, name: str = "team.yaml") -> subprocess.CompletedProcess[str]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
+    return intently("policy", "validate", str(path), cwd=tmp_path, env={**env, "COLUMNS": "400"})
+
+
+def refused(ran: subprocess.CompletedProcess[str]) -> str:
+    """The error a refused policy file gets, its lines as printed (no traceback, exit 1)."""
+    assert ran.returncode == 1, (ran.stdout, ran.stderr)
+    assert "Traceback" not in ran.stderr and "Error" not in ran.stderr, ran.stderr
+    assert "invalid policy" in ran.stderr and "team.yaml" in ran.stderr, ran.stderr
+    return ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "rules: {ownership: {window: 99999999999999999999999}}\n",
+            "rules.ownership.window: must be between 0m and 30d, got 99999999999999999999999 (minutes)",
+        ),
+        ("rules: {ownership: {window: 999999999d}}\n", "rules.ownership.window: must be between 0m and 30d"),
+        ("rules: {ownership: {window: 31d}}\n", "rules.ownership.window: must be between 0m and 30d, got '31d'"),
+        ("rules: {ownership: {window: -5}}\n", "rules.ownership.window: must be between 0m and 30d, got -5"),
+        ("rules: {ownership: {window: .inf}}\n", "rules.ownership.window: must be between 0m and 30d, got .inf"),
+        (
+            "rules: {ownership: {window: .nan}}\n",
+            "rules.ownership.window: expected a duration such as 30m, 4h, 1h30m or 2d, got .nan (not a number), "
+            "which is not allowed",
+        ),
+        (
+            "organisation:\n  reply_targets:\n    normal: {first: 99999999999999999999999, next: 4h}\n",
+            "organisation.reply_targets.normal.first: must be between 1m and 365d, got 99999999999999999999999",
+        ),
+        (
+            "organisation:\n  reply_targets:\n    urgent: {first: 30m, next: 999999999d}\n",
+            "organisation.reply_targets.urgent.next: must be between 1m and 365d, got '999999999d'",
+        ),
+        (
+            "organisation:\n  reply_targets:\n    urgent: {first: 0m, next: 4h}\n",
+            "organisation.reply_targets.urgent.first: must be between 1m and 365d, got '0m'",
+        ),
+        (
+            "rules:\n  - {id: quick, verdict: ownership_change, title: t, rationale: r,"
+            " when: {author_takes_ticket: {within: 400d}}}\n"
+            "  - {id: assignee, verdict: assignee, title: t, rationale: r, when: author_is_assignee}\n"
+            "  - {id: internal_note, verdict: intentional, title: t, rationale: r, when: internal}\n"
+            "  - {id: unsolicited_reply, verdict: drive_by, title: t, rationale: r, when: always}\n",
+            "rules.quick.when: author_takes_ticket.within: must be between 0m and 30d, got '400d'",
+        ),
+    ],
+)
+def test_a_duration_out_of_range_is_refused_with_the_range(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in refused(validate(tmp_path, text))
+
+
+def test_the_largest_durations_allowed_are_judged_without_error(tmp_path: Path) -> None:
+    """At the top of the ranges, comparing, testing and adopting judge as usual (no date out of range)."""
+    text = (
+        'version: "2"\nrules: {ownership: {window: 30d}, coverage: {wait_fraction: 10}}\n'
+        "organisation:\n  reply_targets:\n    normal: {first: 365d, next: 365d}\n"
+    )
+    assert validate(tmp_path, text).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTENTLY_")}
+    made = intently("demo", "--tickets", "10", "--until", "2026-11-29", "--out", "demo", cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stderr
+    db = tmp_path / "demo" / "intently.db"
+    for args, codes in ((["compare"], {0}), (["test", "--config"], {0, 1}), (["adopt"], {0})):
+        ran = intently("policy", *args, str(tmp_path / "team.yaml"), "--db", str(db), cwd=tmp_path, env=env)
+        assert ran.returncode in codes and "Traceback" not in ran.stderr, (args, ran.stderr)
+        assert "invalid policy" not in ran.stderr, (args, ran.stderr)
