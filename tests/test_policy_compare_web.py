@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from markupsafe import escape
 
 from intently.engine import judge_ticket
 from intently.policy import Policy, load_policy
 from intently.policy.loader import merge, validate_policy
 from intently.store import Store
+from tests.cli_runner import intently
 from tests.dashboard_client import dashboard, ensure_account, form_csrf, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
@@ -156,6 +158,28 @@ def test_a_duration_out_of_range_is_named_not_a_server_error(admin: httpx.Client
         answer = admin.post(action, data={"csrf": _token(admin), "proposal": proposal})
         assert answer.status_code == 422, (action, answer.status_code)
         assert problem in html.unescape(answer.text), action
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        "rules: {ownership: {window: 30m}\n",  # PyYAML's words name '<stream end>': escaped on the page
+        "rules:\n\townership: {window: 1h}\n",
+        "rules: {ownership: {window: 1h}}\nrules: {coverage: {wait_fraction: 0.5}}\n",
+    ],
+)
+def test_a_proposal_that_is_not_yaml_shows_the_problem_the_cli_shows(
+    admin: httpx.Client, tmp_path: Path, proposal: str
+) -> None:
+    (tmp_path / "proposal.yaml").write_text(proposal)
+    cli = intently("policy", "validate", str(tmp_path / "proposal.yaml"), env={"COLUMNS": "400"})
+    assert cli.returncode == 1
+    problem = cli.stderr.split("\n  - ", 1)[1].strip()
+    assert "line" in problem
+    answer = admin.post("/policy/compare", data={"csrf": _token(admin), "proposal": proposal})
+    assert answer.status_code == 422
+    assert str(escape(problem)) in answer.text
+    assert "<stream end>" not in answer.text
 
 
 def test_the_csv_needs_the_csrf_token(admin: httpx.Client) -> None:

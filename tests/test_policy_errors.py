@@ -84,3 +84,66 @@ def test_the_largest_durations_allowed_are_judged_without_error(tmp_path: Path) 
         ran = intently("policy", *args, str(tmp_path / "team.yaml"), "--db", str(db), cwd=tmp_path, env=env)
         assert ran.returncode in codes and "Traceback" not in ran.stderr, (args, ran.stderr)
         assert "invalid policy" not in ran.stderr, (args, ran.stderr)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "rules: {ownership: {window: 1h}}\nrules: {coverage: {wait_fraction: 0.5}}\n",
+            ["rules: written twice, at lines 1 and 2: write each key once"],
+        ),
+        (
+            "organisation:\n  regions:\n    EMEA:\n      time_zone: Europe/Amsterdam\n      hours: 08:00-17:00\n"
+            "      hours: 09:00-18:00\n  pods:\n    data: {members: [1], tags: [etl], tags: [db]}\n",
+            [
+                "organisation.regions.EMEA.hours: written twice, at lines 5 and 6",
+                "organisation.pods.data.tags: written twice, at line 8, columns 26 and 39",
+            ],
+        ),
+        (
+            "rules:\n  - {id: a, verdict: drive_by, title: t, rationale: r, when: always, when: public}\n",
+            ["rules[0].when: written twice, at line 2, columns 56 and 70"],
+        ),
+        ('{"version": "2", "version": "3"}\n', ["version: written twice, at line 1, columns 2 and 18"]),
+    ],
+)
+def test_a_key_written_twice_is_refused_with_both_lines(tmp_path: Path, text: str, expected: list[str]) -> None:
+    error = refused(validate(tmp_path, text))
+    for problem in expected:
+        assert problem in error
+
+
+def test_a_merge_key_may_repeat_what_it_merges(tmp_path: Path) -> None:
+    """``<<: *anchor`` followed by a key it also brings is YAML's way of overriding: not a key written twice."""
+    text = "organisation:\n  pods:\n    web: &pod {members: [1], tags: [x]}\n    data: {<<: *pod, tags: [y]}\n"
+    assert validate(tmp_path, text).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "rules:\n\townership: {window: 1h}\n",
+            "not valid YAML at line 2, column 1: a tab: indent with spaces, not tabs",
+        ),
+        (
+            "rules:\n  coverage:\n    title: Cover: when away\n",
+            "not valid YAML at line 3, column 17: a second ': ' on one line: put a value that holds ': ' in quotes",
+        ),
+        (
+            "organisation:\n  default_priority: high\n business_days: [mon]\n",
+            "not valid YAML at line 3, column 2: this line is indented differently from the keys above it",
+        ),
+    ],
+)
+def test_yaml_mistakes_are_said_with_how_to_fix_them(tmp_path: Path, text: str, expected: str) -> None:
+    error = refused(validate(tmp_path, text))
+    assert expected in error
+    assert "cannot start any token" not in error and "not allowed here" not in error and "<block" not in error
+
+
+def test_a_date_that_does_not_exist_is_named_not_a_crash(tmp_path: Path) -> None:
+    text = "organisation:\n  out_of_office:\n    - {agent: a@x.io, start: 2026-02-30, end: 2026-03-02}\n"
+    error = refused(validate(tmp_path, text))
+    assert "line 3, column 30: 2026-02-30 is not a date (day is out of range for month)" in error

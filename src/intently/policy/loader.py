@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from intently.errors import PolicyError
-from intently.policy.messages import plain_problems
+from intently.policy.messages import location, plain_problems, yaml_problem
 from intently.policy.schema import Policy, patch_rules
 
 DEFAULT_POLICY_FILE = "default.yaml"
@@ -20,7 +20,104 @@ DEFAULT_POLICY_FILE = "default.yaml"
 
 def default_policy_data() -> dict[str, Any]:
     text = resources.files("intently.policy").joinpath(DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_policy(text, "default policy")
+
+
+class _PolicyYaml(yaml.SafeLoader):
+    """YAML as ``yaml.safe_load`` reads it, except that a key written twice in one mapping is a problem (YAML
+    itself keeps the last one silently), and a date that does not exist is said as one (not a ValueError)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+        self._paths: dict[int, tuple[Any, ...]] = {}
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._find_paths(node, ())
+        return super().construct_document(node)
+
+    def _find_paths(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
+        """Each mapping's place in the document (``organisation.regions``), for the problems found in it."""
+        if id(node) in self._paths:
+            return
+        self._paths[id(node)] = path
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self._find_paths(value, (*path, key.value if isinstance(key, yaml.ScalarNode) else "?"))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._find_paths(item, (*path, index))
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, list[tuple[int, int]]] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # a merge (<<) may repeat keys: the mapping's own win, as YAML means
+            key = self.construct_object(key_node)
+            seen.setdefault(key if _hashable(key) else repr(key), []).append(
+                (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            )
+        for key, marks in seen.items():
+            if len(marks) > 1:
+                where = location((*self._paths.get(id(node), ()), key))
+                times = "twice" if len(marks) == 2 else f"{len(marks)} times"
+                self.duplicates.append(
+                    f"{where}: written {times}, at {_places(marks)}: write each key once (YAML would keep only the "
+                    "last and drop the others without a word)"
+                )
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value} is not a date ({exc}): write a date as YYYY-MM-DD", node.start_mark
+            ) from None
+
+
+_PolicyYaml.add_constructor("tag:yaml.org,2002:timestamp", _PolicyYaml.construct_yaml_timestamp)
+
+
+def _places(marks: list[tuple[int, int]]) -> str:
+    """``lines 2 and 5``; ``line 3, columns 12 and 31`` when on one line."""
+    lines = [line for line, _ in marks]
+    if len(set(lines)) == len(lines):
+        return "lines " + _and([str(line) for line in lines])
+    if len(set(lines)) == 1:
+        return f"line {lines[0]}, columns " + _and([str(column) for _, column in marks])
+    return _and([f"line {line} column {column}" for line, column in marks])
+
+
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def parse_policy(text: str, source: str) -> dict[str, Any]:
+    """The mapping a policy's text (YAML or JSON) holds; a :class:`PolicyError` naming ``source`` for text that is
+    not YAML, writes a key twice, or is not a mapping of keys. Files and the dashboard's proposals read alike."""
+    loader = _PolicyYaml(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise PolicyError(source, [yaml_problem(exc)]) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise PolicyError(source, loader.duplicates)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyError(source, [f"the top level must be a mapping of keys, got {type(data).__name__}"])
+    return data
 
 
 def read_policy_file(path: str | Path) -> dict[str, Any]:
@@ -31,18 +128,10 @@ def read_policy_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise PolicyError(str(path), ["file not found"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PolicyError(str(path), [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from exc
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(str(path), ["not a UTF-8 text file"]) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise PolicyError(str(path), [f"the top level must be a mapping of keys, got {type(data).__name__}"])
-    return data
+    return parse_policy(text, str(path))
 
 
 def merge(base: Any, override: Any) -> Any:

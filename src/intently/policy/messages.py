@@ -12,6 +12,7 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any, Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
@@ -81,6 +82,30 @@ BOUNDS = {
     "less_than": "less than",
 }
 """A pydantic bound error's type, in words: ``must be at least 1``."""
+
+
+_YAML = {
+    "found character '\\t' that cannot start any token": "a tab: indent with spaces, not tabs",
+    "mapping values are not allowed here": (
+        "a second ': ' on one line: put a value that holds ': ' in quotes (title: \"Note: read this\"), or check "
+        "this line's indentation"
+    ),
+    "expected <block end>, but found '<block mapping start>'": (
+        "this line is indented differently from the keys above it: line up keys of one mapping with spaces"
+    ),
+}
+"""PyYAML's problems, in words, with how to fix them (the others are said as PyYAML says them)."""
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error as one problem: where (line and column, counted from 1) and what, in words where there are."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = str(getattr(exc, "problem", None) or exc)
+    words = _YAML.get(problem, problem)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return f"cannot read the value{where}: {words}"
+    return f"not valid YAML{where}: {words}"
 
 
 def type_words(kind: str) -> str | None:
