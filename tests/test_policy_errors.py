@@ -147,3 +147,33 @@ def test_a_date_that_does_not_exist_is_named_not_a_crash(tmp_path: Path) -> None
     text = "organisation:\n  out_of_office:\n    - {agent: a@x.io, start: 2026-02-30, end: 2026-03-02}\n"
     error = refused(validate(tmp_path, text))
     assert "line 3, column 30: 2026-02-30 is not a date (day is out of range for month)" in error
+
+
+def test_every_problem_in_changing_rules_by_id_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        "rules:\n  coverage: {wait_fraction: half, windw: 1}\n  ownership: {window: true}\n  nosuch: {title: x}\n"
+        "organisation: {default_priority: critical}\n"
+    )
+    error = refused(validate(tmp_path, text))
+    for problem in (
+        "rules.coverage.wait_fraction:",
+        "rules.coverage.windw: unknown key: did you mean 'window'?",
+        "rules.ownership.window: expected a duration such as 30m, 4h, 1h30m or 2d, got true",
+        "rules.nosuch: unknown key: there is no rule 'nosuch' to change",
+        "organisation.default_priority 'critical' has no entry in organisation.reply_targets",
+    ):
+        assert f"\n  - {problem}" in error, problem
+    assert "organisation: organisation" not in error  # the key is said once
+
+
+def test_a_saved_policy_changing_rules_by_id_names_every_problem_once() -> None:
+    from intently.errors import PolicyError
+    from intently.policy.loader import default_policy_data, validate_policy
+
+    data = {**default_policy_data(), "rules": {"coverage": {"wait_fraction": 20}, "ownership": {"window": "soon"}}}
+    with pytest.raises(PolicyError) as info:
+        validate_policy(data, "policy saved in the store")
+    assert info.value.problems == [
+        "rules.coverage.wait_fraction: must be at most 10",
+        "rules.ownership.window: expected a duration such as 30m, 4h, 1h30m or 2d, got 'soon'",
+    ]

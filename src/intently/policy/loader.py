@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from intently.errors import PolicyError
 from intently.policy.messages import location, plain_problems, yaml_problem
-from intently.policy.schema import Policy, patch_rules
+from intently.policy.schema import Policy, patched_rules
 
 DEFAULT_POLICY_FILE = "default.yaml"
 
@@ -134,29 +134,28 @@ def read_policy_file(path: str | Path) -> dict[str, Any]:
     return parse_policy(text, str(path))
 
 
-def merge(base: Any, override: Any) -> Any:
+def merge(base: Any, override: Any, problems: list[str] | None = None) -> Any:
     """Merge ``override`` over ``base``: mappings key by key, everything else replaced; except that ``rules`` given
-    as a mapping changes the base's list of rules by id (a list replaces it)."""
+    as a mapping changes the base's list of rules by id (a list replaces it). A change to a rule that cannot be
+    made is left out and said in ``problems``; without that list, it raises a ValueError naming them all."""
+    found: list[str] = [] if problems is None else problems
+    result = _merge(base, override, found)
+    if problems is None and found:
+        raise ValueError("\n".join(found))
+    return result
+
+
+def _merge(base: Any, override: Any, problems: list[str]) -> Any:
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():
             if key == "rules" and isinstance(base.get(key), list) and isinstance(value, dict):
-                merged[key] = _patched(base[key], value)
+                merged[key], found = patched_rules(base[key], value)
+                problems.extend(found)
             else:
-                merged[key] = merge(base[key], value) if key in base else value
+                merged[key] = _merge(base[key], value, problems) if key in base else value
         return merged
     return override
-
-
-def _patched(rules: list[Any], patches: dict[str, Any]) -> Any:
-    try:
-        return patch_rules(rules, patches)
-    except ValueError as problem:
-        raise _PatchError(str(problem)) from None
-
-
-class _PatchError(ValueError):
-    """A change to the rules by id that cannot be made (the caller names the file)."""
 
 
 def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
@@ -166,34 +165,45 @@ def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
         raise PolicyError(source, plain_problems(exc.errors(), Policy)) from None
 
 
+def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
+    """:func:`merge`, with the changes to the rules by id that cannot be made named as the policy's (``source``)."""
+    problems: list[str] = []
+    result: dict[str, Any] = merge(base, override, problems)
+    if problems:
+        raise PolicyError(source, problems)
+    return result
+
+
+def _merged_and_validated(base: dict[str, Any], override: dict[str, Any], source: str) -> Policy:
+    """``override`` merged over ``base`` and validated, with every problem of both steps named as ``source``'s at
+    once (a rule change that cannot be made does not hide a wrong value elsewhere in the file)."""
+    problems: list[str] = []
+    data = merge(base, override, problems)
+    try:
+        policy = validate_policy(data, source)
+    except PolicyError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise PolicyError(source, problems)
+    return policy
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """The effective policy: the default, with the file at ``path`` (if any) merged over it."""
-    data = default_policy_data()
-    source = "default policy"
-    if path is not None:
-        source = str(path)
-        data = merged(data, read_policy_file(path), source)
-    return validate_policy(data, source)
-
-
-def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
-    """:func:`merge`, with a problem in changing the rules by id named as the policy's (``source``)."""
-    try:
-        result: dict[str, Any] = merge(base, override)
-    except _PatchError as problem:
-        raise PolicyError(source, [str(problem)]) from None
-    return result
+    if path is None:
+        return validate_policy(default_policy_data(), "default policy")
+    return _merged_and_validated(default_policy_data(), read_policy_file(path), str(path))
 
 
 def merged_over(policy: Policy, override: dict[str, Any], source: str) -> Policy:
     """``override`` (a proposal: only what differs, or a whole policy) merged over ``policy``, validated; what it
     leaves out stays as ``policy`` has it. Problems are named as ``source``'s."""
-    return validate_policy(merged(policy.model_dump(), override, source), source)
+    return _merged_and_validated(policy.model_dump(), override, source)
 
 
 def policy_from_mapping(override: dict[str, Any] | None, source: str = "policy") -> Policy:
     """The default policy with an in-memory override merged over it (scenarios use this)."""
-    return validate_policy(merged(default_policy_data(), override or {}, source), source)
+    return _merged_and_validated(default_policy_data(), override or {}, source)
 
 
 def fingerprint(policy: Policy) -> str:

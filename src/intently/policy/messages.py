@@ -119,7 +119,21 @@ def plain_problems(errors: Iterable[ErrorDetails], model: type[BaseModel]) -> li
     grouped: dict[str, list[ErrorDetails]] = {}
     for error in errors:
         grouped.setdefault(location(_named(error["loc"])), []).append(error)
-    return [f"{where}: {_sentence(group, model)}" for where, group in grouped.items()]
+    problems: list[str] = []
+    for where, group in grouped.items():
+        # a validator's message may hold several problems, a line each, each naming its own key already
+        for line in _sentence(group, model).split("\n"):
+            problems.append(line if _names_its_key(line, where, model) else f"{where}: {line}")
+    return problems
+
+
+def _names_its_key(problem: str, where: str, model: type[BaseModel]) -> bool:
+    """Whether a validator's ``problem`` at ``where`` starts with its own key (``rules.coverage.wait_fraction:
+    ...`` at ``rules``), so that the key is not said twice."""
+    if where == "(top level)":
+        first = problem.split(":", 1)[0].split(" ", 1)[0]
+        return first.split(".", 1)[0].split("[", 1)[0] in model.model_fields
+    return problem.startswith(where) and problem[len(where) : len(where) + 1] in (".", "[", ":", " ")
 
 
 def location(loc: Iterable[Any]) -> str:

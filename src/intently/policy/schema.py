@@ -173,45 +173,65 @@ def _set_param(raw: Any, fact: str, param: str, value: Any) -> tuple[Any, bool]:
 
 def patch_rules(rules: list[Any], patches: dict[str, Any]) -> list[Any]:
     """The rule list with ``patches`` (rule id → the keys to change) applied by id, in the list's order: how an
-    override file changes a few rules without writing the whole list."""
+    override file changes a few rules without writing the whole list. A ValueError names every change that cannot
+    be made, a line each."""
+    result, problems = patched_rules(rules, patches)
+    if problems:
+        raise ValueError("\n".join(problems))
+    return result
+
+
+def patched_rules(rules: list[Any], patches: Any) -> tuple[list[Any], list[str]]:
+    """:func:`patch_rules`, with every change that can be made made, and the problems with the others (each
+    ``rules.ID.KEY: what is wrong``), so that a policy file's problems are reported all at once."""
     result = [dict(rule) if isinstance(rule, dict) else rule for rule in rules]
     by_id = {rule.get("id"): rule for rule in result if isinstance(rule, dict)}
+    problems: list[str] = []
     for rule_id, patch in patches.items():
         rule = by_id.get(rule_id)
         if rule is None:
             known = ", ".join(str(i) for i in by_id)
-            raise ValueError(
+            problems.append(
                 f"rules.{rule_id}: unknown key: there is no rule {rule_id!r} to change (the rules: {known}); to add "
                 "a rule, write the whole list of rules"
             )
+            continue
         if not isinstance(patch, dict):
-            raise ValueError(f"rules.{rule_id}: expected a mapping of the keys to change, got {type(patch).__name__}")
+            problems.append(f"rules.{rule_id}: expected a mapping of the keys to change, got {type(patch).__name__}")
+            continue
         for key, value in patch.items():
+            where = f"rules.{rule_id}.{key}"
             if key in LEGACY_KEYS and key not in _RULE_KEYS:
                 fact, param = LEGACY_KEYS[key]
-                _check_param(f"rules.{rule_id}.{key}", fact, param, value)
-                rule["when"], found = _set_param(rule.get("when"), fact, param, value)
-                if not found:
-                    raise ValueError(f"rules.{rule_id}.{key}: this rule's condition has no {fact} fact to set")
+                problem = _param_problem(fact, param, value)
+                if problem is not None:
+                    problems.append(f"{where}: {problem}")
+                    continue
+                when, found = _set_param(rule.get("when"), fact, param, value)
+                if found:
+                    rule["when"] = when
+                else:
+                    problems.append(f"{where}: this rule's condition has no {fact} fact to set")
             elif key not in _RULE_KEYS:
                 from difflib import get_close_matches
 
                 near = get_close_matches(key, [*_RULE_KEYS, *LEGACY_KEYS], n=1)
                 hint = f": did you mean {near[0]!r}?" if near else ""
-                raise ValueError(f"rules.{rule_id}.{key}: unknown key{hint}")
+                problems.append(f"{where}: unknown key{hint}")
             else:
                 rule[key] = value
-    return result
+    return result, problems
 
 
-def _check_param(where: str, fact: str, param: str, value: Any) -> None:
-    """A legacy key's value, checked as the fact's parameter, the problem named at the legacy key."""
+def _param_problem(fact: str, param: str, value: Any) -> str | None:
+    """What is wrong with a legacy key's value, checked as the fact's parameter; None when nothing is."""
     spec = FACTS[fact].params
     try:
         spec.model_validate({param: value})
     except ValidationError as exc:
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise ValueError(f"{where}: {_plain(message)}") from None
+        return _plain(message)
+    return None
 
 
 def _plain(message: str) -> str:
