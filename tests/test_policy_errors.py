@@ -174,6 +174,69 @@ def test_a_saved_policy_changing_rules_by_id_names_every_problem_once() -> None:
     with pytest.raises(PolicyError) as info:
         validate_policy(data, "policy saved in the store")
     assert info.value.problems == [
-        "rules.coverage.wait_fraction: must be at most 10",
+        "rules.coverage.wait_fraction: must be at most 10, got 20 (a number)",
         "rules.ownership.window: expected a duration such as 30m, 4h, 1h30m or 2d, got 'soon'",
     ]
+
+
+RULES_AFTER = (
+    "  - {id: assignee, verdict: assignee, title: t, rationale: r, when: author_is_assignee}\n"
+    "  - {id: internal_note, verdict: intentional, title: t, rationale: r, when: internal}\n"
+    "  - {id: unsolicited_reply, verdict: drive_by, title: t, rationale: r, when: always}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'rules: {coverage: {wait_fraction: "half"}}\n',
+            "rules.coverage.wait_fraction: expected a number such as 0.75 (a share of the reply target), got 'half'",
+        ),
+        (
+            "rules:\n  - {id: waited, verdict: intentional, title: t, rationale: r, when: {customer_waited: half}}\n"
+            + RULES_AFTER,
+            "rules.waited.when: customer_waited.share: expected a number such as 0.75 (a share of the reply target), "
+            "got 'half'",
+        ),
+        (
+            "organisation:\n  out_of_office:\n    - {agent: a@x.io, start: 14/08/2026, end: 2026-08-20}\n",
+            "organisation.out_of_office[0].start: expected a date as YYYY-MM-DD (such as 2026-08-03) or a time such "
+            "as 2026-08-03T14:00:00Z, got '14/08/2026'",
+        ),
+        (
+            'organisation:\n  out_of_office:\n    - {agent: a@x.io, start: "2026-02-30", end: 2026-08-20}\n',
+            "organisation.out_of_office[0].start: 2026-02-30 is not a date (day is out of range for month)",
+        ),
+        (
+            "rules: {coverage: {wait_fraction: .nan}}\n",
+            "rules.coverage.wait_fraction: expected a number such as 0.75 (a share of the reply target), got .nan "
+            "(not a number), which is not allowed",
+        ),
+        (
+            "rules:\n  - {id: waited, verdict: intentional, title: t, rationale: r, when: {customer_waited: .inf}}\n"
+            + RULES_AFTER,
+            "rules.waited.when: customer_waited.share: expected a number such as 0.75 (a share of the reply target), "
+            "got .inf (infinity), which is not allowed",
+        ),
+        (
+            "rules:\n  - {id: two, verdict: intentional, title: t, rationale: r,"
+            " when: {public_voices: {at_least: .nan}}}\n" + RULES_AFTER,
+            "rules.two.when: public_voices.at_least: expected a whole number, got .nan (not a number), which is not "
+            "allowed",
+        ),
+        (
+            "version: 2026.10\n",
+            'version: expected text: put it in quotes, "2026.10" (without them YAML reads the number 2026.1)',
+        ),
+        (
+            "rules:\n  - {id: pods, verdict: intentional, title: 1.10, rationale: r, when: internal}\n" + RULES_AFTER,
+            'rules.pods.title: expected text: put it in quotes, "1.10" (without them YAML reads the number 1.1)',
+        ),
+    ],
+)
+def test_problems_say_what_was_given_and_what_is_expected(tmp_path: Path, text: str, expected: str) -> None:
+    error = refused(validate(tmp_path, text))
+    assert expected in error
+    for library in ("Input should", "unable to parse", "Invalid isoformat", "cannot convert", "must be at most 10"):
+        assert library not in error

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from intently.policy.messages import DURATION_WORDS, NOT_A_NUMBER
+from intently.policy.messages import DURATION_WORDS, NOT_A_NUMBER, problem_words
 
 DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
 
@@ -98,7 +98,7 @@ def duration_words(value: timedelta) -> str:
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     shorthand: ClassVar[str | None] = None
     """The one parameter a plain value (``ticket_has_tag: [a, b]``) sets; None: the fact takes a mapping only."""
@@ -442,7 +442,7 @@ def _fact(name: str, raw: Any, where: str) -> Fact:
     except ValidationError as exc:
         first = exc.errors()[0]
         inner = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = problem_words(exc.errors(), spec.params)
         if first["type"] == "extra_forbidden":
             known = ", ".join(spec.params.model_fields) or "none"
             message = f"unknown parameter (the parameters of {name}: {known})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,23 +31,33 @@ class _PolicyYaml(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[str] = []
+        self.numbers: dict[str, str] = {}
         self._paths: dict[int, tuple[Any, ...]] = {}
 
     def construct_document(self, node: yaml.Node) -> Any:
-        self._find_paths(node, ())
+        self._walk(node, (), set())
         return super().construct_document(node)
 
-    def _find_paths(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
-        """Each mapping's place in the document (``organisation.regions``), for the problems found in it."""
-        if id(node) in self._paths:
+    def _walk(self, node: yaml.Node, path: tuple[Any, ...], seen: set[int]) -> None:
+        """Each node's place in the document (``organisation.regions``), for the problems found in it; and how each
+        number was written. A rule in a list of rules is also found by its id (``rules.pod_voice``), as the
+        policy's problems name it. Each node is visited once (an alias does not repeat what it points to)."""
+        if id(node) in seen:
             return
-        self._paths[id(node)] = path
-        if isinstance(node, yaml.MappingNode):
+        seen.add(id(node))
+        self._paths.setdefault(id(node), path)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in (_INT, _FLOAT):
+                self.numbers[location(path)] = node.value
+        elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                self._find_paths(value, (*path, key.value if isinstance(key, yaml.ScalarNode) else "?"))
+                self._walk(value, (*path, key.value if isinstance(key, yaml.ScalarNode) else "?"), seen)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._find_paths(item, (*path, index))
+                self._walk(item, (*path, index), seen)
+                rule_id = _rule_id(item) if path == ("rules",) else None
+                if rule_id is not None:
+                    self._walk(item, ("rules", rule_id), set())
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, list[tuple[int, int]]] = {}
@@ -93,6 +104,18 @@ def _and(items: list[str]) -> str:
     return ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+def _rule_id(node: yaml.Node) -> str | None:
+    """The id a rule of a list of rules is written with (``- id: pod_voice``), if any."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "id" and isinstance(value, yaml.ScalarNode):
+                return str(value.value)
+    return None
+
+
 def _hashable(value: Any) -> bool:
     try:
         hash(value)
@@ -101,7 +124,16 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def parse_policy(text: str, source: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PolicyText:
+    """What a policy's text holds (``data``), and how it was written: each number's text by its key's location
+    (``version`` → ``2026.10``, which YAML reads as the number 2026.1)."""
+
+    data: dict[str, Any]
+    numbers: dict[str, str] = field(default_factory=dict)
+
+
+def read_policy_text(text: str, source: str) -> PolicyText:
     """The mapping a policy's text (YAML or JSON) holds; a :class:`PolicyError` naming ``source`` for text that is
     not YAML, writes a key twice, or is not a mapping of keys. Files and the dashboard's proposals read alike."""
     loader = _PolicyYaml(text)
@@ -114,14 +146,19 @@ def parse_policy(text: str, source: str) -> dict[str, Any]:
     if loader.duplicates:
         raise PolicyError(source, loader.duplicates)
     if data is None:
-        return {}
+        return PolicyText({})
     if not isinstance(data, dict):
         raise PolicyError(source, [f"the top level must be a mapping of keys, got {type(data).__name__}"])
-    return data
+    return PolicyText(data, loader.numbers)
 
 
-def read_policy_file(path: str | Path) -> dict[str, Any]:
-    """The raw mapping in a YAML (or JSON) policy file."""
+def parse_policy(text: str, source: str) -> dict[str, Any]:
+    """The mapping a policy's text holds (:func:`read_policy_text`)."""
+    return read_policy_text(text, source).data
+
+
+def read_policy(path: str | Path) -> PolicyText:
+    """A YAML (or JSON) policy file, read (:func:`read_policy_text`)."""
     path = Path(path)
     if path.is_dir():
         raise PolicyError(str(path), ["a folder, not a policy file (a YAML file such as team.yaml)"])
@@ -131,7 +168,12 @@ def read_policy_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(str(path), ["not a UTF-8 text file"]) from exc
-    return parse_policy(text, str(path))
+    return read_policy_text(text, str(path))
+
+
+def read_policy_file(path: str | Path) -> dict[str, Any]:
+    """The raw mapping in a YAML (or JSON) policy file."""
+    return read_policy(path).data
 
 
 def merge(base: Any, override: Any, problems: list[str] | None = None) -> Any:
@@ -158,11 +200,14 @@ def _merge(base: Any, override: Any, problems: list[str]) -> Any:
     return override
 
 
-def validate_policy(data: dict[str, Any], source: str = "policy") -> Policy:
+def validate_policy(data: dict[str, Any], source: str = "policy", written: PolicyText | None = None) -> Policy:
+    """``data`` as a policy; a :class:`PolicyError` naming ``source`` with every problem. ``written``: the text it
+    was read from, to say a problem as the text has it."""
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(source, plain_problems(exc.errors(), Policy)) from None
+        numbers = written.numbers if written is not None else None
+        raise PolicyError(source, plain_problems(exc.errors(), Policy, numbers)) from None
 
 
 def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
@@ -174,13 +219,14 @@ def merged(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
     return result
 
 
-def _merged_and_validated(base: dict[str, Any], override: dict[str, Any], source: str) -> Policy:
+def _merged_and_validated(base: dict[str, Any], override: dict[str, Any] | PolicyText, source: str) -> Policy:
     """``override`` merged over ``base`` and validated, with every problem of both steps named as ``source``'s at
     once (a rule change that cannot be made does not hide a wrong value elsewhere in the file)."""
+    written = override if isinstance(override, PolicyText) else None
     problems: list[str] = []
-    data = merge(base, override, problems)
+    data = merge(base, written.data if written is not None else override, problems)
     try:
-        policy = validate_policy(data, source)
+        policy = validate_policy(data, source, written)
     except PolicyError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -192,12 +238,12 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """The effective policy: the default, with the file at ``path`` (if any) merged over it."""
     if path is None:
         return validate_policy(default_policy_data(), "default policy")
-    return _merged_and_validated(default_policy_data(), read_policy_file(path), str(path))
+    return _merged_and_validated(default_policy_data(), read_policy(path), str(path))
 
 
-def merged_over(policy: Policy, override: dict[str, Any], source: str) -> Policy:
-    """``override`` (a proposal: only what differs, or a whole policy) merged over ``policy``, validated; what it
-    leaves out stays as ``policy`` has it. Problems are named as ``source``'s."""
+def merged_over(policy: Policy, override: dict[str, Any] | PolicyText, source: str) -> Policy:
+    """``override`` (a proposal: only what differs, or a whole policy; a mapping, or as read from its text) merged
+    over ``policy``, validated; what it leaves out stays as ``policy`` has it. Problems are named as ``source``'s."""
     return _merged_and_validated(policy.model_dump(), override, source)
 
 

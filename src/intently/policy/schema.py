@@ -38,6 +38,7 @@ from intently.policy.conditions import (
     parse_condition,
     parse_duration,
 )
+from intently.policy.messages import DATE_WORDS, problem_words
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RULE_IDS = (
@@ -65,7 +66,7 @@ ReplyTargetDuration = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 CONDITION_HELP = "see the facts in the handbook"
@@ -229,17 +230,8 @@ def _param_problem(fact: str, param: str, value: Any) -> str | None:
     try:
         spec.model_validate({param: value})
     except ValidationError as exc:
-        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        return _plain(message)
+        return problem_words(exc.errors(), spec)
     return None
-
-
-def _plain(message: str) -> str:
-    """Pydantic's words for a bound, as the policy's other messages say it."""
-    found = re.match(r"Input should be (less|greater) than or equal to (\S+)", message)
-    if found:
-        return f"must be at {'most' if found.group(1) == 'less' else 'least'} {found.group(2)}"
-    return message
 
 
 def _default_rules() -> list[Any]:
@@ -356,7 +348,13 @@ class Pod(_Strict):
 def _date_or_time(value: Any) -> Any:
     """``2026-03-02`` is a whole day; ``2026-03-02T14:00:00Z`` a moment."""
     if isinstance(value, str) and len(value.strip()) == 10:
-        return date.fromisoformat(value.strip())
+        text = value.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError(f"{text} is not a date ({exc})") from None
+            raise ValueError(f"expected {DATE_WORDS}, got {text!r}") from None
     return value
 
 

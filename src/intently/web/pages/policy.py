@@ -24,7 +24,7 @@ from intently.model import Id, User, user_name
 from intently.policy import Policy
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_suite
-from intently.policy.loader import fingerprint, merged_over, parse_policy, version_problem
+from intently.policy.loader import fingerprint, merged_over, read_policy_text, version_problem
 from intently.store import Store
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
@@ -95,7 +95,7 @@ async def policy_page(request: Request, session: Annotated[Session, Depends(view
 
 def proposed_policy(current: Policy, text: str) -> Policy:
     """The proposal (YAML or JSON, only what differs) merged over the current policy; PolicyError if invalid."""
-    return merged_over(current, parse_policy(text, "proposal"), "proposal")
+    return merged_over(current, read_policy_text(text, "proposal"), "proposal")
 
 
 def _compare(store: Store, current: Policy, proposed: Policy) -> Comparison:
