@@ -240,3 +240,40 @@ def test_problems_say_what_was_given_and_what_is_expected(tmp_path: Path, text: 
     assert expected in error
     for library in ("Input should", "unable to parse", "Invalid isoformat", "cannot convert", "must be at most 10"):
         assert library not in error
+
+
+def test_a_condition_naming_an_unknown_pod_or_region_is_refused(tmp_path: Path) -> None:
+    """Pods are defined only under organisation.pods and regions under organisation.regions: a condition naming
+    another would never hold."""
+    text = (
+        "rules:\n"
+        "  - {id: pod, verdict: intentional, title: t, rationale: r, when: {author_in_pod: [nosuchpod]}}\n"
+        "  - {id: region, verdict: intentional, title: t, rationale: r, when: {author_region: [MARS]}}\n"
+        "  - id: mixed\n    verdict: intentional\n    title: t\n    rationale: r\n    when:\n      any:\n"
+        "        - author_in_pod: [Data]\n        - not: {author_region: [emea, Europe, all_regions]}\n"
+        "        - preferred_region: [all_regions, apac, EMAE]\n" + RULES_AFTER + "organisation:\n"
+        "  regions:\n    EMEA: {time_zone: Europe/Amsterdam, hours: 08:00-18:00, aliases: [Europe]}\n"
+        "  pods:\n    data: {members: [1], tags: [etl]}\n    web: {members: [2], tags: [css]}\n"
+    )
+    error = refused(validate(tmp_path, text))
+    for problem in (
+        "rules.pod.when: author_in_pod: unknown pod 'nosuchpod' (the pods, under organisation.pods: data, web)",
+        "rules.region.when: author_region: unknown region 'MARS' (the regions: AMER, EMEA, APAC, or an alias of one "
+        "under organisation.regions)",
+        "rules.mixed.when: any[0].author_in_pod: unknown pod 'Data': did you mean 'data'?",
+        "rules.mixed.when: any[1].not.author_region: 'all_regions' means any region, which is no agent's region",
+        "rules.mixed.when: any[2].preferred_region: unknown region 'EMAE': did you mean 'EMEA'?",
+    ):
+        assert f"\n  - {problem}" in error, problem
+    assert "'emea'" not in error and "'Europe'" not in error and "'apac'" not in error  # a code or alias is known
+
+
+def test_without_pods_a_condition_naming_one_says_where_pods_are_defined(tmp_path: Path) -> None:
+    text = "rules:\n  - {id: pod, verdict: intentional, title: t, rationale: r, when: {author_in_pod: [data]}}\n"
+    error = refused(validate(tmp_path, text + RULES_AFTER))
+    assert (
+        "rules.pod.when: author_in_pod: unknown pod 'data' (organisation.pods defines none: define it there, with its "
+        "members and tags)"
+    ) in error
+    pods = "organisation:\n  pods:\n    data: {members: [1], tags: [etl]}\n"
+    assert validate(tmp_path, text + RULES_AFTER + pods).returncode == 0

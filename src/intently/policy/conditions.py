@@ -485,6 +485,18 @@ def facts_in(condition: Condition) -> Iterator[Fact]:
         yield from facts_in(condition.part)
 
 
+def located_facts(condition: Condition, where: str = "") -> Iterator[tuple[str, Fact]]:
+    """Every fact the condition names, with where it is in the condition (``any[1].author_in_pod``), in order."""
+    if isinstance(condition, Fact):
+        yield _join(where, condition.name), condition
+    elif isinstance(condition, AllOf | AnyOf):
+        key = "all" if isinstance(condition, AllOf) else "any"
+        for index, part in enumerate(condition.parts):
+            yield from located_facts(part, _join(where, f"{key}[{index}]"))
+    else:
+        yield from located_facts(condition.part, _join(where, "not"))
+
+
 def always_holds(condition: Condition) -> bool:
     """Whether the condition holds for every comment whatever the facts: ``always``, ``public`` or ``internal``
     together in an ``any``, ``not`` of something that never holds, and so on."""

@@ -35,6 +35,7 @@ from intently.policy.conditions import (
     condition_data,
     facts_in,
     format_duration,
+    located_facts,
     parse_condition,
     parse_duration,
 )
@@ -420,6 +421,15 @@ class Organisation(_Strict):
         return self
 
 
+def _near(name: str, known: list[str]) -> str:
+    """``: did you mean 'data'?`` for a name close to one of ``known`` (case ignored), else nothing."""
+    from difflib import get_close_matches
+
+    by_folded = {item.lower(): item for item in known}
+    close = get_close_matches(name.lower(), list(by_folded), n=1, cutoff=0.6)
+    return f": did you mean {by_folded[close[0]]!r}?" if close else ""
+
+
 def refers_to(ref: int | str, user: User) -> bool:
     """Whether a person named in the policy (a pod member, an out-of-office agent) is ``user``: by id, or by
     e-mail address in any case."""
@@ -462,6 +472,47 @@ class Policy(_Strict):
                     "before it holds for every comment"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _conditions_name_known_pods_and_regions(self) -> Policy:
+        """A condition naming a pod or a region the organisation does not define would never hold: a misspelt
+        name is a problem, not a rule that quietly matches nothing."""
+        problems = [
+            f"rules.{rule.id}.when: {where}: {problem}"
+            for rule in self.rules.values()
+            for where, fact in located_facts(rule.when)
+            for problem in self._unknown_names(fact)
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _unknown_names(self, fact: Fact) -> list[str]:
+        values: tuple[str, ...] = getattr(fact.params, "values", ())
+        if fact.name == "author_in_pod":
+            pods = list(self.organisation.pods)
+            known = (
+                f"the pods, under organisation.pods: {', '.join(pods)}"
+                if pods
+                else "organisation.pods defines none: define it there, with its members and tags"
+            )
+            return [f"unknown pod {value!r}{_near(value, pods)} ({known})" for value in values if value not in pods]
+        if fact.name not in ("author_region", "preferred_region"):
+            return []
+        regions = self.organisation.regions
+        codes = ", ".join(regions)
+        names = [*regions, *(alias for region in regions.values() for alias in region.aliases)]
+        problems = []
+        for value in values:
+            region = self.region_of_value(value)
+            if region is None:
+                problems.append(
+                    f"unknown region {value!r}{_near(value, names)} (the regions: {codes}, or an alias of one under "
+                    "organisation.regions)"
+                )
+            elif region == ALL_REGIONS and fact.name == "author_region":
+                problems.append(f"{value!r} means any region, which is no agent's region: name the regions ({codes})")
+        return problems
 
     # --- organisation facts the engine asks about -------------------------------------------------
 
