@@ -182,6 +182,18 @@ def test_a_proposal_that_is_not_yaml_shows_the_problem_the_cli_shows(
     assert "<stream end>" not in answer.text
 
 
+def test_a_proposals_problems_name_its_lines(admin: httpx.Client) -> None:
+    proposal = 'version: "2"\nrules:\n  coverage: {wait_fraction: half}\n  ownership: {window: 400d}\n'
+    answer = admin.post("/policy/compare", data={"csrf": _token(admin), "proposal": proposal})
+    assert answer.status_code == 422
+    text = html.unescape(answer.text)
+    assert (
+        "rules.coverage.wait_fraction: expected a number such as 0.75 (a share of the reply target), got 'half' "
+        "(text) (line 3)" in text
+    )
+    assert "rules.ownership.window: must be between 0m and 30d, got '400d' (line 4)" in text
+
+
 def test_the_csv_needs_the_csrf_token(admin: httpx.Client) -> None:
     assert admin.post("/policy/compare.csv", data={"proposal": PROPOSAL}).status_code == 403
     forged = admin.post("/policy/compare.csv", data={"csrf": "forged", "proposal": PROPOSAL})

@@ -277,3 +277,23 @@ def test_without_pods_a_condition_naming_one_says_where_pods_are_defined(tmp_pat
     ) in error
     pods = "organisation:\n  pods:\n    data: {members: [1], tags: [etl]}\n"
     assert validate(tmp_path, text + RULES_AFTER + pods).returncode == 0
+
+
+def test_each_problem_names_the_line_of_its_key(tmp_path: Path) -> None:
+    rules = (
+        'version: "2"\n'
+        "rules:\n"
+        "  - id: pod\n    verdict: intentional\n    title: t\n    rationale: r\n"
+        "    when:\n      all:\n        - public\n        - author_in_pod: [nosuchpod]\n" + RULES_AFTER
+    )
+    error = refused(validate(tmp_path, rules))
+    assert "rules.pod.when: all[1].author_in_pod: unknown pod 'nosuchpod'" in error
+    assert "organisation.pods defines none: define it there, with its members and tags) (line 10)" in error
+    away = (
+        "organisation:\n  out_of_office:\n    - {agent: a@x.io, start: 2026-08-01, end: 2026-08-03}\n"
+        "    - {agent: b@x.io, start: 14/08/2026, end: 2026-08-20}\n"
+    )
+    assert "organisation.out_of_office[1].start: expected a date" in refused(validate(tmp_path, away))
+    assert "got '14/08/2026' (line 4)" in refused(validate(tmp_path, away))
+    patched = refused(validate(tmp_path, "# our changes\nrules:\n  coverage:\n    wait_fraction: half\n"))
+    assert "rules.coverage.wait_fraction: expected a number" in patched and "got 'half' (text) (line 4)" in patched

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,7 @@ class _PolicyYaml(yaml.SafeLoader):
         super().__init__(stream)
         self.duplicates: list[str] = []
         self.numbers: dict[str, str] = {}
+        self.lines: dict[str, int] = {}
         self._paths: dict[int, tuple[Any, ...]] = {}
 
     def construct_document(self, node: yaml.Node) -> Any:
@@ -51,12 +53,16 @@ class _PolicyYaml(yaml.SafeLoader):
                 self.numbers[location(path)] = node.value
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                self._walk(value, (*path, key.value if isinstance(key, yaml.ScalarNode) else "?"), seen)
+                inner = (*path, key.value if isinstance(key, yaml.ScalarNode) else "?")
+                self.lines.setdefault(location(inner), key.start_mark.line + 1)
+                self._walk(value, inner, seen)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
+                self.lines.setdefault(location((*path, index)), item.start_mark.line + 1)
                 self._walk(item, (*path, index), seen)
                 rule_id = _rule_id(item) if path == ("rules",) else None
                 if rule_id is not None:
+                    self.lines.setdefault(location(("rules", rule_id)), item.start_mark.line + 1)
                     self._walk(item, ("rules", rule_id), set())
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -127,10 +133,43 @@ def _hashable(value: Any) -> bool:
 @dataclass(frozen=True)
 class PolicyText:
     """What a policy's text holds (``data``), and how it was written: each number's text by its key's location
-    (``version`` → ``2026.10``, which YAML reads as the number 2026.1)."""
+    (``version`` → ``2026.10``, which YAML reads as the number 2026.1), and the line of each key (a rule of a list
+    of rules by its index and by its id)."""
 
     data: dict[str, Any]
     numbers: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, problem: str) -> int | None:
+        """The line of the key a problem names (``rules.pod.when: any[0].author_in_pod: ...``), or of the nearest
+        key around it the text has; None when the text has none of them."""
+        parts = []
+        for part in problem.split(": "):
+            word = part.split(" ", 1)[0]
+            if not _LOCATION.fullmatch(word):
+                break
+            parts.append(word)
+            if word != part:
+                break  # "rules.internal_note cannot be disabled"
+        where = ".".join(parts)
+        while where:
+            if where in self.lines:
+                return self.lines[where]
+            where = _OUTER.sub("", where)
+        return None
+
+    def with_lines(self, problems: list[str]) -> list[str]:
+        """Each problem with the line of its key, where the text has it: ``... (line 4)``."""
+        lines = [self.line_of(problem) for problem in problems]
+        return [
+            problem if line is None else f"{problem} (line {line})"
+            for problem, line in zip(problems, lines, strict=True)
+        ]
+
+
+_LOCATION = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*")
+"""A key's location as problems name it: ``organisation.out_of_office[0].end``."""
+_OUTER = re.compile(r"(?:\.[\w-]+|\[\d+\])$")
 
 
 def read_policy_text(text: str, source: str) -> PolicyText:
@@ -149,7 +188,7 @@ def read_policy_text(text: str, source: str) -> PolicyText:
         return PolicyText({})
     if not isinstance(data, dict):
         raise PolicyError(source, [f"the top level must be a mapping of keys, got {type(data).__name__}"])
-    return PolicyText(data, loader.numbers)
+    return PolicyText(data, loader.numbers, loader.lines)
 
 
 def parse_policy(text: str, source: str) -> dict[str, Any]:
@@ -230,7 +269,7 @@ def _merged_and_validated(base: dict[str, Any], override: dict[str, Any] | Polic
     except PolicyError as exc:
         problems.extend(exc.problems)
     if problems:
-        raise PolicyError(source, problems)
+        raise PolicyError(source, written.with_lines(problems) if written is not None else problems)
     return policy
 
 
