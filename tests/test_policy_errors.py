@@ -297,3 +297,8 @@ def test_each_problem_names_the_line_of_its_key(tmp_path: Path) -> None:
     assert "got '14/08/2026' (line 4)" in refused(validate(tmp_path, away))
     patched = refused(validate(tmp_path, "# our changes\nrules:\n  coverage:\n    wait_fraction: half\n"))
     assert "rules.coverage.wait_fraction: expected a number" in patched and "got 'half' (text) (line 4)" in patched
+
+
+def test_an_unknown_weekday_is_named_as_written(tmp_path: Path) -> None:
+    error = refused(validate(tmp_path, "organisation:\n  business_days: [mon, funday, Caturday]\n"))
+    assert "organisation.business_days: unknown weekdays 'funday', 'Caturday': use mon, tue, wed" in error

@@ -319,9 +319,10 @@ def _parse_hours(value: str) -> tuple[time, time]:
 
 def _check_days(value: tuple[str, ...]) -> tuple[str, ...]:
     days = tuple(day.strip().lower()[:3] for day in value)
-    unknown = [day for day in days if day not in WEEKDAYS]
+    unknown = [repr(given) for given, day in zip(value, days, strict=True) if day not in WEEKDAYS]
     if unknown:
-        raise ValueError(f"unknown weekday(s) {unknown}; use mon, tue, wed, thu, fri, sat, sun")
+        named = "weekdays " + ", ".join(unknown) if len(unknown) > 1 else f"weekday {unknown[0]}"
+        raise ValueError(f"unknown {named}: use mon, tue, wed, thu, fri, sat, sun")
     return days
 
 
