@@ -149,7 +149,7 @@ def test_pods_and_out_of_office_by_id_or_email() -> None:
         ),
         (
             {"organisation": {"out_of_office": [{"agent": "a@example.com", "start": "soon", "end": "2026-08-03"}]}},
-            "organisation.out_of_office[0].start: expected a date such as 2026-08-03",
+            "organisation.out_of_office[0].start: expected a date as YYYY-MM-DD (such as 2026-08-03)",
         ),
         (
             {

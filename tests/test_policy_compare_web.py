@@ -4,6 +4,7 @@ under both policies; admins only, CSRF-checked, invalid proposals named, spreads
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -13,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from markupsafe import escape
 
 from intently.engine import judge_ticket
 from intently.policy import Policy, load_policy
 from intently.policy.loader import merge, validate_policy
 from intently.store import Store
+from tests.cli_runner import intently
 from tests.dashboard_client import dashboard, ensure_account, form_csrf, login
 from tests.fake_zendesk import FakeZendesk, ZendeskDataset
 from tests.test_webhooks import loaded_store
@@ -134,6 +137,61 @@ def test_an_invalid_proposal_shows_the_page_with_its_problems(admin: httpx.Clien
     assert "window: soon" in answer.text  # the proposal is kept in the form, to fix
     broken = admin.post("/policy/compare.csv", data={"csrf": _token(admin), "proposal": "rules: [\n"})
     assert broken.status_code == 422 and "not valid YAML" in broken.text
+
+
+@pytest.mark.parametrize(
+    ("proposal", "problem"),
+    [
+        (
+            "rules: {ownership: {window: 99999999999999999999999}}\n",
+            "rules.ownership.window: must be between 0m and 30d, got 99999999999999999999999 (minutes)",
+        ),
+        ("rules: {ownership: {window: 999999999d}}\n", "rules.ownership.window: must be between 0m and 30d"),
+        (
+            "organisation:\n  reply_targets:\n    low: {first: 24h, next: 999999999d}\n",
+            "organisation.reply_targets.low.next: must be between 1m and 365d, got '999999999d'",
+        ),
+    ],
+)
+def test_a_duration_out_of_range_is_named_not_a_server_error(admin: httpx.Client, proposal: str, problem: str) -> None:
+    for action in ("/policy/compare", "/policy/compare.csv", "/policy/adopt"):
+        answer = admin.post(action, data={"csrf": _token(admin), "proposal": proposal})
+        assert answer.status_code == 422, (action, answer.status_code)
+        assert problem in html.unescape(answer.text), action
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        "rules: {ownership: {window: 30m}\n",  # PyYAML's words name '<stream end>': escaped on the page
+        "rules:\n\townership: {window: 1h}\n",
+        "rules: {ownership: {window: 1h}}\nrules: {coverage: {wait_fraction: 0.5}}\n",
+    ],
+)
+def test_a_proposal_that_is_not_yaml_shows_the_problem_the_cli_shows(
+    admin: httpx.Client, tmp_path: Path, proposal: str
+) -> None:
+    (tmp_path / "proposal.yaml").write_text(proposal)
+    cli = intently("policy", "validate", str(tmp_path / "proposal.yaml"), env={"COLUMNS": "400"})
+    assert cli.returncode == 1
+    problem = cli.stderr.split("\n  - ", 1)[1].strip()
+    assert "line" in problem
+    answer = admin.post("/policy/compare", data={"csrf": _token(admin), "proposal": proposal})
+    assert answer.status_code == 422
+    assert str(escape(problem)) in answer.text
+    assert "<stream end>" not in answer.text
+
+
+def test_a_proposals_problems_name_its_lines(admin: httpx.Client) -> None:
+    proposal = 'version: "2"\nrules:\n  coverage: {wait_fraction: half}\n  ownership: {window: 400d}\n'
+    answer = admin.post("/policy/compare", data={"csrf": _token(admin), "proposal": proposal})
+    assert answer.status_code == 422
+    text = html.unescape(answer.text)
+    assert (
+        "rules.coverage.wait_fraction: expected a number such as 0.75 (a share of the reply target), got 'half' "
+        "(text) (line 3)" in text
+    )
+    assert "rules.ownership.window: must be between 0m and 30d, got '400d' (line 4)" in text
 
 
 def test_the_csv_needs_the_csrf_token(admin: httpx.Client) -> None:

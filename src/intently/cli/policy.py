@@ -238,11 +238,11 @@ def _proposed(current: Policy, file: Path, over_default: bool) -> Policy:
     what it leaves out stays as it is), or over the built-in default. ``compare`` and ``adopt`` read it alike, so
     what one weighs is what the other adopts."""
     from intently.policy import load_policy
-    from intently.policy.loader import merged_over, read_policy_file
+    from intently.policy.loader import merged_over, read_policy
 
     if over_default:
         return load_policy(file)
-    return merged_over(current, read_policy_file(file), str(file))
+    return merged_over(current, read_policy(file), str(file))
 
 
 def _changes_in_words(current: Policy, proposed: Policy) -> list[str]:

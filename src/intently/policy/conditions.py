@@ -17,6 +17,7 @@ The engine (:mod:`intently.engine.facts`) says whether each fact holds for a com
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,25 +26,59 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from intently.policy.messages import counted
+from intently.policy.messages import DURATION_WORDS, NOT_A_NUMBER, counted, problem_words
 
 DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
 
+WINDOW_RANGE = (timedelta(0), timedelta(days=30))
+"""An ownership window (``author_takes_ticket: {within: ...}``, ``rules.ownership.window``): a drive-by judgement
+stays open, and its write-back note waits, for the whole window, and taking a ticket a month after commenting
+on it is no longer taking it over."""
+REPLY_TARGET_RANGE = (timedelta(minutes=1), timedelta(days=365))
+"""A reply target (``organisation.reply_targets.PRIORITY.first`` / ``.next``): a target of no time at all would
+make every wait "long enough" for coverage; a year is past any support team's target."""
+DURATION_RANGE = (timedelta(0), timedelta(days=365))
+"""Any other duration (a scenario's ``+DURATION`` step)."""
 
-def parse_duration(value: Any) -> timedelta:
-    """``30m``, ``4h``, ``1h30m``, ``2d`` or a number of minutes."""
+
+def parse_duration(value: Any, allowed: tuple[timedelta, timedelta] = DURATION_RANGE) -> timedelta:
+    """``30m``, ``4h``, ``1h30m``, ``2d`` or a number of minutes, within ``allowed`` (both ends included); a
+    ValueError in words otherwise (checked before a :class:`timedelta` is made, so no size overflows)."""
+    minutes: float
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30m, 4h or 1h30m")
-    if isinstance(value, int | float):
-        return timedelta(minutes=value)
-    if isinstance(value, str):
+        minutes = value / timedelta(minutes=1)
+    elif isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected {DURATION_WORDS}, got {_number_shown(value)}")
+    elif isinstance(value, str):
         match = DURATION.match(value)
-        if match and any(match.groups()):
-            days, hours, minutes = (int(part or 0) for part in match.groups())
-            return timedelta(days=days, hours=hours, minutes=minutes)
-    raise ValueError(f"expected a duration such as 30m, 4h or 1h30m, got {value!r}")
+        if not match or not any(match.groups()):
+            raise ValueError(f"expected {DURATION_WORDS}, got {_shown(value)}")
+        days, hours, mins = (int(part or 0) for part in match.groups())
+        minutes = days * 24 * 60 + hours * 60 + mins
+    elif math.isnan(value):
+        raise ValueError(f"expected {DURATION_WORDS}, got {NOT_A_NUMBER}")
+    else:
+        minutes = value
+    low, high = allowed
+    if not low / timedelta(minutes=1) <= minutes <= high / timedelta(minutes=1):
+        unit = " (minutes)" if isinstance(value, int | float) else ""
+        raise ValueError(
+            f"must be between {duration_words(low)} and {duration_words(high)}, got {_number_shown(value)}{unit}"
+        )
+    return value if isinstance(value, timedelta) else timedelta(minutes=minutes)
+
+
+def _number_shown(value: Any) -> str:
+    """A value as the policy file writes it: ``.inf``, ``true``, ``'soon'``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, timedelta):
+        return duration_words(value)
+    return _shown(value)
 
 
 def format_duration(value: timedelta) -> str:
@@ -52,11 +87,18 @@ def format_duration(value: timedelta) -> str:
     return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
 
 
+def duration_words(value: timedelta) -> str:
+    """A duration as a person writes it: ``30d`` for whole days of at least one, else :func:`format_duration`."""
+    if value >= timedelta(days=1) and value % timedelta(days=1) == timedelta(0):
+        return f"{value.days}d"
+    return format_duration(value)
+
+
 # --- parameters -----------------------------------------------------------------------------------------------
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     shorthand: ClassVar[str | None] = None
     """The one parameter a plain value (``ticket_has_tag: [a, b]``) sets; None: the fact takes a mapping only."""
@@ -138,10 +180,7 @@ class Within(Params):
     @field_validator("within", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
-        duration = parse_duration(value)
-        if duration < timedelta(0):
-            raise ValueError("must not be negative")
-        return duration
+        return parse_duration(value, WINDOW_RANGE)
 
     def data(self) -> Any:
         return {"within": format_duration(self.within)}
@@ -403,7 +442,7 @@ def _fact(name: str, raw: Any, where: str) -> Fact:
     except ValidationError as exc:
         first = exc.errors()[0]
         inner = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = problem_words(exc.errors(), spec.params)
         if first["type"] == "extra_forbidden":
             known = ", ".join(spec.params.model_fields) or "none"
             message = f"unknown parameter (the parameters of {name}: {known})"
@@ -444,6 +483,18 @@ def facts_in(condition: Condition) -> Iterator[Fact]:
             yield from facts_in(part)
     else:
         yield from facts_in(condition.part)
+
+
+def located_facts(condition: Condition, where: str = "") -> Iterator[tuple[str, Fact]]:
+    """Every fact the condition names, with where it is in the condition (``any[1].author_in_pod``), in order."""
+    if isinstance(condition, Fact):
+        yield _join(where, condition.name), condition
+    elif isinstance(condition, AllOf | AnyOf):
+        key = "all" if isinstance(condition, AllOf) else "any"
+        for index, part in enumerate(condition.parts):
+            yield from located_facts(part, _join(where, f"{key}[{index}]"))
+    else:
+        yield from located_facts(condition.part, _join(where, "not"))
 
 
 def always_holds(condition: Condition) -> bool:

@@ -12,11 +12,17 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any, Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-_DATE = "a date such as 2026-08-03 or a time such as 2026-08-03T14:00:00Z"
+DATE_WORDS = "a date as YYYY-MM-DD (such as 2026-08-03) or a time such as 2026-08-03T14:00:00Z"
+_DATE = DATE_WORDS
 _AGENT = "an agent id or e-mail address"
+DURATION_WORDS = "a duration such as 30m, 4h, 1h30m or 2d"
+NOT_A_NUMBER = ".nan (not a number), which is not allowed"
+"""What a value of ``.nan`` is said to be (YAML's "not a number": it compares as neither more nor less than any
+bound)."""
 
 # What a value of each key is, in words (the last named key of the location decides).
 _WHAT = {
@@ -32,9 +38,13 @@ _WHAT = {
     "agent": _AGENT,
     "start": _DATE,
     "end": _DATE,
-    "window": "a duration such as 30m, 4h or 1h30m",
-    "first": "a duration such as 30m, 4h or 1h30m",
-    "next": "a duration such as 30m, 4h or 1h30m",
+    "window": DURATION_WORDS,
+    "within": DURATION_WORDS,
+    "first": DURATION_WORDS,
+    "next": DURATION_WORDS,
+    "share": "a number such as 0.75 (a share of the reply target)",
+    "at_least": "a whole number",
+    "at_most": "a whole number",
 }
 # Element of a list, by the list's key.
 _ITEM = {"members": _AGENT, "tags": "a tag", "days": "a weekday", "business_days": "a weekday"}
@@ -55,6 +65,7 @@ _BY_TYPE = {
     "int_from_float": "a whole number",
     "float_type": "a number",
     "float_parsing": "a number",
+    "finite_number": "a number",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
     "dict_type": "a mapping of keys",
@@ -84,18 +95,60 @@ BOUNDS = {
 """A pydantic bound error's type, in words: ``must be at least 1``."""
 
 
+_YAML = {
+    "found character '\\t' that cannot start any token": "a tab: indent with spaces, not tabs",
+    "mapping values are not allowed here": (
+        "a second ': ' on one line: put a value that holds ': ' in quotes (title: \"Note: read this\"), or check "
+        "this line's indentation"
+    ),
+    "expected <block end>, but found '<block mapping start>'": (
+        "this line is indented differently from the keys above it: line up keys of one mapping with spaces"
+    ),
+}
+"""PyYAML's problems, in words, with how to fix them (the others are said as PyYAML says them)."""
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error as one problem: where (line and column, counted from 1) and what, in words where there are."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = str(getattr(exc, "problem", None) or exc)
+    words = _YAML.get(problem, problem)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return f"cannot read the value{where}: {words}"
+    return f"not valid YAML{where}: {words}"
+
+
 def type_words(kind: str) -> str | None:
     """What a value should have been, for a pydantic error of type ``kind``, in words (``a whole number``); None
     when there are none for it. The neutral format's reader says its errors in the same words."""
     return _BY_TYPE.get(kind)
 
 
-def plain_problems(errors: Iterable[ErrorDetails], model: type[BaseModel]) -> list[str]:
-    """One line per problem (the several errors pydantic gives for one value of a union become one)."""
+def plain_problems(
+    errors: Iterable[ErrorDetails], model: type[BaseModel], written: Mapping[str, str] | None = None
+) -> list[str]:
+    """One line per problem (the several errors pydantic gives for one value of a union become one). ``written``:
+    the numbers of the policy's text as they were written, by location (``version`` → ``2026.10``), to quote the
+    text a number should have been."""
     grouped: dict[str, list[ErrorDetails]] = {}
     for error in errors:
         grouped.setdefault(location(_named(error["loc"])), []).append(error)
-    return [f"{where}: {_sentence(group, model)}" for where, group in grouped.items()]
+    problems: list[str] = []
+    for where, group in grouped.items():
+        # a validator's message may hold several problems, a line each, each naming its own key already
+        for line in _sentence(group, model, (written or {}).get(where)).split("\n"):
+            problems.append(line if _names_its_key(line, where, model) else f"{where}: {line}")
+    return problems
+
+
+def _names_its_key(problem: str, where: str, model: type[BaseModel]) -> bool:
+    """Whether a validator's ``problem`` at ``where`` starts with its own key (``rules.coverage.wait_fraction:
+    ...`` at ``rules``), so that the key is not said twice."""
+    if where == "(top level)":
+        first = problem.split(":", 1)[0].split(" ", 1)[0]
+        return first.split(".", 1)[0].split("[", 1)[0] in model.model_fields
+    return problem.startswith(where) and problem[len(where) : len(where) + 1] in (".", "[", ":", " ")
 
 
 def location(loc: Iterable[Any]) -> str:
@@ -115,10 +168,25 @@ def _named(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     )
 
 
-def _sentence(group: list[ErrorDetails], model: type[BaseModel]) -> str:
+def problem_words(errors: list[ErrorDetails], model: type[BaseModel]) -> str:
+    """What is wrong with the value the first of ``errors`` is about, in words, without its key (a condition's
+    parameter says it under the condition's key)."""
+    where = _named(errors[0]["loc"])
+    return _sentence([e for e in errors if _named(e["loc"]) == where], model)
+
+
+def _sentence(group: list[ErrorDetails], model: type[BaseModel], written: str | None = None) -> str:
     first = group[0]
     kind = first["type"]
     loc = _named(first["loc"])
+    value = first.get("input")
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        text = written if written is not None else repr(value)
+        return f'expected text: put it in quotes, "{text}"' + (
+            f" (without them YAML reads the number {value!r})" if text != repr(value) else ""
+        )
+    if kind == "finite_number":
+        return f"expected {_expected(group, loc)}{_given(first)}, which is not allowed"
     if kind == "extra_forbidden":
         return _unknown_key(loc, model)
     if kind == "missing":
@@ -129,6 +197,8 @@ def _sentence(group: list[ErrorDetails], model: type[BaseModel]) -> str:
         return f"must be {first.get('ctx', {}).get('expected', 'one of the allowed values')}{_given(first)}"
     if kind in BOUNDS:
         bound = next(iter(first.get("ctx", {}).values()), "")
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # 10, as the handbook says it, not 10.0
         return f"must be {BOUNDS[kind]} {bound}{_given(first)}"
     return f"expected {_expected(group, loc)}{_given(first)}"
 
@@ -154,6 +224,10 @@ def _given(error: ErrorDetails) -> str:
         return ", got a mapping of keys"
     if value is None:
         return ", got nothing"
+    if isinstance(value, float) and value != value:
+        return ", got .nan (not a number)"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f", got {'' if value > 0 else '-'}.inf (infinity)"
     kind = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}.get(type(value))
     shown = repr(value)
     if len(shown) > 60:

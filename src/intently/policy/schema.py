@@ -28,15 +28,18 @@ from pydantic import (
 from intently.model import Id, User
 from intently.policy.conditions import (
     FACTS,
+    REPLY_TARGET_RANGE,
     Condition,
     Fact,
     always_holds,
     condition_data,
     facts_in,
     format_duration,
+    located_facts,
     parse_condition,
     parse_duration,
 )
+from intently.policy.messages import DATE_WORDS, problem_words
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RULE_IDS = (
@@ -53,11 +56,18 @@ KEEP_ENABLED = ("assignee", "internal_note", "unsolicited_reply")
 VERDICTS = ("assignee", "ownership_change", "intentional", "drive_by")
 ALL_REGIONS = "ALL"
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")]
+
+def _reply_target(value: Any) -> timedelta:
+    return parse_duration(value, REPLY_TARGET_RANGE)
+
+
+ReplyTargetDuration = Annotated[
+    timedelta, BeforeValidator(_reply_target), PlainSerializer(format_duration, when_used="json")
+]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 CONDITION_HELP = "see the facts in the handbook"
@@ -165,53 +175,64 @@ def _set_param(raw: Any, fact: str, param: str, value: Any) -> tuple[Any, bool]:
 
 def patch_rules(rules: list[Any], patches: dict[str, Any]) -> list[Any]:
     """The rule list with ``patches`` (rule id → the keys to change) applied by id, in the list's order: how an
-    override file changes a few rules without writing the whole list."""
+    override file changes a few rules without writing the whole list. A ValueError names every change that cannot
+    be made, a line each."""
+    result, problems = patched_rules(rules, patches)
+    if problems:
+        raise ValueError("\n".join(problems))
+    return result
+
+
+def patched_rules(rules: list[Any], patches: Any) -> tuple[list[Any], list[str]]:
+    """:func:`patch_rules`, with every change that can be made made, and the problems with the others (each
+    ``rules.ID.KEY: what is wrong``), so that a policy file's problems are reported all at once."""
     result = [dict(rule) if isinstance(rule, dict) else rule for rule in rules]
     by_id = {rule.get("id"): rule for rule in result if isinstance(rule, dict)}
+    problems: list[str] = []
     for rule_id, patch in patches.items():
         rule = by_id.get(rule_id)
         if rule is None:
             known = ", ".join(str(i) for i in by_id)
-            raise ValueError(
+            problems.append(
                 f"rules.{rule_id}: unknown key: there is no rule {rule_id!r} to change (the rules: {known}); to add "
                 "a rule, write the whole list of rules"
             )
+            continue
         if not isinstance(patch, dict):
-            raise ValueError(f"rules.{rule_id}: expected a mapping of the keys to change, got {type(patch).__name__}")
+            problems.append(f"rules.{rule_id}: expected a mapping of the keys to change, got {type(patch).__name__}")
+            continue
         for key, value in patch.items():
+            where = f"rules.{rule_id}.{key}"
             if key in LEGACY_KEYS and key not in _RULE_KEYS:
                 fact, param = LEGACY_KEYS[key]
-                _check_param(f"rules.{rule_id}.{key}", fact, param, value)
-                rule["when"], found = _set_param(rule.get("when"), fact, param, value)
-                if not found:
-                    raise ValueError(f"rules.{rule_id}.{key}: this rule's condition has no {fact} fact to set")
+                problem = _param_problem(fact, param, value)
+                if problem is not None:
+                    problems.append(f"{where}: {problem}")
+                    continue
+                when, found = _set_param(rule.get("when"), fact, param, value)
+                if found:
+                    rule["when"] = when
+                else:
+                    problems.append(f"{where}: this rule's condition has no {fact} fact to set")
             elif key not in _RULE_KEYS:
                 from difflib import get_close_matches
 
                 near = get_close_matches(key, [*_RULE_KEYS, *LEGACY_KEYS], n=1)
                 hint = f": did you mean {near[0]!r}?" if near else ""
-                raise ValueError(f"rules.{rule_id}.{key}: unknown key{hint}")
+                problems.append(f"{where}: unknown key{hint}")
             else:
                 rule[key] = value
-    return result
+    return result, problems
 
 
-def _check_param(where: str, fact: str, param: str, value: Any) -> None:
-    """A legacy key's value, checked as the fact's parameter, the problem named at the legacy key."""
+def _param_problem(fact: str, param: str, value: Any) -> str | None:
+    """What is wrong with a legacy key's value, checked as the fact's parameter; None when nothing is."""
     spec = FACTS[fact].params
     try:
         spec.model_validate({param: value})
     except ValidationError as exc:
-        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise ValueError(f"{where}: {_plain(message)}") from None
-
-
-def _plain(message: str) -> str:
-    """Pydantic's words for a bound, as the policy's other messages say it."""
-    found = re.match(r"Input should be (less|greater) than or equal to (\S+)", message)
-    if found:
-        return f"must be at {'most' if found.group(1) == 'less' else 'least'} {found.group(2)}"
-    return message
+        return problem_words(exc.errors(), spec)
+    return None
 
 
 def _default_rules() -> list[Any]:
@@ -298,15 +319,16 @@ def _parse_hours(value: str) -> tuple[time, time]:
 
 def _check_days(value: tuple[str, ...]) -> tuple[str, ...]:
     days = tuple(day.strip().lower()[:3] for day in value)
-    unknown = [day for day in days if day not in WEEKDAYS]
+    unknown = [repr(given) for given, day in zip(value, days, strict=True) if day not in WEEKDAYS]
     if unknown:
-        raise ValueError(f"unknown weekday(s) {unknown}; use mon, tue, wed, thu, fri, sat, sun")
+        named = "weekdays " + ", ".join(unknown) if len(unknown) > 1 else f"weekday {unknown[0]}"
+        raise ValueError(f"unknown {named}: use mon, tue, wed, thu, fri, sat, sun")
     return days
 
 
 class ReplyTarget(_Strict):
-    first: Duration
-    next: Duration
+    first: ReplyTargetDuration
+    next: ReplyTargetDuration
 
 
 class PreferredRegionSetting(_Strict):
@@ -328,7 +350,13 @@ class Pod(_Strict):
 def _date_or_time(value: Any) -> Any:
     """``2026-03-02`` is a whole day; ``2026-03-02T14:00:00Z`` a moment."""
     if isinstance(value, str) and len(value.strip()) == 10:
-        return date.fromisoformat(value.strip())
+        text = value.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError(f"{text} is not a date ({exc})") from None
+            raise ValueError(f"expected {DATE_WORDS}, got {text!r}") from None
     return value
 
 
@@ -394,6 +422,15 @@ class Organisation(_Strict):
         return self
 
 
+def _near(name: str, known: list[str]) -> str:
+    """``: did you mean 'data'?`` for a name close to one of ``known`` (case ignored), else nothing."""
+    from difflib import get_close_matches
+
+    by_folded = {item.lower(): item for item in known}
+    close = get_close_matches(name.lower(), list(by_folded), n=1, cutoff=0.6)
+    return f": did you mean {by_folded[close[0]]!r}?" if close else ""
+
+
 def refers_to(ref: int | str, user: User) -> bool:
     """Whether a person named in the policy (a pod member, an out-of-office agent) is ``user``: by id, or by
     e-mail address in any case."""
@@ -436,6 +473,47 @@ class Policy(_Strict):
                     "before it holds for every comment"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _conditions_name_known_pods_and_regions(self) -> Policy:
+        """A condition naming a pod or a region the organisation does not define would never hold: a misspelt
+        name is a problem, not a rule that quietly matches nothing."""
+        problems = [
+            f"rules.{rule.id}.when: {where}: {problem}"
+            for rule in self.rules.values()
+            for where, fact in located_facts(rule.when)
+            for problem in self._unknown_names(fact)
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _unknown_names(self, fact: Fact) -> list[str]:
+        values: tuple[str, ...] = getattr(fact.params, "values", ())
+        if fact.name == "author_in_pod":
+            pods = list(self.organisation.pods)
+            known = (
+                f"the pods, under organisation.pods: {', '.join(pods)}"
+                if pods
+                else "organisation.pods defines none: define it there, with its members and tags"
+            )
+            return [f"unknown pod {value!r}{_near(value, pods)} ({known})" for value in values if value not in pods]
+        if fact.name not in ("author_region", "preferred_region"):
+            return []
+        regions = self.organisation.regions
+        codes = ", ".join(regions)
+        names = [*regions, *(alias for region in regions.values() for alias in region.aliases)]
+        problems = []
+        for value in values:
+            region = self.region_of_value(value)
+            if region is None:
+                problems.append(
+                    f"unknown region {value!r}{_near(value, names)} (the regions: {codes}, or an alias of one under "
+                    "organisation.regions)"
+                )
+            elif region == ALL_REGIONS and fact.name == "author_region":
+                problems.append(f"{value!r} means any region, which is no agent's region: name the regions ({codes})")
+        return problems
 
     # --- organisation facts the engine asks about -------------------------------------------------
 

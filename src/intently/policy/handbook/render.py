@@ -559,7 +559,7 @@ PARAM_KINDS = {
     "values": "a list of values",
     "tags": "a list of tags",
     "pattern": "a regular expression, case ignored",
-    "within": "a duration such as 30m, 4h or 1h30m (exactly that long still counts)",
+    "within": "a duration such as 30m, 4h or 2d, at most 30d (exactly that long still counts)",
     "follower": "true or false: being added as a follower counts",
     "cc": "true or false: being added as a CC counts",
     "at_least": "a whole number",

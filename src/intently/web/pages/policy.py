@@ -12,7 +12,6 @@ from datetime import UTC
 from typing import Annotated
 from urllib.parse import urlencode
 
-import yaml
 from fastapi import APIRouter, Depends, Request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -25,7 +24,7 @@ from intently.model import Id, User, user_name
 from intently.policy import Policy
 from intently.policy.handbook.render import render_handbook
 from intently.policy.handbook.scenarios import run_suite
-from intently.policy.loader import fingerprint, merged_over, version_problem
+from intently.policy.loader import fingerprint, merged_over, read_policy_text, version_problem
 from intently.store import Store
 from intently.web.access import csrf
 from intently.web.access.accounts import Session
@@ -96,17 +95,7 @@ async def policy_page(request: Request, session: Annotated[Session, Depends(view
 
 def proposed_policy(current: Policy, text: str) -> Policy:
     """The proposal (YAML or JSON, only what differs) merged over the current policy; PolicyError if invalid."""
-    try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PolicyError("proposal", [f"not valid YAML{where}"]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise PolicyError("proposal", ["the top level must be a mapping of keys"])
-    return merged_over(current, data, "proposal")
+    return merged_over(current, read_policy_text(text, "proposal"), "proposal")
 
 
 def _compare(store: Store, current: Policy, proposed: Policy) -> Comparison:
