@@ -13,11 +13,12 @@ import pytest
 from intently.engine import judge_ticket
 from intently.engine.outcomes import ticket_outcome
 from intently.errors import InputError
-from intently.model import SATISFACTION_SCORES, SatisfactionRating, StatusChange
+from intently.model import SATISFACTION_SCORES, SatisfactionRating, StatusChange, as_id
 from intently.model.codec import history_from_record, history_to_record
 from intently.policy import load_policy
 from intently.sources import open_source
 from intently.sources.neutral import Score, json_schema, write_neutral
+from tests.cli_runner import intently
 from tests.test_zendesk_export import _small_export
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -217,3 +218,67 @@ def test_a_file_without_records_is_an_error_as_an_empty_export_folder_is(tmp_pat
     path.write_text(text)
     with pytest.raises(InputError, match=r"empty\.jsonl: no records .*is this the file you meant\?"):
         open_source(path)
+
+
+# --- ids: a text of digits is that number -------------------------------------------------------------------------
+
+
+def _comment(event_id: object, at: str, actor: object, public: bool, **extra: object) -> dict[str, object]:
+    return {"id": event_id, "at": f"2026-03-02T{at}Z", "actor": actor, "type": "comment", "public": public, **extra}
+
+
+def test_an_id_written_as_digits_in_text_is_the_number(tmp_path: Path) -> None:
+    """The review's file: user 10 assigned as "10", a note by actor "11" (user 11 is defined), followers and group
+    members as text, ticket 101 repeated as "101": one person, one ticket, the judgements of the numbers."""
+    lines = [
+        {"kind": "user", "id": 1, "name": "Casey"},
+        {"kind": "user", "id": 10, "name": "Ana Lee", "role": "agent"},
+        {"kind": "user", "id": "11", "name": "Bo Chen", "role": "agent"},
+        {"kind": "user", "id": 12, "name": "Pip Okafor", "role": "agent"},
+        {"kind": "group", "id": "5", "name": "Support", "members": ["10", 11, "12"]},
+        {**TICKET, "id": 101, "requester_id": "1", "group_id": "5", "events": []},
+        {
+            **TICKET,
+            "id": "101",
+            "requester_id": "1",
+            "assignee_id": 10,
+            "group_id": "5",
+            "events": [
+                _comment(1, "09:00:00", 1, True, body="It broke."),
+                {"id": 2, "at": "2026-03-02T09:01:00Z", "actor": "1", "type": "assignee", "assignee": "10"},
+                _comment(3, "09:02:00", 10, True, body="Looking."),
+                _comment(4, "09:03:00", "11", False, body="Try the cache."),
+                {"id": 5, "at": "2026-03-02T09:04:00Z", "actor": "10", "type": "followers", "added": ["12"]},
+                {
+                    "id": 6,
+                    "at": "2026-03-02T09:04:00Z",
+                    "actor": 10,
+                    "type": "field",
+                    "field": "group_id",
+                    "value": "5",
+                },
+                _comment(7, "09:05:00", "12", True, body="Fixed."),
+            ],
+        },
+    ]
+    path = _write(tmp_path, *lines)
+    source = open_source(path)
+    assert sorted(source.directory.users) == [1, 10, 11, 12]
+    assert source.directory.groups[5].members == (10, 11, 12)
+    (history,) = source.histories()
+    assert history.ticket.id == 101 and history.ticket.group_id == 5 and history.ticket.requester_id == 1
+    judged = _judged(open_source(path))
+    assert [(j["ticket_id"], j["author_id"], j["verdict"], j["rule"]) for j in judged] == [
+        (101, 10, "assignee", "assignee"),
+        (101, 11, "intentional", "internal_note"),
+        (101, 12, "intentional", "solicited"),
+    ]
+    done = intently("classify", str(path), "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3 and "not in the data" not in done.stderr
+
+
+@pytest.mark.parametrize("text", ["007", "-1"])
+def test_any_whole_number_in_digits_is_a_number_and_other_text_stays_text(text: str) -> None:
+    assert as_id(text) == int(text)
+    assert [as_id(other) for other in ("10a", "1.0", " 10", "²", "-", "")] == ["10a", "1.0", " 10", "²", "-", ""]

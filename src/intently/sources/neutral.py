@@ -11,10 +11,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from intently.errors import InputError
-from intently.model import MAX_ID, MAX_ID_TEXT, MIN_ID, Directory, Group, Id, TicketHistory, User
+from intently.model import MAX_ID, MAX_ID_TEXT, MIN_ID, Directory, Group, Id, TicketHistory, User, as_id
 from intently.model.codec import (
     event_from_record,
     group_from_record,
@@ -27,11 +39,32 @@ from intently.model.codec import (
 from intently.model.repeats import Repeats, differing_copies, unique_events
 from intently.policy.messages import BOUNDS, type_words
 
+
+def _id_of_text(text: str, info: ValidationInfo) -> Id:
+    """A text id as the model keeps it (:func:`intently.model.as_id`): digits are that number. The reader is told
+    (``info.context``) that the line's values differ from its JSON."""
+    found = as_id(text)
+    if isinstance(found, int):
+        if not MIN_ID <= found <= MAX_ID:
+            raise ValueError(f"must be at most {MAX_ID} (a number written as text is a number), got {text!r}")
+        _changed(info)
+    return found
+
+
+def _changed(info: ValidationInfo) -> None:
+    if isinstance(info.context, dict):
+        info.context[_CHANGED] = True
+
+
+_CHANGED = "changed"
+
+
 IdValue = (
     Annotated[StrictInt, Field(ge=MIN_ID, le=MAX_ID)]
-    | Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_TEXT)]
+    | Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_TEXT), AfterValidator(_id_of_text)]
 )
-"""An id: a 64-bit integer (as Zendesk's) or a text of at most 64 characters."""
+"""An id: a 64-bit integer (as Zendesk's) or a text of at most 64 characters. A text of digits (``"10"``) is that
+number (``10``): the same id wherever it is written, either way."""
 
 
 class _Record(BaseModel):
@@ -95,6 +128,14 @@ class FieldEvent(_EventBase):
     type: Literal["field"]
     field: StrictStr = Field(description="priority, group_id, or a custom field such as preferred_region")
     value: Any
+
+    @model_validator(mode="after")
+    def _group_id(self, info: ValidationInfo) -> FieldEvent:
+        """A ``group_id`` set to a text of digits is the group of that number, as the ticket's ``group_id``."""
+        if self.field.lower() == "group_id" and isinstance(self.value, str) and self.value != as_id(self.value):
+            self.value = as_id(self.value)
+            _changed(info)
+        return self
 
 
 class StatusEvent(_EventBase):
@@ -206,7 +247,9 @@ def _ticket_key(data: Any) -> Id | None:
     if not isinstance(data, dict) or data.get("kind") != "ticket":
         return None
     key = data.get("id")
-    return key if isinstance(key, int | str) and not isinstance(key, bool) else None
+    if isinstance(key, str):
+        return as_id(key)
+    return key if isinstance(key, int) and not isinstance(key, bool) else None
 
 
 class NeutralReader:
@@ -271,14 +314,17 @@ class NeutralReader:
                     raise InputError(f"not valid JSON ({exc})", file=str(self.path), record=f"line {number}") from None
                 if not isinstance(data, dict):
                     raise InputError("each line must be a JSON object", file=str(self.path), record=f"line {number}")
+                context: dict[str, bool] = {}
                 try:
-                    record = NeutralLine.model_validate({"root": data}).root
+                    record = NeutralLine.model_validate({"root": data}, context=context).root
                 except ValidationError as exc:
                     field, message = _describe(exc.errors()[0])
                     label = f"line {number}"
                     if "id" in data and isinstance(data.get("id"), int | str):
                         label += f" ({data.get('kind', 'record')} {data['id']})"
                     raise InputError(message, file=str(self.path), record=label, field=field) from None
+                if context.get(_CHANGED):  # the values as validated (an id "10" is 10), in the codec's shape
+                    data = record.model_dump(mode="json", exclude_unset=True)
                 yield number, record, data
 
     def _read_directory(self) -> None:
