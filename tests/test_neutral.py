@@ -75,7 +75,7 @@ TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "even
             (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1, "type": "comment"}]}),
             "field events[0].public: required field is missing",
         ),
-        ((USER, {**TICKET, "colour": "red"}), "field colour: unknown field"),
+        ((USER, {**TICKET, "colour": "red"}), "field colour: unknown field (known here: kind, id, created_at, "),
         (
             (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1, "type": "satisfaction"}]}),
             "line 2 (ticket 9): field events[0].score: required field is missing",
@@ -100,8 +100,36 @@ TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "even
         ((USER, {**USER, "role": "Agent "}), "line 2 (user 1): field role: must be 'end-user', 'agent' or 'admin'"),
         (
             (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1, "type": "asignee"}]}),
-            "field events[0]: must be one of 'comment', 'assignee',",
+            "line 2 (ticket 9): field events[0].type: must be one of 'comment', 'assignee',",
         ),
+        (
+            (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": 1}]}),
+            "line 2 (ticket 9): field events[0].type: required field is missing",
+        ),
+        (({**USER, "kind": "usr"},), "line 1: field kind: must be one of 'user', 'group', 'ticket', got 'usr'"),
+        (({"id": 1, "name": "Ana"},), "line 1: field kind: required field is missing"),
+        ((USER, {**TICKET, "id": 101.0}), "line 2: field id: must be a whole number or text, got 101.0"),
+        ((USER, {**TICKET, "id": 2**63}), "line 2 (ticket 9223372036854775808): field id: must be at most 9223372"),
+        ((USER, {**TICKET, "assignee_id": "x" * 65}), "field assignee_id: must be at most 64 characters long, got"),
+        ((USER, {**TICKET, "id": ""}), "line 2 (ticket ): field id: must not be empty, got ''"),
+        ((USER, {**TICKET, "assignee": 1}), "field assignee: unknown field: did you mean 'assignee_id'? (known here: "),
+        (
+            (USER, {**TICKET, "created_at": "2026-03-02T09:00:00"}),
+            "line 2 (ticket 9): field created_at: must be a time with its zone, such as 2026-08-03T14:00:00Z, got",
+        ),
+        (
+            (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02 09:00", "actor": 1, "type": "tags"}]}),
+            "field events[0].at: must be a time with its zone, such as 2026-08-03T14:00:00Z, got '2026-03-02 09:00'",
+        ),
+        (
+            (USER, {**TICKET, "events": [{"id": 1, "at": "2026-03-02T09:00:00Z", "actor": [1], "type": "tags"}]}),
+            "field events[0].actor: must be a whole number or text",
+        ),
+        (
+            ({**USER, "members": [1]},),
+            "line 1 (user 1): field members: unknown field (known here: kind, id, name, role",
+        ),
+        ((USER, '{"kind": "user", "id": 2,, "name": "Bo"}'), "line 2: not valid JSON (unexpected character"),
         ((USER, {**TICKET, "id": 0.5}), "line 2"),
         ((TICKET, USER), "line 2: user records must come before the first ticket record"),
         (({"kind": "user", "id": True, "name": "x"},), "line 1"),
@@ -282,3 +310,43 @@ def test_an_id_written_as_digits_in_text_is_the_number(tmp_path: Path) -> None:
 def test_any_whole_number_in_digits_is_a_number_and_other_text_stays_text(text: str) -> None:
     assert as_id(text) == int(text)
     assert [as_id(other) for other in ("10a", "1.0", " 10", "²", "-", "")] == ["10a", "1.0", " 10", "²", "-", ""]
+
+
+def test_a_text_of_digits_beyond_the_64_bit_range_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        open_source(_write(tmp_path, {**USER, "id": "99999999999999999999"}))
+    assert "line 1 (user 99999999999999999999): field id: must be at most 9223372036854775807" in str(info.value)
+
+
+def test_a_byte_order_mark_at_the_start_is_skipped(tmp_path: Path) -> None:
+    path = _write(tmp_path, USER, {**TICKET, "events": [_comment(1, "09:00:00", 1, True)]})
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    source = open_source(path)
+    assert list(source.directory.users) == [1] and [h.ticket.id for h in source.histories()] == [9]
+
+
+def test_a_file_that_is_not_utf8_says_so_and_how_to_mend_it(tmp_path: Path) -> None:
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(
+        json.dumps(USER).encode() + b"\n" + '{"kind": "user", "id": 2, "name": "José"}\n'.encode("latin-1")
+    )
+    with pytest.raises(InputError) as info:
+        open_source(path)
+    assert str(info.value).endswith(
+        "latin.jsonl: line 2: the file is not UTF-8 (byte 0xe9 at column 39 of this line): re-save it as UTF-8 "
+        "and read it again"
+    )
+
+
+def test_a_cut_off_last_line_asks_whether_the_file_was_cut_off(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_text(json.dumps(USER) + "\n" + json.dumps({**TICKET, "events": [_comment(1, "09:00:00", 1, True)]})[:60])
+    with pytest.raises(InputError) as info:
+        list(open_source(path).histories())
+    assert str(info.value).endswith(
+        "cut.jsonl: line 2: the line ends early (its record is not complete): was the file cut off?"
+    )
+    path.write_text(json.dumps(USER) + '\n{"kind": "user",\n"id": 2, "name": "Bo"}\n')
+    with pytest.raises(InputError) as info:
+        open_source(path)
+    assert str(info.value).endswith("line 2: the line ends before its record does: each record must be on one line")

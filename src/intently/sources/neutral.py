@@ -6,9 +6,10 @@ The format is documented in ``docs/format.md``; its JSON Schema is :func:`json_s
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import orjson
 from pydantic import (
@@ -37,7 +38,7 @@ from intently.model.codec import (
     user_to_record,
 )
 from intently.model.repeats import Repeats, differing_copies, unique_events
-from intently.policy.messages import BOUNDS, type_words
+from intently.policy.messages import BOUNDS, closest, type_words
 
 
 def _id_of_text(text: str, info: ValidationInfo) -> Id:
@@ -203,41 +204,105 @@ def json_schema() -> dict[str, Any]:
     return out
 
 
-_TAGS = frozenset(
-    {"user", "group", "ticket", "comment", "assignee", "followers", "ccs", "tags", "field", "status", "satisfaction"}
-)
+_RECORDS: dict[str, type[BaseModel]] = {
+    "user": UserRecord,
+    "group": GroupRecord,
+    "ticket": TicketRecord,
+    "comment": CommentEvent,
+    "assignee": AssigneeEvent,
+    "followers": WatchersEvent,
+    "ccs": WatchersEvent,
+    "tags": TagsEvent,
+    "field": FieldEvent,
+    "status": StatusEvent,
+    "satisfaction": SatisfactionEvent,
+}
+"""The record (or event) of each ``kind`` (``type``): the tags pydantic puts in an error's location."""
+
+_TYPE_MISMATCH = frozenset({"int_type", "string_type", "bool_type", "float_type", "list_type", "dict_type"})
 
 
-def _describe(error: Any) -> tuple[str, str]:
-    """(field path, message) from a pydantic error, without pydantic's discriminator tags."""
+def _path(loc: tuple[int | str, ...]) -> tuple[str, type[BaseModel] | None]:
+    """The field path a person reads (``events[3].assignee``) of a pydantic error's location, and the record it is a
+    field of: without pydantic's discriminator tags and the names it gives a union's branches (``constrained-int``)."""
     parts: list[str] = []
-    previous: Any = "root"
-    for part in error["loc"]:
-        is_tag = isinstance(part, str) and part in _TAGS and (previous == "root" or isinstance(previous, int))
+    model: type[BaseModel] | None = None
+    named = False  # the field of the current record is named: a text after it is a union branch
+    previous: int | str = "root"
+    for part in loc:
+        is_tag = isinstance(part, str) and part in _RECORDS and (previous == "root" or isinstance(previous, int))
         previous = part
-        if part == "root" or is_tag:
+        if part == "root":
             continue
-        parts.append(f"[{part}]" if isinstance(part, int) else (f".{part}" if parts else str(part)))
-    return "".join(parts) or "(record)", _plain(error)
+        if is_tag:
+            model, named = _RECORDS[str(part)], False
+        elif isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif not named and (model is None or part in model.model_fields):
+            parts.append(f".{part}" if parts else part)
+            named = True
+    return "".join(parts), model
+
+
+def _describe(errors: list[Any]) -> tuple[str, str]:
+    """(field path, message) of a line's first problem (pydantic's errors for it: one per branch of a union)."""
+    first = errors[0]
+    path, model = _path(first["loc"])
+    kind = first["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):  # the kind of a record or the type of an event
+        discriminator = str((first.get("ctx") or {}).get("discriminator", "")).strip("'")
+        path = f"{path}.{discriminator}" if path else discriminator
+        if kind == "union_tag_not_found":
+            return path, "required field is missing"
+        return path, _plain(first)
+    if kind == "extra_forbidden":  # the unknown field is the location's last part
+        base, model = _path(first["loc"][:-1])
+        name = str(first["loc"][-1])
+        return f"{base}.{name}" if base else name, _unknown_field(name, model)
+    same = [error for error in errors if _path(error["loc"])[0] == path]
+    matched = [error for error in same if error["type"] not in _TYPE_MISMATCH]
+    if matched:  # the branch of the value's type says what is wrong with it (a bound, a length)
+        return path, _plain(matched[0])
+    words = [type_words(error["type"]) for error in same]
+    if len(same) > 1 and all(words):  # no branch's type: what each would have taken
+        return path, f"must be {' or '.join(dict.fromkeys(str(w) for w in words))}{_given(first)}"
+    return path, _plain(first)
+
+
+def _unknown_field(name: str, model: type[BaseModel] | None) -> str:
+    """``unknown field: did you mean 'assignee_id'? (known here: ...)``."""
+    known = list(model.model_fields) if model is not None else []
+    close = closest(name, known)
+    return (
+        "unknown field"
+        + (f": did you mean {close!r}?" if close else "")
+        + (f" (known here: {', '.join(known)})" if known else "")
+    )
+
+
+def _given(error: Any) -> str:
+    return "" if "input" not in error or isinstance(error["input"], dict | list) else f", got {error['input']!r}"
 
 
 def _plain(error: Any) -> str:
     """A pydantic error in words a person reads (not the library's "Input should be ..."), with the value given: the
     policy's words for types and bounds (:mod:`intently.policy.messages`)."""
     kind, ctx = error["type"], error.get("ctx") or {}
-    given = "" if "input" not in error or isinstance(error["input"], dict | list) else f", got {error['input']!r}"
-    if kind == "extra_forbidden":
-        return "unknown field"
+    given = _given(error)
     if kind == "missing":
         return "required field is missing"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
         return f"must be one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
-    if kind == "union_tag_not_found":
-        return f"required field {ctx.get('discriminator', '')} is missing".replace("'", "")
     if kind == "literal_error":
         return f"must be {ctx.get('expected', 'one of the allowed values')}{given}"
     if kind in BOUNDS:
         return f"must be {BOUNDS[kind]} {next(iter(ctx.values()), '')}{given}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long{given}"
+    if kind == "string_too_short":
+        return f"must not be empty{given}"
     words = type_words(kind)
     return f"must be {words}{given}" if words else str(error["msg"]) + given
 
@@ -250,6 +315,30 @@ def _ticket_key(data: Any) -> Id | None:
     if isinstance(key, str):
         return as_id(key)
     return key if isinstance(key, int) and not isinstance(key, bool) else None
+
+
+def _numbered(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """The lines of a file with their numbers, without a UTF-8 byte order mark at its start (some editors write
+    one)."""
+    for number, raw in enumerate(handle, start=1):
+        yield number, raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
+
+
+def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+    """Why a line is not JSON, in words: not UTF-8, cut short, or where the JSON breaks."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        column = len(raw[: bad.start].decode("utf-8", "replace")) + 1
+        return (
+            f"the file is not UTF-8 (byte 0x{raw[bad.start]:02x} at column {column} of this line): "
+            "re-save it as UTF-8 and read it again"
+        )
+    if exc.msg.startswith("unexpected end of data"):
+        if not raw.endswith(b"\n"):  # the file's last line
+            return "the line ends early (its record is not complete): was the file cut off?"
+        return "the line ends before its record does: each record must be on one line"
+    return f"not valid JSON ({exc.msg} at column {exc.colno})"
 
 
 class NeutralReader:
@@ -284,7 +373,7 @@ class NeutralReader:
         lines: dict[Id, list[int]] = {}
         differing: set[Id] = set()
         with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in _numbered(handle):
                 text = raw.strip()
                 try:
                     key = _ticket_key(orjson.loads(text)) if text else None
@@ -305,23 +394,23 @@ class NeutralReader:
 
     def _records(self) -> Iterator[tuple[int, Any, dict[str, Any]]]:
         with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in _numbered(handle):
                 if not raw.strip():
                     continue
                 try:
                     data = orjson.loads(raw)
                 except orjson.JSONDecodeError as exc:
-                    raise InputError(f"not valid JSON ({exc})", file=str(self.path), record=f"line {number}") from None
+                    raise InputError(_not_json(raw, exc), file=str(self.path), record=f"line {number}") from None
                 if not isinstance(data, dict):
                     raise InputError("each line must be a JSON object", file=str(self.path), record=f"line {number}")
                 context: dict[str, bool] = {}
                 try:
                     record = NeutralLine.model_validate({"root": data}, context=context).root
                 except ValidationError as exc:
-                    field, message = _describe(exc.errors()[0])
+                    field, message = _describe(exc.errors())
                     label = f"line {number}"
-                    if "id" in data and isinstance(data.get("id"), int | str):
-                        label += f" ({data.get('kind', 'record')} {data['id']})"
+                    if data.get("kind") in ("user", "group", "ticket") and isinstance(data.get("id"), int | str):
+                        label += f" ({data['kind']} {data['id']})"
                     raise InputError(message, file=str(self.path), record=label, field=field) from None
                 if context.get(_CHANGED):  # the values as validated (an id "10" is 10), in the codec's shape
                     data = record.model_dump(mode="json", exclude_unset=True)
