@@ -62,6 +62,10 @@ def _write(tmp_path: Path, *lines: object) -> Path:
     return path
 
 
+def _event(event_id: int, at: str, actor: int | None, kind: str, **extra: object) -> dict[str, object]:
+    return {"id": event_id, "at": f"2026-03-{at}Z", "actor": actor, "type": kind, **extra}
+
+
 USER = {"kind": "user", "id": 1, "name": "Ana", "role": "agent"}
 TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "events": []}
 
@@ -130,6 +134,15 @@ TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "even
             "line 1 (user 1): field members: unknown field (known here: kind, id, name, role",
         ),
         ((USER, '{"kind": "user", "id": 2,, "name": "Bo"}'), "line 2: not valid JSON (unexpected character"),
+        (
+            (USER, {**TICKET, "events": [_event(1, "02T08:59:59", 1, "tags", added=["x"])]}),
+            "line 2 (ticket 9): field events[0].at: event 1 at 2026-03-02T08:59:59Z is before the ticket was created "
+            "(created_at 2026-03-02T09:00:00Z): check both times and their zones",
+        ),
+        (
+            (USER, {**TICKET, "events": [{**_event(1, "02T09:30:00", 1, "tags"), "at": "2026-03-02T09:30:00+01:00"}]}),
+            "field events[0].at: event 1 at 2026-03-02T08:30:00Z is before the ticket was created (created_at 2026",
+        ),
         ((USER, {**TICKET, "id": 0.5}), "line 2"),
         ((TICKET, USER), "line 2: user records must come before the first ticket record"),
         (({"kind": "user", "id": True, "name": "x"},), "line 1"),
@@ -165,10 +178,6 @@ def test_string_ids_are_kept(tmp_path: Path) -> None:
 
 
 # --- outcomes: status changes and satisfaction ratings ------------------------------------------------------
-
-
-def _event(event_id: int, at: str, actor: int | None, kind: str, **extra: object) -> dict[str, object]:
-    return {"id": event_id, "at": f"2026-03-{at}Z", "actor": actor, "type": kind, **extra}
 
 
 RATED_TICKET = {

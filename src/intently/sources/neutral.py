@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from intently.errors import InputError
-from intently.model import MAX_ID, MAX_ID_TEXT, MIN_ID, Directory, Group, Id, TicketHistory, User, as_id
+from intently.model import MAX_ID, MAX_ID_TEXT, MIN_ID, Directory, Group, Id, TicketHistory, User, as_id, iso
 from intently.model.codec import (
     event_from_record,
     group_from_record,
@@ -412,9 +412,24 @@ class NeutralReader:
                     if data.get("kind") in ("user", "group", "ticket") and isinstance(data.get("id"), int | str):
                         label += f" ({data['kind']} {data['id']})"
                     raise InputError(message, file=str(self.path), record=label, field=field) from None
+                if isinstance(record, TicketRecord):
+                    self._check_times(number, record)
                 if context.get(_CHANGED):  # the values as validated (an id "10" is 10), in the codec's shape
                     data = record.model_dump(mode="json", exclude_unset=True)
                 yield number, record, data
+
+    def _check_times(self, number: int, ticket: TicketRecord) -> None:
+        """No event before its ticket was created: the first comment is the ticket's opening description, and an
+        event before ``created_at`` (a wrong time zone, most often) would silently change which one it is."""
+        for index, event in enumerate(ticket.events):
+            if event.at < ticket.created_at:
+                raise InputError(
+                    f"event {event.id} at {iso(event.at)} is before the ticket was created (created_at "
+                    f"{iso(ticket.created_at)}): check both times and their zones",
+                    file=str(self.path),
+                    record=f"line {number} (ticket {ticket.id})",
+                    field=f"events[{index}].at",
+                )
 
     def _read_directory(self) -> None:
         users, groups = Repeats[User]("user"), Repeats[Group]("group")
