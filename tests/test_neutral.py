@@ -13,11 +13,11 @@ import pytest
 from intently.engine import judge_ticket
 from intently.engine.outcomes import ticket_outcome
 from intently.errors import InputError
-from intently.model import SATISFACTION_SCORES, SatisfactionRating, StatusChange, as_id
+from intently.model import SATISFACTION_SCORES, TICKET_STATUSES, SatisfactionRating, StatusChange, as_id
 from intently.model.codec import history_from_record, history_to_record
 from intently.policy import load_policy
 from intently.sources import open_source
-from intently.sources.neutral import Score, json_schema, write_neutral
+from intently.sources.neutral import Score, Status, json_schema, write_neutral
 from tests.cli_runner import intently
 from tests.test_zendesk_export import _small_export
 
@@ -143,6 +143,23 @@ TICKET = {"kind": "ticket", "id": 9, "created_at": "2026-03-02T09:00:00Z", "even
             (USER, {**TICKET, "events": [{**_event(1, "02T09:30:00", 1, "tags"), "at": "2026-03-02T09:30:00+01:00"}]}),
             "field events[0].at: event 1 at 2026-03-02T08:30:00Z is before the ticket was created (created_at 2026",
         ),
+        (
+            ({**USER, "time_zone": "CST"},),
+            "line 1 (user 1): field time_zone: 'CST' is not an IANA time zone: did you mean America/Chicago?",
+        ),
+        (({**USER, "time_zone": "europe/paris"},), "field time_zone: 'europe/paris' is not an IANA time zone: did you"),
+        (
+            ({**USER, "time_zone": "Central Time (US & Canada)"},),
+            "time zone: use a zone's name, such as America/Chicago or Europe/Amsterdam",
+        ),
+        (
+            (USER, {**TICKET, "status": "Open"}),
+            "line 2 (ticket 9): field status: must be 'new', 'open', 'pending', 'hold', 'solved' or 'closed', got",
+        ),
+        (
+            (USER, {**TICKET, "events": [_event(1, "02T09:00:00", 1, "status", status="resolved")]}),
+            "field events[0].status: must be 'new', 'open', 'pending', 'hold', 'solved' or 'closed', got 'resolved'",
+        ),
         ((USER, {**TICKET, "id": 0.5}), "line 2"),
         ((TICKET, USER), "line 2: user records must come before the first ticket record"),
         (({"kind": "user", "id": True, "name": "x"},), "line 1"),
@@ -228,8 +245,9 @@ def test_the_ticket_satisfaction_counts_where_the_events_hold_no_rating(tmp_path
     assert rated == {0: "good", 1: "bad", 2: None, 3: None, 99: None}
 
 
-def test_the_formats_scores_are_the_models() -> None:
+def test_the_formats_scores_and_statuses_are_the_models() -> None:
     assert get_args(Score) == SATISFACTION_SCORES
+    assert get_args(Status) == TICKET_STATUSES
 
 
 def test_the_documented_outcome_example_reads_as_described(tmp_path: Path) -> None:

@@ -159,6 +159,9 @@ class StatusChange(Event, kw_only=True, gc=False):
     status: str
 
 
+TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+"""A ticket's status (Zendesk's statuses; other helpdesks' are mapped onto these)."""
+
 SATISFACTION_SCORES = ("good", "bad", "offered", "unoffered")
 """A satisfaction rating's score: ``good`` or ``bad`` is a rating; ``offered`` (the survey was sent, no answer yet)
 and ``unoffered`` are not."""

@@ -23,6 +23,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -38,6 +39,7 @@ from intently.model.codec import (
     user_to_record,
 )
 from intently.model.repeats import Repeats, differing_copies, unique_events
+from intently.model.zones import known_zone, zone_hint
 from intently.policy.messages import BOUNDS, closest, type_words
 
 
@@ -84,6 +86,13 @@ class UserRecord(_Record):
     fields: dict[str, Any] = Field(
         default_factory=dict, description='Custom user fields, e.g. {"support_region": "emea"}'
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _iana(cls, value: str | None) -> str | None:
+        if value is not None and not known_zone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone: {zone_hint(value)}")
+        return value
 
 
 class GroupRecord(_Record):
@@ -139,9 +148,13 @@ class FieldEvent(_EventBase):
         return self
 
 
+Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
+"""A ticket's status (:data:`intently.model.TICKET_STATUSES`)."""
+
+
 class StatusEvent(_EventBase):
     type: Literal["status"]
-    status: StrictStr
+    status: Status
 
 
 Score = Literal["good", "bad", "offered", "unoffered"]
@@ -171,7 +184,7 @@ class TicketRecord(_Record):
     created_at: AwareDatetime
     requester_id: IdValue | None = None
     subject: StrictStr = ""
-    status: StrictStr | None = None
+    status: Status | None = None
     priority: StrictStr | None = None
     tags: list[StrictStr] = Field(default_factory=list)
     assignee_id: IdValue | None = None
