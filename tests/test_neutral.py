@@ -10,7 +10,7 @@ from typing import get_args
 import jsonschema
 import pytest
 
-from intently.engine import judge_ticket
+from intently.engine import Tally, judge_ticket
 from intently.engine.outcomes import ticket_outcome
 from intently.errors import InputError
 from intently.model import SATISFACTION_SCORES, TICKET_STATUSES, SatisfactionRating, StatusChange, as_id
@@ -377,3 +377,64 @@ def test_a_cut_off_last_line_asks_whether_the_file_was_cut_off(tmp_path: Path) -
     with pytest.raises(InputError) as info:
         open_source(path)
     assert str(info.value).endswith("line 2: the line ends before its record does: each record must be on one line")
+
+
+# --- what a file names but does not define ------------------------------------------------------------------------
+
+
+def test_users_named_but_not_defined_and_assignees_without_an_agent_role_are_warned_of(tmp_path: Path) -> None:
+    """Each warning names the line, the record and the field: an assignee (98), a follower (96) and a group member
+    (97) no user line defines, once each (with how often the file names them); an assignee and a group member
+    whose line has no agent role; comments by an unknown author, with their tickets."""
+    lines = [
+        {"kind": "user", "id": 1, "name": "Casey"},
+        {"kind": "user", "id": 10, "name": "Ana Lee", "role": "agent"},
+        {"kind": "user", "id": 11, "name": "Bo Chen"},  # an agent, but the role is missing
+        {"kind": "user", "id": 12, "name": "Pip Okafor", "role": "end-user"},
+        {"kind": "group", "id": 5, "name": "Support", "members": [10, 11, 97]},
+        {
+            **TICKET,
+            "id": 101,
+            "requester_id": 1,
+            "assignee_id": 98,
+            "events": [
+                _comment(1, "09:00:00", 1, True, body="It broke."),
+                {"id": 2, "at": "2026-03-02T09:01:00Z", "actor": 1, "type": "assignee", "assignee": 98},
+                _comment(3, "09:02:00", 99, True, body="Hello."),
+                {"id": 4, "at": "2026-03-02T09:03:00Z", "actor": 10, "type": "followers", "added": [96, 11]},
+                {"id": 5, "at": "2026-03-02T09:04:00Z", "actor": 10, "type": "assignee", "assignee": 12},
+            ],
+        },
+        {
+            **TICKET,
+            "id": 102,
+            "assignee_id": 98,
+            "events": [_comment(1, "09:00:00", 1, True), _comment(2, "09:05:00", 99, False)],
+        },
+    ]
+    done = intently("classify", str(_write(tmp_path, *lines)), "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "warning: in.jsonl: line 3 (user 11): field role: user 11 is a group member (group 5, line 5) but has no agent "
+        'role: their comments are not judged (an agent\'s line needs "role": "agent" or "admin")',
+        "warning: in.jsonl: line 5 (group 5): field members[2]: user 97 is not in this file (no user line has that id)",
+        "warning: in.jsonl: line 6 (ticket 101): field assignee_id: user 98 is not in this file (no user line has that "
+        "id); named 2 more times in the file",
+        "warning: in.jsonl: line 6 (ticket 101): field events[3].added: user 96 is not in this file (no user line has "
+        "that id)",
+        "warning: in.jsonl: line 4 (user 12): field role: user 12 is an assignee (ticket 101, line 6) but has no agent "
+        'role: their comments are not judged (an agent\'s line needs "role": "agent" or "admin")',
+        "warning: 2 comment(s) by user 99 not judged: the user is not in the data (tickets 101, 102)",
+    ]
+
+
+def test_the_tickets_of_an_unknown_authors_comments_are_named_the_first_five_and_a_count() -> None:
+    tally = Tally()
+    for ticket in range(1, 8):
+        tally.skip(99, ticket)
+    tally.skip(99, 1)
+    tally.skip(98, "T-1")
+    assert tally.warnings() == [
+        "1 comment(s) by user 98 not judged: the user is not in the data (ticket T-1)",
+        "8 comment(s) by user 99 not judged: the user is not in the data (tickets 1, 2, 3, 4, 5 and 2 more)",
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -354,6 +355,16 @@ def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     return f"not valid JSON ({exc.msg} at column {exc.colno})"
 
 
+@dataclass(slots=True)
+class _Unknown:
+    """A user named but not defined: their warning (where it is among the reader's, its text) and how many more
+    times the file names them."""
+
+    index: int
+    text: str
+    more: int = 0
+
+
 class NeutralReader:
     """Reads a neutral ``.jsonl`` file: the directory first, then tickets one by one.
 
@@ -368,6 +379,9 @@ class NeutralReader:
             raise InputError("file not found", file=str(self.path))
         self.directory = Directory()
         self.warnings: list[str] = []
+        self._user_lines: dict[Id, int] = {}
+        self._unknown: dict[Id, _Unknown] = {}
+        self._not_agents: set[Id] = set()
         self._first_ticket: tuple[int, dict[str, Any]] | None = None
         self._last_line = self._scan_tickets()
         self._lines = self._records()
@@ -446,24 +460,81 @@ class NeutralReader:
 
     def _read_directory(self) -> None:
         users, groups = Repeats[User]("user"), Repeats[Group]("group")
+        group_lines: dict[Id, int] = {}
         for number, record, data in self._lines:
             if isinstance(record, UserRecord):
                 user = user_from_record(data)
                 if users.keep(user.id, user, self._where(number)):
                     self.directory.add_user(user)
+                    self._user_lines[user.id] = number
             elif isinstance(record, GroupRecord):
                 group = group_from_record(data)
                 if groups.keep(group.id, group, self._where(number)):
                     self.directory.add_group(group)
+                    group_lines[group.id] = number
             else:
                 self._first_ticket = (number, data)
                 break
         self.warnings.extend([*users.warnings(), *groups.warnings()])
+        for group in self.directory.groups.values():
+            number = group_lines[group.id]
+            for index, member in enumerate(group.members):
+                self._check_user(member, number, f"group {group.id}", f"members[{index}]", "a group member")
+
+    def _warn(self, number: int, record: str, field: str, message: str) -> str:
+        text = f"{self.path.name}: line {number} ({record}): field {field}: {message}"
+        self.warnings.append(text)
+        return text
+
+    def _check_user(self, user_id: Id, number: int, record: str, field: str, role: str) -> None:
+        """A user named as an assignee, a follower or CC, or a group member: one warning for each id no user line
+        defines (at its first mention, with the count of the others when the file has been read), one for each
+        user named as an assignee or group member without an agent role (whose comments are then not judged)."""
+        user = self.directory.users.get(user_id)
+        if user is None:
+            unknown = self._unknown.get(user_id)
+            if unknown is not None:
+                unknown.more += 1
+                return
+            index = len(self.warnings)
+            text = self._warn(number, record, field, f"user {user_id} is not in this file (no user line has that id)")
+            self._unknown[user_id] = _Unknown(index, text)
+        elif not user.is_agent and role != "a follower or CC" and user_id not in self._not_agents:
+            self._not_agents.add(user_id)
+            self._warn(
+                self._user_lines[user_id],
+                f"user {user_id}",
+                "role",
+                f"user {user_id} is {role} ({record}, line {number}) but has no agent role: their comments are not "
+                'judged (an agent\'s line needs "role": "agent" or "admin")',
+            )
+
+    def _check_references(self, number: int, data: dict[str, Any]) -> None:
+        """The assignees, followers and CCs a ticket line names are users of the file (see :meth:`_check_user`)."""
+        record = f"ticket {data['id']}"
+        if data.get("assignee_id") is not None:
+            self._check_user(data["assignee_id"], number, record, "assignee_id", "an assignee")
+        for index, event in enumerate(data.get("events") or ()):
+            kind = event["type"]
+            if kind == "assignee" and event.get("assignee") is not None:
+                self._check_user(event["assignee"], number, record, f"events[{index}].assignee", "an assignee")
+            elif kind in ("followers", "ccs"):
+                for side in ("added", "removed"):
+                    for user_id in event.get(side) or ():
+                        self._check_user(user_id, number, record, f"events[{index}].{side}", "a follower or CC")
+
+    def _count_mentions(self) -> None:
+        """Each unknown user's warning, with how many more times the file names them."""
+        for unknown in self._unknown.values():
+            if unknown.more:
+                more = f"; named {unknown.more:,} more time{'s' if unknown.more > 1 else ''} in the file"
+                self.warnings[unknown.index] = unknown.text + more
 
     def _history(self, number: int, data: dict[str, Any]) -> TicketHistory | None:
         """The ticket of a line, or None when a later line repeats it."""
         if self._last_line.get(data["id"]) != number:
             return None
+        self._check_references(number, data)
         try:
             events, differing = unique_events([event_from_record(event) for event in data.get("events") or ()])
             history = TicketHistory.of(ticket_from_record(data), events)
@@ -490,6 +561,7 @@ class NeutralReader:
             history = self._history(number, data)
             if history is not None:
                 yield history
+        self._count_mentions()
 
 
 def write_neutral(path: str | Path, directory: Directory, histories: Iterator[TicketHistory]) -> int:
