@@ -438,3 +438,34 @@ def test_the_tickets_of_an_unknown_authors_comments_are_named_the_first_five_and
         "1 comment(s) by user 98 not judged: the user is not in the data (ticket T-1)",
         "8 comment(s) by user 99 not judged: the user is not in the data (tickets 1, 2, 3, 4, 5 and 2 more)",
     ]
+
+
+# --- the documented complete file --------------------------------------------------------------------------------
+
+
+def test_the_documented_complete_file_runs_as_is_and_is_judged_as_the_text_says(tmp_path: Path) -> None:
+    """docs/format.md's complete file: every line valid against the schema, read without a warning, and judged as
+    its text says (the assignee's work, a solicited note, a drive-by out of region, a ticket taken, a handover)."""
+    text = (DOCS / "format.md").read_text()
+    (block,) = re.findall(r"```jsonl example\.jsonl\n(.*?)```", text, re.S)
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for line in block.splitlines():
+        validator.validate(json.loads(line))
+    path = tmp_path / "example.jsonl"
+    path.write_text(block)
+    done = intently("classify", str(path), "--format", "jsonl")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    judged = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(j["ticket_id"], j["author_id"], j["verdict"], j["rule"], j["out_of_region"]) for j in judged] == [
+        (101, 10, "assignee", "assignee", False),
+        (101, 12, "intentional", "solicited", False),
+        (101, 10, "assignee", "assignee", False),
+        (102, 11, "assignee", "assignee", False),
+        (102, 12, "drive_by", "unsolicited_reply", True),
+        (103, 10, "ownership_change", "ownership", True),
+        (103, 10, "assignee", "assignee", True),
+        (103, 20, "assignee", "assignee", False),
+    ]
+    assert "(8 agent comments)" in text
+    explained = intently("explain", "102", str(path))
+    assert explained.returncode == 0 and "Drive-by" in explained.stdout, explained.stderr
