@@ -7,6 +7,7 @@ moments: every table must then equal a clean "before" or a clean "after", on SQL
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -196,3 +197,51 @@ def test_ctrl_c_during_an_import_says_nothing_was_imported(tmp_path: Path) -> No
     assert "interrupted: nothing was imported; the store is as it was" in " ".join(said.split())
     assert "Traceback" not in said
     assert data_snapshot(db) == before
+
+
+def _neutral(path: Path, events: dict[int, int]) -> Path:
+    """A neutral file: a customer, an agent and each ticket with that many events (a comment a minute)."""
+    lines: list[dict[str, object]] = [
+        {"kind": "user", "id": 1, "name": "Casey"},
+        {"kind": "user", "id": 10, "name": "Ana Lee", "role": "agent"},
+    ]
+    for ticket, count in events.items():
+        comments = [
+            {
+                "id": n,
+                "at": f"2026-03-02T09:{n:02d}:00Z",
+                "actor": 1 if n % 2 else 10,
+                "type": "comment",
+                "public": True,
+            }
+            for n in range(1, count + 1)
+        ]
+        lines.append({"kind": "ticket", "id": ticket, "created_at": "2026-03-02T09:00:00Z", "events": comments})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_a_reimport_that_lacks_stored_events_says_so_once_and_replaces_the_histories(
+    tmp_path: Path, store_url: str
+) -> None:
+    """A ticket's line holds its whole history: importing it again replaces the stored one (as documented), and
+    when the stored history had events the file lacks (a partial export taken for an incremental one), one warning
+    says which tickets lose how many."""
+
+    def imported(name: str, events: dict[int, int]) -> list[str]:
+        done = intently("import", str(_neutral(tmp_path / name, events)), "--db", store_url, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stderr.splitlines() if "not in this file" in line]
+
+    assert imported("all.jsonl", {101: 9, 102: 3, 103: 2}) == []
+    assert imported("some.jsonl", {101: 2, 102: 1, 103: 2}) == [
+        "warning: 2 tickets: 9 stored events are not in this file (ticket 101: 7, ticket 102: 2); their histories "
+        "are replaced by the file's (a ticket's line holds its whole history)"
+    ]
+    assert imported("some-again.jsonl", {101: 2, 102: 1}) == []
+    assert imported("one.jsonl", {101: 1}) == [
+        "warning: ticket 101: 1 stored event is not in this file; its history is replaced by the file's (a ticket's "
+        "line holds its whole history)"
+    ]
+    with Store.open(store_url) as store:
+        assert {h.ticket.id: len(h.events) for h in store.histories()} == {101: 1, 102: 1, 103: 2}

@@ -18,8 +18,9 @@ the same rules, and fails its test if it cannot be run. The rules:
   cannot run in a test (clicking in Zendesk) belongs in prose, not in a ``sh`` block.
 - A PostgreSQL URL gets a throwaway database on the local server (as ``tests/conftest.py``'s ``store_url``),
   dropped when the page is done.
-- ```` ```yaml ```` blocks whose first line is ``# NAME.yaml`` are written to every page's folder first (the
-  policy files the commands name); ```` ```python ```` blocks run there too, in page order.
+- ```` ```yaml ```` blocks whose first line is ``# NAME.yaml``, and blocks that name a file after their language
+  (```` ```jsonl example.jsonl ````), are written to every page's folder first (the policy and data files the
+  commands name); ```` ```python ```` blocks run there too, in page order.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ ZENDESK_EMAIL = "api-user@example.com"
 ZENDESK_TOKEN = "docs-test-zendesk-token"
 
 SHELL = "sh"
-FENCE_LANGUAGES = {"sh", "python", "yaml", "json", "nginx", "caddyfile", "text"}
+FENCE_LANGUAGES = {"sh", "python", "yaml", "json", "jsonl", "nginx", "caddyfile", "text"}
 """Fenced blocks must name one of these. Shell commands go in ``sh`` blocks only (so this test runs them)."""
 
 PLACEHOLDERS: list[tuple[str, str]] = [
@@ -97,6 +98,8 @@ class Block:
     """The line number of the block's first content line."""
     language: str
     lines: tuple[str, ...]
+    name: str = ""
+    """The file the block is, where the fence names one after the language (```` ```jsonl example.jsonl ````)."""
 
 
 @dataclass(frozen=True)
@@ -120,17 +123,17 @@ def blocks(text: str, page: str = "page") -> Iterator[Block]:
     lines = text.splitlines()
     index = 0
     while index < len(lines):
-        opening = re.match(r"^(\s*)```(\S*)\s*$", lines[index])
+        opening = re.match(r"^(\s*)```(\S*)(?:\s+([\w./-]+))?\s*$", lines[index])
         if not opening:
             index += 1
             continue
-        indent, language = len(opening.group(1)), opening.group(2)
+        indent, language, name = len(opening.group(1)), opening.group(2), opening.group(3) or ""
         start = index + 1
         index = start
         while index < len(lines) and not re.match(r"^\s*```\s*$", lines[index]):
             index += 1
         body = tuple(line[indent:] if not line[:indent].strip() else line.lstrip() for line in lines[start:index])
-        yield Block(page, start + 1, language, body)
+        yield Block(page, start + 1, language, body, name)
         index += 1
 
 
@@ -168,14 +171,15 @@ def page_commands(path: Path) -> list[Command]:
 
 
 def named_files() -> dict[str, str]:
-    """``yaml`` blocks whose first line is ``# NAME.yaml``: the files the docs' commands read."""
+    """``yaml`` blocks whose first line is ``# NAME.yaml`` and blocks whose fence names a file: the files the docs'
+    commands read."""
     files: dict[str, str] = {}
     for path in PAGES:
         for block in page_blocks(path):
             first = block.lines[0].strip() if block.lines else ""
             named = re.fullmatch(r"#\s*([\w./-]+\.ya?ml)", first)
-            if block.language == "yaml" and named:
-                name = named.group(1)
+            if (block.language == "yaml" and named) or block.name:
+                name = block.name or (named.group(1) if named else "")
                 assert not name.startswith(("/", "..")), f"{block.page}:{block.line}: {name} must be a relative path"
                 assert files.get(name, "\n".join(block.lines)) == "\n".join(block.lines), f"two different {name}"
                 files[name] = "\n".join(block.lines) + "\n"
@@ -652,10 +656,17 @@ def test_the_reader_finds_commands_as_written() -> None:
             "```python",
             "print(1)",
             "```",
+            "```jsonl data/example.jsonl",
+            '{"kind": "user", "id": 1, "name": "Casey"}',
+            "```",
         ]
     )
     found = list(blocks(text, "x.md"))
-    assert [(b.language, b.line) for b in found] == [("sh", 4), ("python", 10)]
+    assert [(b.language, b.line, b.name) for b in found] == [
+        ("sh", 4, ""),
+        ("python", 10, ""),
+        ("jsonl", 13, "data/example.jsonl"),
+    ]
     commands = list(shell_commands(found[0]))
     assert [(c.line, c.text) for c in commands] == [
         (5, "intently report   # a trailing comment stays (bash ignores it)"),

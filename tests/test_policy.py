@@ -57,6 +57,10 @@ def test_override_file_is_merged_over_the_default(tmp_path: Path) -> None:
             "organisation:\n  regions:\n    EMEA:\n      time_zone: Europe/Atlantis\n",
             "organisation.regions.EMEA.time_zone: unknown IANA",
         ),
+        (
+            "organisation:\n  regions:\n    AMER:\n      time_zone: CST\n",
+            "organisation.regions.AMER.time_zone: unknown IANA time zone 'CST': did you mean America/Chicago?",
+        ),
         ("organisation:\n  regions:\n    EMEA:\n      hours: 18:00-08:00\n", "organisation.regions.EMEA.hours"),
         ("organisation:\n  business_days: [mon, funday]\n", "organisation.business_days"),
         ("organisation:\n  default_priority: critical\n", "default_priority 'critical' has no entry"),

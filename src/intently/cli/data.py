@@ -135,7 +135,8 @@ def classify(
         tally.worked += bool(verdicts)
         tally.verdicts.update(verdicts)
         tally.rules.update(rules)
-        tally.skipped_authors.update(skipped)
+        for ticket_id, author_id in skipped:
+            tally.skip(author_id, ticket_id)
         if format in ("jsonl", "csv"):
             write(payload)
         else:
@@ -149,9 +150,9 @@ def classify(
     warn(getattr(origin, "warnings", []) + tally.warnings())
 
 
-_Classified = tuple[Any, tuple[str, ...], tuple[str, ...], tuple[Id, ...]]
+_Classified = tuple[Any, tuple[str, ...], tuple[str, ...], tuple[tuple[Id, Id], ...]]
 """One ticket classified: what to write (``jsonl``, ``csv``: bytes; ``json``: the export objects; ``table``: its
-rows), then its verdicts, its rules, and the authors of comments not judged (for the tally)."""
+rows), then its verdicts, its rules, and (ticket, author) of each comment not judged (for the tally)."""
 
 
 def _classified(history: TicketHistory, users: dict[Id, User], policy: Any, format: str) -> _Classified:
@@ -181,7 +182,7 @@ def _classified(history: TicketHistory, users: dict[Id, User], policy: Any, form
         payload,
         tuple(j.verdict for j in judgements),
         tuple(j.rule for j in judgements),
-        tuple(s.author_id for s in result.skipped if s.author_id is not None),
+        tuple((s.ticket_id, s.author_id) for s in result.skipped if s.author_id is not None),
     )
 
 

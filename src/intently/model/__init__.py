@@ -42,6 +42,15 @@ def utc(at: datetime) -> datetime | str:
     return at if at.tzinfo is UTC else iso(at)
 
 
+def as_id(text: str) -> Id:
+    """The id a text stands for: a whole number written in ASCII digits (``"10"``, ``"-1"``, ``"007"``) is that
+    number, so ``"10"`` and ``10`` are one id; any other text is a text id, as it is. Every source reads ids
+    through this (Zendesk's ids are numbers that some of its records give as text). Range checks are the
+    caller's (see :data:`MAX_ID`)."""
+    digits = text[1:] if text[:1] == "-" else text
+    return int(text) if digits.isascii() and digits.isdigit() else text
+
+
 def id_sort_key(value: Id | None) -> tuple[int, int | str]:
     """A total order over mixed integer and string ids (integers first)."""
     if value is None:
@@ -150,6 +159,9 @@ class StatusChange(Event, kw_only=True, gc=False):
     status: str
 
 
+TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+"""A ticket's status (Zendesk's statuses; other helpdesks' are mapped onto these)."""
+
 SATISFACTION_SCORES = ("good", "bad", "offered", "unoffered")
 """A satisfaction rating's score: ``good`` or ``bad`` is a rating; ``offered`` (the survey was sent, no answer yet)
 and ``unoffered`` are not."""
@@ -238,9 +250,7 @@ class Directory:
         text = ref.strip()
         if "@" in text:
             return self._by_email.get(text.lower(), text)
-        if text.lstrip("-").isdigit():
-            return int(text)
-        return text
+        return as_id(text)
 
     def name_of(self, user_id: Id | None) -> str:
         return user_name(self.users, user_id)

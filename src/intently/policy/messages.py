@@ -74,6 +74,7 @@ _BY_TYPE = {
     "datetime_type": _DATE,
     "datetime_parsing": _DATE,
     "datetime_from_date_parsing": _DATE,
+    "timezone_aware": "a time with its zone, such as 2026-08-03T14:00:00Z",
     "date_type": _DATE,
     "date_parsing": _DATE,
     "date_from_datetime_parsing": _DATE,
@@ -235,12 +236,18 @@ def _given(error: ErrorDetails) -> str:
     return f", got {shown}" + (f" ({kind})" if kind else "")
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name ``name`` was probably meant to be (a misspelling), or None: for "did you mean ...?"."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _unknown_key(loc: tuple[int | str, ...], model: type[BaseModel]) -> str:
     known = _keys_at(loc[:-1], model)
     key = str(loc[-1]) if loc else ""
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    close = closest(key, known)
     if close:
-        return f"unknown key: did you mean {close[0]!r}?"
+        return f"unknown key: did you mean {close!r}?"
     if known:
         return f"unknown key (known here: {', '.join(sorted(known))})"
     return "unknown key (check its spelling)"

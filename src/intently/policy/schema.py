@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from intently.model import Id, User
+from intently.model.zones import known_zone, zone_hint
 from intently.policy.conditions import (
     FACTS,
     REPLY_TARGET_RANGE,
@@ -277,10 +278,8 @@ class Region(_Strict):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        if not known_zone(value):
+            raise ValueError(f"unknown IANA time zone {value!r}: {zone_hint(value)}")
         return value
 
     @field_validator("hours")

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, insert, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from intently.engine import TicketResult
+from intently.errors import some_of
 from intently.model import Directory, Group, Id, TicketHistory, User
 from intently.store import rollups, schema
 from intently.store.rows import (
@@ -57,6 +58,27 @@ class ImportStats:
     groups: int = 0
     tickets: int = 0
     events: int = 0
+    lost: dict[Id, int] = field(default_factory=dict)
+    """Tickets stored before whose stored history had events the imported one lacks: how many (the import
+    replaces a ticket's history with the one given)."""
+
+    def lost_warning(self) -> str | None:
+        """The one warning about :attr:`lost` events, or None."""
+        if not self.lost:
+            return None
+        whole = "(a ticket's line holds its whole history)"
+        if len(self.lost) == 1:
+            ((ticket, count),) = self.lost.items()
+            return f"ticket {ticket}: {_stored(count)} not in this file; its history is replaced by the file's {whole}"
+        each = [f"ticket {ticket}: {count:,}" for ticket, count in self.lost.items()]
+        return (
+            f"{len(self.lost):,} tickets: {_stored(sum(self.lost.values()))} not in this file ({some_of(each)}); "
+            f"their histories are replaced by the file's {whole}"
+        )
+
+
+def _stored(count: int) -> str:
+    return f"{count:,} stored event is" if count == 1 else f"{count:,} stored events are"
 
 
 def policy_json(policy: Any) -> str:
@@ -163,12 +185,30 @@ class Batch:
             stats.tickets += 1
             stats.events += len(history.events)
             if len(rows) >= BATCH:
+                stats.lost.update(self.lost_events(rows))
                 self.put_histories(rows)
                 rows = []
             if progress is not None:
                 progress(1)
+        stats.lost.update(self.lost_events(rows))
         self.put_histories(rows)
         return stats
+
+    def lost_events(self, histories: list[TicketHistory]) -> dict[Id, int]:
+        """For each of these tickets already stored: how many events of its stored history (by event id) the new
+        history lacks, where any (what storing it would drop)."""
+        given = {encode_id(history.ticket.id): history for history in histories}
+        table = schema.tickets
+        lost: dict[Id, int] = {}
+        for start in range(0, len(histories), BATCH):
+            keys = list(given)[start : start + BATCH]
+            for row in self.conn.execute(select(table.c.id, table.c.history).where(table.c.id.in_(keys))):
+                history = given[row.id]
+                ids = {event.id for event in history.events}
+                missing = sum(1 for event in orjson.loads(row.history).get("events") or () if event["id"] not in ids)
+                if missing:
+                    lost[history.ticket.id] = missing
+        return lost
 
     def delete_ticket(self, ticket_id: Id) -> None:
         """Remove a ticket and its judgements (a ticket deleted in the helpdesk)."""

@@ -84,7 +84,9 @@ def import_path(
         base = export_base(path)
         if base is not None:  # each ticket links to it in the pages (nothing to configure)
             batch.set_meta(ZENDESK_BASE, base)
-    return ImportOutcome(stats=stats, tally=tally, warnings=[*source.warnings, *tally.warnings()], judged=judged)
+    lost = stats.lost_warning()
+    warnings = [*source.warnings, *([lost] if lost else []), *tally.warnings()]
+    return ImportOutcome(stats=stats, tally=tally, warnings=warnings, judged=judged)
 
 
 def judge_stored(

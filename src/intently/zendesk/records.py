@@ -41,6 +41,7 @@ from intently.model import (
     TicketHistory,
     User,
     WatchersChange,
+    as_id,
     id_sort_key,
     satisfaction_score,
 )
@@ -285,10 +286,7 @@ def _zendesk_id(value: Any) -> Id | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        return text
+        return as_id(value.strip())
     raise ValueError(f"not an id: {value!r}")
 
 
