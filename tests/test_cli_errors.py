@@ -155,13 +155,13 @@ def test_errors_about_a_setting_say_where_it_came_from(store: Path, tmp_path: Pa
     assert folder.returncode == 1 and "a folder, not a policy file" in folder.stderr
 
 
-@pytest.mark.parametrize("command", [["explain"], ["guide", "--agent", "1"]])
+@pytest.mark.parametrize("words", [["explain"], ["guide", "--agent", "1"]])
 def test_the_data_before_the_ticket_is_a_usage_error_that_shows_the_right_order(
-    store: Path, tmp_path: Path, command: list[str]
+    store: Path, tmp_path: Path, words: list[str]
 ) -> None:
     data = tmp_path / "tickets.jsonl"
     data.write_text("", encoding="utf-8")
-    done = intently(*command, "tickets.jsonl", "102", cwd=tmp_path)
+    done = intently(*words, "tickets.jsonl", "102", cwd=tmp_path)
     said = " ".join(done.stderr.replace("│", " ").split())
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "the ticket comes first, then the data: 102 tickets.jsonl, not tickets.jsonl 102" in said

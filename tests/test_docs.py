@@ -564,7 +564,7 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     wanted = {
         item.callspec.params["command"].page
         for item in request.session.items
-        if hasattr(item, "callspec") and "command" in item.callspec.params
+        if hasattr(item, "callspec") and isinstance(item.callspec.params.get("command"), Command)
     }
     pages = [path for path in PAGES if _relative(path) in wanted]
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
