@@ -271,3 +271,13 @@ def test_render_counts_one_team_example_and_a_bound_of_none_in_words(team: Path,
     rule = text[text.index("(`pod_voice`)") : text.index("\n### Rule", text.index("(`pod_voice`)"))]
     assert "no contributors (not the assignee) replied publicly before the comment" in rule
     assert "at most 0" not in text and "1 contributors" not in text
+
+
+def test_a_scenario_that_writes_a_key_twice_names_the_key_and_its_lines(tmp_path: Path) -> None:
+    """Scenario files are read as policy files are: the second ``expect`` would silently replace the first."""
+    path = tmp_path / "twice.yaml"
+    path.write_text(yaml.safe_dump(OUTSIDE_SCENARIO, sort_keys=False) + "expect: []\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    said = str(info.value)
+    assert said.startswith(f"{path}: expect: written twice, at lines ")

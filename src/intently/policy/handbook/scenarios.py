@@ -51,10 +51,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from intently.engine import Judgement, judge_ticket
-from intently.errors import InputError
+from intently.errors import InputError, PolicyError
 from intently.model import (
     AssigneeChange,
     Comment,
@@ -70,7 +68,7 @@ from intently.model import (
     WatchersChange,
 )
 from intently.policy.conditions import FACTS, AllOf, Condition, Fact, Not
-from intently.policy.loader import merged_over
+from intently.policy.loader import merged_over, read_policy_text
 from intently.policy.schema import VERDICTS, Policy, parse_duration
 
 EXPECTABLE = ("verdict", "rule", "out_of_region", "acknowledged", "assignee", "judged")
@@ -199,17 +197,17 @@ def load_scenario(path: str | Path, *, origin: str = "folder") -> Scenario:
     path = Path(path)
     source = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise _fail(source, f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise _fail(source, "not a UTF-8 text file") from None
     except OSError as exc:
         raise _fail(source, f"cannot read scenario: {exc.strerror or exc}") from None
-    if not isinstance(data, dict):
-        raise _fail(source, f"a scenario must be a mapping of keys ({', '.join(SCENARIO_KEYS)})")
+    try:  # read as a policy file is (a key written twice, a tab ... named with its line)
+        data = read_policy_text(text, source).data
+    except PolicyError as exc:
+        if exc.problems and exc.problems[0].startswith("the top level must be a mapping"):
+            raise _fail(source, f"a scenario must be a mapping of keys ({', '.join(SCENARIO_KEYS)})") from None
+        raise _fail(source, "; ".join(exc.problems)) from None
     return scenario_from_data(data, source, origin=origin)
 
 
