@@ -17,6 +17,8 @@ from tests.team_rules import EXPORTS_POD, PAIRING, PEOPLE, POD_VOICE, START, bef
 DEFAULT = load_policy()
 POD_POLICY = policy_from_mapping({"rules": before_last(POD_VOICE), "organisation": EXPORTS_POD}, "team.yaml")
 NESTED = re.compile(r"\([^()]*\(")
+ASKED_THEN_REPLY = ({"at": "+5m", "by": "ana", "tag": "pairing_session"}, {"at": "+5m", "by": "pip", "reply": "Hi"})
+"""Ana asks for a pairing session, then Pip replies publicly."""
 
 
 def _reasons(policy: Policy, *more: dict[str, Any], timeline: list[dict[str, Any]] | None = None) -> list[str]:
@@ -36,9 +38,7 @@ def _reasons(policy: Policy, *more: dict[str, Any], timeline: list[dict[str, Any
 
 def test_a_reason_names_the_reply_and_its_author_once() -> None:
     policy = policy_from_mapping({"rules": before_last(PAIRING)}, "team.yaml")
-    reasons = _reasons(
-        policy, {"at": "+5m", "by": "ana", "tag": "pairing_session"}, {"at": "+5m", "by": "pip", "reply": "Hi"}
-    )
+    reasons = _reasons(policy, *ASKED_THEN_REPLY)
     assert reasons[-1] == (
         "Pip Okafor was asked to help before this public reply: Ana Lee added the pairing_session tag at "
         "2026-03-03 09:20 UTC."
@@ -50,9 +50,7 @@ def test_a_reason_names_the_reply_and_its_author_once() -> None:
         "when": {"all": ["public", {"ticket_has_tag": ["pairing_session"]}, {"priority": ["normal"]}]},
     }
     policy = policy_from_mapping({"rules": before_last(two)}, "team.yaml")
-    reasons = _reasons(
-        policy, {"at": "+5m", "by": "ana", "tag": "pairing_session"}, {"at": "+5m", "by": "pip", "reply": "Hi"}
-    )
+    reasons = _reasons(policy, *ASKED_THEN_REPLY)
     assert reasons[-1] == (
         "Public reply by Pip Okafor: Pip Okafor was asked to help before this public reply: Ana Lee added the "
         "pairing_session tag at 2026-03-03 09:20 UTC; the priority was normal."
